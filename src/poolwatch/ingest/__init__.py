@@ -1,0 +1,1 @@
+"""Ingest: every input file to the events, tasks, runs, monitor and files tables."""

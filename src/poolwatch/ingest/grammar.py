@@ -1,0 +1,248 @@
+"""Every line pattern poolwatch recognises, in one table, named by event kind.
+
+Patterns use the Rust regex dialect of polars (no look-around). Event patterns
+are unanchored where an operator would ``grep`` for a phrase, so that a
+``file.py:<line>:`` prefix, a timestamp or a progress bar in front of the
+message changes nothing, and so that counts equal ``grep -c`` of the phrase.
+Named groups are the event fields they fill (see ``ingest.tables``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: The helper prefix run_batt.py puts in front of most lines (``run_batt.py:428: ``).
+#: Its line number changes with every version of the code, so it is never matched on.
+PREFIX = r"(?:[\w.-]+\.py:\d+: )?"
+TID = r"[0-9a-f]{8}"
+NUM = r"\d+(?:\.\d+)?"
+
+#: Per-sample progress (``demo[0] - <tid> - 32``): the bulk of every log, counted not stored.
+PROGRESS = rf"^{PREFIX}(?:demo|test)\[\d+\] - {TID} - \d+$"
+
+#: Per-task bookkeeping lines; ``step`` tells which one.
+TASK_LINE = (
+    rf"^{PREFIX}-- (?:(?P<task>{TID}) - (?P<task_index>\d+) "
+    r"(?P<step>start --|--|scored --|done - (?P<count>\d+) candidates scored)"
+    r"|Demo\+Test scoring: .*)$"
+)
+
+#: ANSI colour and cursor sequences, removed before anything else is matched.
+ANSI = r"\x1b\[[0-9;?]*[A-Za-z]"
+
+#: Kinds poolwatch publishes, in this order (the ``kind`` categorical's categories).
+KINDS: tuple[str, ...] = (
+    "run_start",
+    "run_end",
+    "task_start",
+    "task_done",
+    "overload",
+    "processpool_failed",
+    "threadpool_failed",
+    "parallel_failed",
+    "sample_timeout",
+    "sample_failed",
+    "thread_retry",
+    "critical_memory",
+    "exception",
+    "leaked_semaphores",
+    "timeout_kill",
+    "timing_total",
+    "monitor_sample",
+    "monitor_alert",
+    "thread_snapshot",
+)
+
+#: The executor-fallback kinds whose counts must equal ``grep -c <phrase>``.
+FALLBACK_KINDS: tuple[str, ...] = (
+    "overload",
+    "processpool_failed",
+    "threadpool_failed",
+    "parallel_failed",
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One event kind: when a line is one, and which fields it carries."""
+
+    kind: str
+    match: str
+    fields: str | None = None
+    unless: str | None = None
+    grep: str | None = None
+    """The fixed string an operator greps for, where the count must agree with ``grep -c``."""
+
+
+_ALERT_OVERLOAD = r"ALERT: System overloaded detected"
+_ALERT_THREADPOOL = r"ALERT: ThreadPool failures"
+
+#: Rules for the rare lines of run_batt output and run_card consoles. Each is tested on
+#: its own, so a line that quotes two phrases yields an event for each (as grep counts it).
+RUN_RULES: tuple[Rule, ...] = (
+    Rule(
+        "run_start",
+        r"^Running: ",
+        r"^Running: (?P<message>.*)$",
+    ),
+    Rule(
+        "run_end",
+        r"^(\d+) tasks - (\d+) timeouts\s*$",
+        r"^(?P<count>\d+) tasks - (?P<timeouts>\d+) timeouts",
+    ),
+    Rule(
+        "overload",
+        r"System overloaded",
+        r"System overloaded \((?P<threads>\d+) threads\)",
+        unless=_ALERT_OVERLOAD,
+        grep="System overloaded",
+    ),
+    Rule(
+        "processpool_failed",
+        r"ProcessPoolExecutor failed",
+        r"ProcessPoolExecutor failed \((?:(?P<error_type>[A-Za-z_]\w*): )?(?P<message>.*)\)",
+        grep="ProcessPoolExecutor failed",
+    ),
+    Rule(
+        "threadpool_failed",
+        r"ThreadPoolExecutor also failed",
+        r"ThreadPoolExecutor also failed \((?:(?P<error_type>[A-Za-z_]\w*): )?(?P<message>.*)\)",
+        grep="ThreadPoolExecutor also failed",
+    ),
+    Rule(
+        "parallel_failed",
+        r"Parallel execution failed",
+        r"Parallel execution failed \((?:(?P<error_type>[A-Za-z_]\w*): )?(?P<message>.*)\)",
+        grep="Parallel execution failed",
+    ),
+    Rule(
+        "sample_timeout",
+        rf"\] (?:result collection )?timed out",
+        rf"(?:(?P<task>{TID}) - )?(?P<sample_kind>demo|test)\[(?P<sample_index>\d+)\] "
+        r"(?:result collection )?timed out(?: after (?P<seconds>\d+(?:\.\d+)?)s)?",
+    ),
+    Rule(
+        "sample_failed",
+        r"\] failed(?::| due to)",
+        rf"(?:(?P<task>{TID}) - )?(?P<sample_kind>demo|test)\[(?P<sample_index>\d+)\] "
+        r"failed(?:: | due to )(?P<message>.*)$",
+    ),
+    Rule(
+        "thread_retry",
+        r"thread creation failed",
+        rf"(?:(?P<task>{TID}) - )?(?:(?P<sample_kind>demo|test)\[(?P<sample_index>\d+)\] )?"
+        r"thread creation failed(?P<message>.*)$",
+    ),
+    Rule(
+        "critical_memory",
+        r"CRITICAL: MemoryError|System critically low on memory",
+        r"(?P<message>(?:CRITICAL: MemoryError|System critically low on memory).*)$",
+    ),
+    Rule(
+        "exception",
+        r"^(?:Traceback \(most recent call last\):|Exception in thread|Exception ignored in"
+        r"|[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt): |[A-Za-z_][\w.]*Error$)",
+        r"^(?:(?P<error_type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))(?:: (?P<message>.*))?"
+        r"|(?P<header>Traceback|Exception in thread|Exception ignored in).*)$",
+    ),
+    Rule(
+        "leaked_semaphores",
+        r"resource_tracker: There appear to be \d+ leaked",
+        r"There appear to be (?P<count>\d+) leaked (?P<message>\w+) objects",
+    ),
+    Rule(
+        "timeout_kill",
+        r"^timeout: sending signal|timeout after \d+s",
+        r"(?:sending signal (?P<message>\w+)|timeout after (?P<seconds>\d+)s)",
+    ),
+    Rule(
+        "timing_total",
+        rf"^\s*main\.run_batt\s+{NUM}\s*$",
+        rf"^\s*main\.run_batt\s+(?P<seconds>{NUM})",
+    ),
+    Rule(
+        "thread_snapshot",
+        r"^Active threads: \d+\s*$",
+        r"^Active threads: (?P<threads>\d+)",
+    ),
+)
+
+#: A ``date`` line: the only wall-clock time run_card.sh prints (locale and zone vary).
+#: English default output, or any locale's: a time, a 4-digit year, only words between.
+DATE_LINE = (
+    r"^[\p{L}]{2,}\.?,? +[\p{L}\d., ]*?\d{1,2}:\d{2}:\d{2}(?: +[\p{L}][\p{L}\d+:-]*){0,2} +\d{4}\s*$"
+    r"|^[\p{L}]{2,}\.?,? +\d{1,2}\.? +[\p{L}]{2,}\.? +\d{4},? +\d{1,2}:\d{2}:\d{2}"
+    r"(?: +[\p{L}][\p{L}\d+:-]*){0,2}\s*$"
+)
+
+#: Lines that are understood but carry no event: run_card chatter, task bookkeeping,
+#: timing rows, traceback frames and the shell noise of a failing monitor script.
+ROUTINE = (
+    r"^\s*$"
+    rf"|^{PREFIX}GPU Support: "
+    r"|^=== .* ===$"
+    r"|^Card\.py: "
+    r"|^Timeout: "
+    r"|^Generating batt: "
+    r"|^Timing summary \(seconds\):"
+    rf"|^\s+[\w.]+\s+{NUM}\s*$"
+    r"|^\s+File \""
+    r"|^ {4}\S"
+    r"|^\s+[~^]+\s*$"
+    r"|^Warning: loky not available"
+    r"|^During handling of the above exception"
+    r"|^The above exception was the direct cause"
+    r"|integer expression expected"
+    r"|^tail: "
+)
+
+#: First line of a run_batt run when no ``Running:`` line was seen (a bare run log).
+GPU_LINE = rf"^{PREFIX}GPU Support: "
+
+#: Where a console ``Running:`` line names its instance and its limits.
+RUNNING_INSTANCE = r"-b +(?:\S*/)?(?P<instance>tmp_batt_\w+?)(?:_run)?(?:\s|$)"
+RUNNING_COUNT = r"-c +(?P<count>-?\d+)"
+RUNNING_TIMEOUT = r"timeout +(?:-\S+ +\S+ +)*?(?P<seconds>\d+)s?\b"
+GENERATING_INSTANCE = r"^Generating batt: .*-f +(?:\S*/)?(?P<instance>tmp_batt_\w+?)_run\.py"
+
+#: The instance name in a run log's file name (``tmp_batt_Xa3k9Q_run.log``, rotated or not).
+RUN_LOG_NAME = r"(?P<instance>tmp_batt_[A-Za-z0-9]+?)_run\.log"
+
+# --- the monitor log (monitor_week6b.sh) ---------------------------------------------
+
+#: A monitor record's first physical line.
+MONITOR_RECORD = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \| Threads: "
+#: Continuation lines left by ``grep -c ... || echo "0"`` printing ``0`` twice.
+MONITOR_CONTINUATION = r"^0(?: Thread=\S+| Overload=\S+)?\s*$"
+#: A whole (reassembled) record; a doubled ``0 0`` value reads as 0.
+MONITOR_FIELDS = (
+    r"^(?P<timestamp>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) \| Threads: "
+    r"Python=(?P<python_threads>N/A|\d+) System=(?P<system_threads>N/A|\d+)"
+    r"(?: \| Fails: Process=(?P<process_fails>N/A|\d+)(?: \d+)?"
+    r"(?: Thread=(?P<thread_fails>N/A|\d+)(?: \d+)?)?"
+    r"(?: Overload=(?P<overload>N/A|\d+)(?: \d+)?)?)?"
+)
+MONITOR_ALERT = rf"{_ALERT_OVERLOAD}|{_ALERT_THREADPOOL}"
+MONITOR_ALERT_FIELDS = (
+    r"ALERT: (?P<alert>System overloaded|ThreadPool failures)(?: detected)? (?P<count>\d+) times"
+)
+MONITOR_HEADER = r"Monitoring Started ==="
+
+# --- thread snapshots --------------------------------------------------------------
+
+#: ``ps -eLf | wc -l`` (host-wide), ``ps -o nlwp <PID>`` (per process), ``Active threads:``.
+SNAPSHOT_LINE = r"^\s*(?:NLWP|\d+|Active threads: \d+)\s*$"
+
+# --- family detection ----------------------------------------------------------------
+
+#: Evidence, in a file's first bytes, of each family (checked in this order).
+FAMILY_EVIDENCE: tuple[tuple[str, str], ...] = (
+    ("monitor", rf"{MONITOR_HEADER}|{MONITOR_RECORD}"),
+    ("console", r"^Running: .*run_batt|^Generating batt: |^=== (?:NO )?GPU"),
+    (
+        "run_batt",
+        rf"{PROGRESS}|{TASK_LINE}|{GPU_LINE}|^\d+ tasks - \d+ timeouts"
+        r"|System overloaded|ProcessPoolExecutor failed|ThreadPoolExecutor also failed"
+        r"|Parallel execution failed|^run_batt\.py:\d+: ",
+    ),
+)

@@ -1,0 +1,297 @@
+"""Lines to DataFrames: read every input, scan chunks in parallel, assemble, deduplicate.
+
+This is ingest's entry point: ``ingest(paths)`` returns the published tables
+(``ingest.tables``) as pandas DataFrames plus what was skipped and why.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from threading import BoundedSemaphore
+
+import pandas as pd
+import polars as pl
+
+from poolwatch.ingest import grammar, tables
+from poolwatch.ingest.assemble import RunFile, assemble, concat_scans
+from poolwatch.ingest.dedupe import drop_tee_copies
+from poolwatch.ingest.monitor import (
+    header_zone,
+    is_snapshot,
+    monitor_events,
+    parse_monitor,
+    parse_snapshot,
+)
+from poolwatch.ingest.scan import ChunkScan, clean, scan_chunk, split_lines
+from poolwatch.ingest.sources import (
+    SNIFF_BYTES,
+    InputError,
+    Reader,
+    Skipped,
+    Source,
+    binary_reason,
+    discover,
+)
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Ingest:
+    """Everything ingest read, as the published pandas tables."""
+
+    events: pd.DataFrame
+    tasks: pd.DataFrame
+    runs: pd.DataFrame
+    monitor: pd.DataFrame
+    files: pd.DataFrame
+    unparsed: pd.DataFrame
+
+    @property
+    def skipped(self) -> list[Skipped]:
+        """Inputs not read (or not kept), with the reason."""
+        rows = self.files[self.files["status"] != "read"]
+        return [Skipped(str(p), str(r)) for p, r in zip(rows["path"], rows["reason"], strict=True)]
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A table by its published name."""
+        frame: pd.DataFrame = getattr(self, name)
+        return frame
+
+
+@dataclass
+class _FileResult:
+    """One input as it comes out of reading: its facts and its parsed frames."""
+
+    source: Source
+    family: str = "none"
+    status: str = "read"
+    reason: str | None = None
+    facts: dict[str, object] = field(default_factory=dict)
+    run: RunFile | None = None
+    monitor: pl.DataFrame | None = None
+    snapshot: pl.DataFrame | None = None
+    unparsed: int = 0
+    examples: pl.DataFrame | None = None
+
+
+def default_workers() -> int:
+    """Scanning threads: one per core."""
+    return max(1, os.cpu_count() or 1)
+
+
+def ingest(
+    paths: Sequence[str], *, progress: Progress | None = None, workers: int | None = None
+) -> Ingest:
+    """Read every input the paths name and return the published tables."""
+    found = discover(paths)
+    results: list[_FileResult] = []
+    with _Scanner(workers or default_workers()) as scanner:
+        results = [_read_source(source, scanner, progress) for source in found.sources]
+    extra = [
+        _FileResult(Source(path, Path(path)), status="duplicate", reason=f"same file as {first}")
+        for path, first in found.same_file
+    ]
+    skipped = [
+        _FileResult(Source(s.path, Path(s.path)), status="skipped", reason=s.reason)
+        for s in found.skipped
+    ]
+    _mark_content_duplicates(results)
+    drop_tee_copies([r for r in results if r.status == "read" and r.run is not None])
+    return _publish([*results, *extra, *skipped])
+
+
+class _Scanner:
+    """A thread pool that scans chunks, with a bound on chunks held in memory."""
+
+    def __init__(self, workers: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scan")
+        self._slots = BoundedSemaphore(workers * 2)
+
+    def __enter__(self) -> _Scanner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, raw: bytes, first_line: int) -> Future[ChunkScan]:
+        """Scan a chunk in the background (blocks while too many are in flight)."""
+        self._slots.acquire()
+        future = self._pool.submit(scan_chunk, raw, first_line)
+        future.add_done_callback(lambda _: self._slots.release())
+        return future
+
+
+def _read_source(source: Source, scanner: _Scanner, progress: Progress | None) -> _FileResult:
+    """Read one source: sniff its family, scan its chunks, assemble its tables."""
+    result = _FileResult(source)
+    try:
+        with Reader(source) as reader:
+            _read_chunks(result, reader, scanner, progress)
+            result.facts.update(vars(reader.facts))
+    except InputError as err:
+        result.status, result.reason = "skipped", str(err)
+    return result
+
+
+def _read_chunks(
+    result: _FileResult, reader: Reader, scanner: _Scanner, progress: Progress | None
+) -> None:
+    """Dispatch a file's chunks to the scanner suited to its family."""
+    chunks = _reported(reader.chunks(), progress)
+    first = next(chunks, None)
+    if first is None:
+        result.status, result.reason = "skipped", "empty file"
+        return
+    reason = binary_reason(first)
+    family = None if reason else _family(first)
+    if family is None:
+        result.status = "skipped"
+        result.reason = reason or "no run_batt, run_card, monitor or thread-count lines"
+        for _ in chunks:  # read to the end so the fingerprint covers the whole file
+            pass
+        return
+    result.family = family
+    if family in ("monitor", "snapshot"):
+        _read_small(result, [first, *chunks])
+        return
+    futures = _submit_all(scanner, first, chunks)
+    scans = [future.result() for future in futures]
+    _assemble(result, scans, cut=reader.facts.last_line_cut)
+
+
+def _reported(chunks: Iterator[bytes], progress: Progress | None) -> Iterator[bytes]:
+    """Pass chunks through, telling the progress bar how many bytes went by."""
+    for chunk in chunks:
+        if progress is not None:
+            progress(len(chunk))
+        yield chunk
+
+
+def _submit_all(scanner: _Scanner, first: bytes, rest: Iterator[bytes]) -> list[Future[ChunkScan]]:
+    """Submit every chunk of a file with the line number it starts at."""
+    futures: list[Future[ChunkScan]] = []
+    line = 1
+    for chunk in _chain(first, rest):
+        futures.append(scanner.submit(chunk, line))
+        line += chunk.count(b"\n")
+    return futures
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    """The first chunk, then the others."""
+    yield first
+    yield from rest
+
+
+def _family(head: bytes) -> str | None:
+    """The log family a file's first bytes show, or None."""
+    lines = clean(split_lines(head[:SNIFF_BYTES]), head[:SNIFF_BYTES])
+    for family, evidence in grammar.FAMILY_EVIDENCE:
+        if lines.str.contains(evidence).any():
+            return family
+    return "snapshot" if is_snapshot(lines) else None
+
+
+def _read_small(result: _FileResult, chunks: list[bytes]) -> None:
+    """Parse a monitor log or a snapshot file whole (they are small)."""
+    raw = b"".join(chunks)
+    lines = clean(split_lines(raw), raw)
+    name = result.source.name if not result.source.is_stdin else "<stdin>"
+    if result.family == "monitor":
+        result.monitor = parse_monitor(name, lines, header_zone(lines))
+    else:
+        result.snapshot = parse_snapshot(name, lines)
+    result.facts["lines"] = len(lines)
+
+
+def _assemble(result: _FileResult, scans: list[ChunkScan], *, cut: bool) -> None:
+    """Assemble a run_batt or console file from its chunk scans."""
+    name = "<stdin>" if result.source.is_stdin else result.source.name
+    lines = sum(s.lines for s in scans)
+    marks = concat_scans(scans)
+    result.run = assemble(
+        name, marks, lines=lines, progress=sum(s.progress for s in scans), cut=cut
+    )
+    result.family = result.run.family
+    result.unparsed = sum(s.unparsed for s in scans)
+    result.examples = pl.concat([s.unparsed_examples for s in scans]).head(5)
+    result.facts["lines"] = lines
+
+
+def _mark_content_duplicates(results: list[_FileResult]) -> None:
+    """Keep the first of inputs with the same decompressed content (even renamed)."""
+    first: dict[str, str] = {}
+    for result in results:
+        digest = str(result.facts.get("digest", ""))
+        if result.status != "read" or not digest:
+            continue
+        if digest in first:
+            result.status, result.reason = "duplicate", f"same content as {first[digest]}"
+            result.run = result.monitor = result.snapshot = None
+        else:
+            first[digest] = result.source.name
+
+
+def _publish(results: list[_FileResult]) -> Ingest:
+    """Concatenate every kept file's frames and convert them to the published tables."""
+    kept = [r for r in results if r.status == "read"]
+    runs = [r.run for r in kept if r.run is not None]
+    event_frames = [run.events for run in runs]
+    event_frames += [monitor_events(r.monitor) for r in kept if r.monitor is not None]
+    event_frames += [r.snapshot for r in kept if r.snapshot is not None]
+    return Ingest(
+        events=_table(event_frames, tables.EVENTS, ["file", "line"]),
+        tasks=_table([run.tasks for run in runs], tables.TASKS, ["file", "line"]),
+        runs=_table([run.runs for run in runs], tables.RUNS, ["file", "line"]),
+        monitor=_table([r.monitor for r in kept if r.monitor is not None], tables.MONITOR,
+                       ["file", "line"]),
+        files=_files(results),
+        unparsed=_table(
+            [r.examples.with_columns(file=pl.lit(r.source.name)) for r in kept
+             if r.examples is not None],
+            tables.UNPARSED,
+            ["file", "line"],
+        ),
+    )
+
+
+def _table(frames: list[pl.DataFrame], columns: tuple[tables.Column, ...],
+           order: list[str]) -> pd.DataFrame:
+    """Concatenate frames (any may lack columns) into one published pandas table."""
+    frames = [f for f in frames if f.height]
+    frame = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+    published = tables.to_pandas(frame, columns)
+    return published.sort_values(order, kind="stable", ignore_index=True) if len(published) \
+        else published
+
+
+def _files(results: list[_FileResult]) -> pd.DataFrame:
+    """The inventory of inputs: what each was, and whether it was read, skipped or a duplicate."""
+    rows = [
+        {
+            "path": "<stdin>" if r.source.is_stdin else r.source.name,
+            "family": r.family,
+            "status": r.status,
+            "reason": r.reason,
+            "bytes": r.facts.get("bytes_read"),
+            "lines": r.facts.get("lines"),
+            "unparsed": r.unparsed if r.status == "read" else None,
+            "compressed": r.facts.get("compressed"),
+            "digest": r.facts.get("digest") or None,
+            "mtime": r.facts.get("mtime"),
+            "last_line_cut": r.facts.get("last_line_cut"),
+            "grew": r.facts.get("grew"),
+        }
+        for r in results
+    ]
+    frame = pl.DataFrame(rows, schema_overrides={"mtime": pl.Float64}, infer_schema_length=None)
+    if frame.height:
+        frame = frame.with_columns(
+            mtime=(pl.col("mtime") * 1e6).cast(pl.Int64).cast(pl.Datetime("us", "UTC"))
+        )
+    return tables.to_pandas(frame, tables.FILES)

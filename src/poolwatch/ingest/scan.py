@@ -1,0 +1,174 @@
+"""Vectorised scanning of one chunk of run output: lines in, notable lines out.
+
+A chunk is a few MiB of whole lines. Every line is looked at once, in polars:
+per-sample progress lines (the bulk) are only counted, task bookkeeping lines are
+extracted with one pattern, and the rare remaining lines are classified by the
+grammar's rules. The result keeps, for each notable line, how many progress lines
+preceded it, so samples per task can be computed later without keeping the lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from poolwatch.ingest import grammar
+
+#: Event fields every mark frame carries (as strings until the tables are published).
+FIELDS: tuple[str, ...] = (
+    "task",
+    "task_index",
+    "threads",
+    "count",
+    "timeouts",
+    "error_type",
+    "message",
+    "sample_kind",
+    "sample_index",
+    "seconds",
+)
+MARK_SCHEMA: dict[str, pl.DataType] = {
+    "line": pl.UInt32(),
+    "prog": pl.UInt32(),
+    "kind": pl.String(),
+    **{name: pl.String() for name in FIELDS},
+    "text": pl.String(),
+}
+#: Longest line text kept as evidence.
+TEXT_LIMIT = 2000
+#: Unparsed lines kept per chunk as examples.
+UNPARSED_EXAMPLES = 5
+
+#: Internal marks that shape runs but are not published events.
+INTERNAL_RULES: tuple[grammar.Rule, ...] = (
+    grammar.Rule("date", grammar.DATE_LINE),
+    grammar.Rule("gpu", grammar.GPU_LINE),
+    grammar.Rule("generating", grammar.GENERATING_INSTANCE, r"-f +(?:\S*/)?(?P<message>\S+)"),
+)
+_STEP_KIND = {
+    "start --": "task_start",
+    "--": "task_header",
+    "scored --": "task_scored",
+}
+
+
+@dataclass(frozen=True)
+class ChunkScan:
+    """What one chunk holds: its notable lines and the counts of the rest."""
+
+    marks: pl.DataFrame
+    lines: int
+    progress: int
+    unparsed: int
+    unparsed_examples: pl.DataFrame
+
+
+def split_lines(raw: bytes) -> pl.Series:
+    """Split bytes into lines (LF or CRLF), decoding invalid UTF-8 with U+FFFD."""
+    if b"\x1f" in raw:
+        text = raw.decode("utf-8", "replace")
+        lines = pl.Series("line", [text]).str.split("\n").explode()
+        if text.endswith("\n"):
+            lines = lines.head(-1)
+        return lines.str.strip_suffix("\r")
+    frame = pl.read_csv(
+        raw,
+        has_header=False,
+        separator="\x1f",
+        quote_char=None,
+        new_columns=["line"],
+        infer_schema=False,
+        encoding="utf8-lossy",
+        truncate_ragged_lines=True,
+        raise_if_empty=False,
+    )
+    if frame.width == 0:
+        return pl.Series("line", [], pl.String)
+    return frame.to_series().fill_null("")
+
+
+def clean(lines: pl.Series, raw: bytes) -> pl.Series:
+    """Remove colour codes (only paid for when the chunk has an escape byte)."""
+    if b"\x1b" in raw:
+        lines = lines.str.replace_all(grammar.ANSI, "")
+    return lines
+
+
+def scan_chunk(raw: bytes, first_line: int) -> ChunkScan:
+    """Scan one line-aligned chunk of run_batt / run_card output."""
+    lines = clean(split_lines(raw), raw)
+    frame = pl.DataFrame({"text": lines}).with_columns(
+        line=pl.int_range(first_line, first_line + len(lines), dtype=pl.UInt32),
+        is_progress=pl.col("text").str.contains(grammar.PROGRESS),
+    )
+    frame = frame.with_columns(prog=pl.col("is_progress").cum_sum().cast(pl.UInt32))
+    rest = frame.filter(~pl.col("is_progress")).drop("is_progress")
+    progress = len(frame) - len(rest)
+    is_task = rest["text"].str.contains(grammar.TASK_LINE)
+    tasks = _task_marks(rest.filter(is_task))
+    others = rest.filter(~is_task)
+    marks, matched = _rule_marks(others)
+    unparsed = others.filter(~matched)
+    return ChunkScan(
+        marks=pl.concat([tasks, marks], how="diagonal").sort("line"),
+        lines=len(lines),
+        progress=progress,
+        unparsed=len(unparsed),
+        unparsed_examples=unparsed.head(UNPARSED_EXAMPLES).select("line", "text"),
+    )
+
+
+def _task_marks(rows: pl.DataFrame) -> pl.DataFrame:
+    """Task bookkeeping lines as marks (task_start, task_header, task_scored, task_done)."""
+    parts = rows["text"].str.extract_groups(grammar.TASK_LINE).struct.unnest()
+    step = pl.col("step")
+    kind = (
+        pl.when(step.is_null())
+        .then(pl.lit("task_routine"))
+        .when(step.str.starts_with("done"))
+        .then(pl.lit("task_done"))
+        .otherwise(step.replace_strict(_STEP_KIND, default="task_routine"))
+    )
+    marks = parts.with_columns(kind=kind, line=rows["line"], prog=rows["prog"], text=rows["text"])
+    return _conform(marks.filter(pl.col("kind") != "task_routine"))
+
+
+def _rule_marks(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """Classify the rare lines by the grammar; also say which lines anything matched."""
+    text = rows["text"]
+    matched = text.str.contains(grammar.ROUTINE)
+    frames: list[pl.DataFrame] = []
+    for rule in (*grammar.RUN_RULES, *INTERNAL_RULES):
+        hit = text.str.contains(rule.match)
+        if rule.unless is not None:
+            hit = hit & ~text.str.contains(rule.unless)
+        if not hit.any():
+            continue
+        matched = matched | hit
+        frames.append(_extract(rows.filter(hit), rule))
+    marks = pl.concat(frames, how="diagonal") if frames else _conform(pl.DataFrame())
+    return _conform(marks), matched
+
+
+def _extract(rows: pl.DataFrame, rule: grammar.Rule) -> pl.DataFrame:
+    """The marks of the lines one rule matched, with the fields it extracts."""
+    frame = rows.select("line", "prog", "text").with_columns(kind=pl.lit(rule.kind))
+    if rule.fields is not None:
+        fields = rows["text"].str.extract_groups(rule.fields).struct.unnest()
+        frame = frame.hstack(fields.select([c for c in fields.columns if c in FIELDS]))
+    return frame
+
+
+def _conform(frame: pl.DataFrame) -> pl.DataFrame:
+    """Give a mark frame every mark column, in order, with the right types."""
+    columns = [
+        (
+            pl.col(name).cast(dtype)
+            if name in frame.columns
+            else pl.lit(None, dtype=dtype).alias(name)
+        )
+        for name, dtype in MARK_SCHEMA.items()
+    ]
+    out = frame.select(columns) if frame.width else pl.DataFrame(schema=MARK_SCHEMA)
+    return out.with_columns(pl.col("text").str.slice(0, TEXT_LIMIT).str.replace_all("\r", " "))

@@ -1,0 +1,311 @@
+"""Discovering and opening inputs: paths, directories, globs and standard input.
+
+Compression is recognised by its magic bytes (not the file name), a plain file is
+read only up to the size it had when opened (so a file that grows while it is read
+gives a consistent prefix), and every file is fingerprinted on its decompressed
+content so that the same log given twice, compressed or renamed, counts once.
+"""
+
+from __future__ import annotations
+
+import bz2
+import glob
+import gzip
+import lzma
+import os
+import sys
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, cast
+
+import xxhash
+
+#: Bytes read at a time; chunks handed to the parser end at a line boundary.
+CHUNK_BYTES = 16 << 20
+#: How much of a file is looked at to tell its family and whether it is text.
+SNIFF_BYTES = 64 << 10
+#: Share of control bytes (other than tab, CR, LF, ESC, FF, BS) above which a file is binary.
+BINARY_CONTROL_SHARE = 0.10
+STDIN = "-"
+_INFLATE_STEP = 1 << 20
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+)
+_TEXT_CONTROLS = frozenset(b"\t\n\r\x1b\x0c\x08")
+
+
+class InputError(Exception):
+    """An input the user gave cannot be used; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input to read: a file on disk or standard input."""
+
+    name: str
+    path: Path | None = None
+
+    @property
+    def is_stdin(self) -> bool:
+        """Whether this source is standard input."""
+        return self.path is None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input that was not read, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class Discovery:
+    """What the user's paths expanded to."""
+
+    sources: list[Source] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    same_file: list[tuple[str, str]] = field(default_factory=list)
+    """Pairs (path, first path) of one file on disk reached twice (overlapping globs)."""
+
+
+def discover(paths: Sequence[str]) -> Discovery:
+    """Expand files, directories (recursively), globs and ``-`` into sources, in order."""
+    found = Discovery()
+    seen: dict[tuple[int, int], str] = {}
+    for given in paths:
+        if given == STDIN:
+            found.sources.append(Source(STDIN))
+            continue
+        files = _expand(given)
+        if files is None:
+            found.skipped.append(Skipped(given, "no such file, directory or glob match"))
+        for path in files or ():
+            _add_file(found, seen, path)
+    return found
+
+
+def _expand(given: str) -> list[Path] | None:
+    """Files one user path stands for, or None when it names nothing."""
+    path = Path(given)
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file())
+    if path.exists():
+        return [path]
+    matches = sorted(glob.glob(given, recursive=True))
+    if not matches:
+        return None
+    out: list[Path] = []
+    for match in map(Path, matches):
+        out.extend(_expand(str(match)) or [] if match.is_dir() else [match])
+    return out
+
+
+def _add_file(found: Discovery, seen: dict[tuple[int, int], str], path: Path) -> None:
+    """Record one file, once per inode."""
+    try:
+        info = path.stat()
+    except OSError as err:
+        found.skipped.append(Skipped(str(path), _os_reason(err)))
+        return
+    key = (info.st_dev, info.st_ino)
+    if key in seen:
+        found.same_file.append((str(path), seen[key]))
+        return
+    seen[key] = str(path)
+    found.sources.append(Source(str(path), path))
+
+
+def _os_reason(err: OSError) -> str:
+    """A short reason for an operating-system error, without the path."""
+    return (err.strerror or type(err).__name__).lower()
+
+
+@dataclass
+class Reading:
+    """Facts gathered while one source is read."""
+
+    bytes_read: int = 0
+    compressed: str | None = None
+    truncated_stream: bool = False
+    grew: bool = False
+    last_line_cut: bool = False
+    mtime: float | None = None
+    digest: str = ""
+
+
+class Reader:
+    """Reads one source as line-aligned byte chunks, fingerprinting as it goes."""
+
+    def __init__(self, source: Source, chunk_bytes: int = CHUNK_BYTES) -> None:
+        self.source = source
+        self.chunk_bytes = chunk_bytes
+        self.facts = Reading()
+        self._hash = xxhash.xxh3_128()
+        self._raw: BinaryIO | None = None
+        self._stream: BinaryIO | None = None
+        self._limit: int | None = None
+
+    def __enter__(self) -> Reader:
+        self._open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for handle in (self._stream, self._raw):
+            if handle is not None and handle is not sys.stdin.buffer:
+                handle.close()
+
+    def _open(self) -> None:
+        """Open the file (or stdin) and wrap it in a decompressor if its magic says so."""
+        if self.source.path is None:
+            self._raw = sys.stdin.buffer
+        else:
+            try:
+                self._raw = self.source.path.open("rb")
+                info = os.fstat(self._raw.fileno())
+            except OSError as err:
+                raise InputError(_os_reason(err)) from err
+            self._limit = info.st_size
+            self.facts.mtime = info.st_mtime
+        head = self._peek(8)
+        for magic, name in _MAGIC:
+            if head.startswith(magic):
+                self.facts.compressed = name
+                self._limit = None
+                self._stream = _decompressor(name, self._raw)
+                return
+        self._stream = self._raw
+
+    def _peek(self, size: int) -> bytes:
+        """The first bytes of the raw input, without consuming them."""
+        assert self._raw is not None
+        if self._raw.seekable():
+            head = self._raw.read(size)
+            self._raw.seek(0)
+            return head
+        buffered = _Prepend(self._raw)
+        self._raw = cast(BinaryIO, buffered)
+        return buffered.peek(size)
+
+    def _read(self, size: int) -> bytes:
+        """Read up to ``size`` decompressed bytes, stopping at the size seen at open."""
+        assert self._stream is not None
+        if self._limit is not None:
+            size = min(size, self._limit - self.facts.bytes_read)
+            if size <= 0:
+                return b""
+        data = self._read_plain(size) if self.facts.compressed is None else self._inflate(size)
+        self.facts.bytes_read += len(data)
+        self._hash.update(data)
+        return data
+
+    def _read_plain(self, size: int) -> bytes:
+        """Read from an uncompressed input."""
+        assert self._stream is not None
+        try:
+            return self._stream.read(size)
+        except OSError as err:
+            raise InputError(_os_reason(err)) from err
+
+    def _inflate(self, size: int) -> bytes:
+        """Decompress up to ``size`` bytes in small steps, keeping what precedes a corrupt end."""
+        assert self._stream is not None
+        parts: list[bytes] = []
+        got = 0
+        while got < size and not self.facts.truncated_stream:
+            try:
+                part = self._stream.read(min(_INFLATE_STEP, size - got))
+            except (EOFError, OSError, zlib.error, lzma.LZMAError):
+                self.facts.truncated_stream = True
+                break
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+        return b"".join(parts)
+
+    def chunks(self) -> Iterator[bytes]:
+        """Yield the content as chunks that each end with a newline (but maybe the last)."""
+        carry = b""
+        while True:
+            data = self._read(self.chunk_bytes)
+            if not data:
+                break
+            data = carry + data if carry else data
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                carry = data
+                continue
+            carry = data[cut:]
+            yield data[:cut]
+        self.facts.last_line_cut = bool(carry)
+        if carry:
+            yield carry
+        self._finish()
+
+    def _finish(self) -> None:
+        """Record the fingerprint and whether the file grew while it was read."""
+        self.facts.digest = self._hash.hexdigest()
+        if self.source.path is not None and self._limit is not None:
+            try:
+                self.facts.grew = self.source.path.stat().st_size > self._limit
+            except OSError:
+                self.facts.grew = False
+
+
+def _decompressor(name: str, raw: BinaryIO) -> BinaryIO:
+    """A file object that decompresses ``raw`` (multi-member streams included)."""
+    if name == "gzip":
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    if name == "bzip2":
+        return bz2.BZ2File(raw, mode="rb")
+    return lzma.LZMAFile(raw, mode="rb")
+
+
+class _Prepend:
+    """A non-seekable stream with a peek that does not consume (for stdin)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._head = b""
+
+    def peek(self, size: int) -> bytes:
+        """Look at up to ``size`` first bytes."""
+        while len(self._head) < size:
+            more = self._raw.read(size - len(self._head))
+            if not more:
+                break
+            self._head += more
+        return self._head
+
+    def read(self, size: int = -1) -> bytes:
+        """Read, serving peeked bytes first."""
+        if self._head:
+            head, self._head = self._head[:size], self._head[size:]
+            if size < 0 or len(head) == size:
+                return head + (self._raw.read() if size < 0 else b"")
+            return head + self._raw.read(size - len(head))
+        return self._raw.read(size)
+
+    def seekable(self) -> bool:
+        """Never seekable."""
+        return False
+
+    def close(self) -> None:
+        """Standard input is not ours to close."""
+
+
+def binary_reason(head: bytes) -> str | None:
+    """Why a file's first bytes are not a text log, or None when they look like text."""
+    sample = head[:SNIFF_BYTES]
+    if b"\x00" in sample[:8192]:
+        return "binary data (NUL bytes near the start)"
+    controls = sum(1 for byte in sample if byte < 32 and byte not in _TEXT_CONTROLS)
+    if sample and controls / len(sample) > BINARY_CONTROL_SHARE:
+        return f"binary data ({controls / len(sample):.0%} control bytes near the start)"
+    return None

@@ -1,0 +1,82 @@
+"""Wall-clock times from ``date`` lines, whatever the locale and zone printed them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from dateutil import parser as dateparser
+
+#: Zone abbreviations ``date`` prints on the hosts such fleets run on (hours from UTC).
+ZONES: dict[str, float] = {
+    "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "WEST": 1, "BST": 1, "IST": 1, "CET": 1,
+    "CEST": 2, "MEZ": 1, "MESZ": 2, "EET": 2, "EEST": 3, "MSK": 3, "EST": -5, "EDT": -4,
+    "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7, "AKST": -9,
+    "AKDT": -8, "HST": -10, "JST": 9, "KST": 9, "AEST": 10, "AEDT": 11, "NZST": 12,
+    "NZDT": 13, "SGT": 8, "HKT": 8,
+}  # fmt: skip
+
+_TZINFOS = {name: timezone(timedelta(hours=hours)) for name, hours in ZONES.items()}
+
+
+class _LocaleInfo(dateparser.parserinfo):
+    """dateutil's English names plus the German, French and Spanish ones ``date`` prints."""
+
+    MONTHS = [
+        ("Jan", "January", "Januar", "janv", "janvier", "ene", "enero", "Jän"),
+        ("Feb", "February", "Februar", "févr", "février", "feb", "febrero"),
+        ("Mar", "March", "März", "Mär", "mars", "marzo"),
+        ("Apr", "April", "avr", "avril", "abr", "abril"),
+        ("May", "May", "Mai", "mai", "may", "mayo"),
+        ("Jun", "June", "Juni", "juin", "junio"),
+        ("Jul", "July", "Juli", "juil", "juillet", "julio"),
+        ("Aug", "August", "août", "ago", "agosto"),
+        ("Sep", "Sept", "September", "sept", "septembre", "septiembre"),
+        ("Oct", "October", "Okt", "Oktober", "oct", "octobre", "octubre"),
+        ("Nov", "November", "nov", "novembre", "noviembre"),
+        ("Dec", "December", "Dez", "Dezember", "déc", "décembre", "dic", "diciembre"),
+    ]
+    WEEKDAYS = [
+        ("Mon", "Monday", "Mo", "Montag", "lun", "lundi", "lunes"),
+        ("Tue", "Tuesday", "Di", "Dienstag", "mar", "mardi", "martes"),
+        ("Wed", "Wednesday", "Mi", "Mittwoch", "mer", "mercredi", "mié", "miércoles"),
+        ("Thu", "Thursday", "Do", "Donnerstag", "jeu", "jeudi", "jue", "jueves"),
+        ("Fri", "Friday", "Fr", "Freitag", "ven", "vendredi", "vie", "viernes"),
+        ("Sat", "Saturday", "Sa", "Samstag", "sam", "samedi", "sáb", "sábado"),
+        ("Sun", "Sunday", "So", "Sonntag", "dim", "dimanche", "dom", "domingo"),
+    ]
+
+
+_INFO = _LocaleInfo()
+
+
+def _parse_local(text: str) -> datetime | None:
+    """The time a ``date`` line shows, in the zone it names (naive if it names none)."""
+    cleaned = text.replace(".", " ").replace(",", " ")
+    try:
+        return dateparser.parse(cleaned, parserinfo=_INFO, tzinfos=_TZINFOS)
+    except (ValueError, OverflowError):
+        return None
+
+
+def date_offset(text: str) -> timedelta | None:
+    """The UTC offset a ``date`` line names, if it names a known zone."""
+    stamp = _parse_local(text)
+    return None if stamp is None else stamp.utcoffset()
+
+
+def parse_date_line(text: str) -> datetime | None:
+    """The UTC time a ``date`` line shows; zone-less or unknown zones are read as UTC."""
+    stamp = _parse_local(text)
+    if stamp is None:
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return stamp.astimezone(UTC)
+
+
+def parse_iso(text: str) -> datetime | None:
+    """A ``YYYY-mm-dd HH:MM:SS`` monitor time, read as UTC."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
