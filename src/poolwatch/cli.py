@@ -32,7 +32,7 @@ def main() -> None:
     help="events.parquet or events.csv: the events table; DIR/: every table as Parquet.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
-def parse(paths: tuple[str, ...], out: Path | None, quiet: bool) -> None:
+def parse(*, paths: tuple[str, ...], out: Path | None, quiet: bool) -> None:
     """Read logs (files, directories, globs, - for stdin) into tables.
 
     Compressed files (.gz, .bz2, .xz) are read transparently; each file's family
@@ -89,14 +89,19 @@ def _progress_bar(paths: tuple[str, ...]) -> Iterator[Progress | None]:
     show_default=True,
 )
 @click.option("--instances", type=click.IntRange(min=1), default=8, show_default=True)
-@click.option("--runs", type=click.IntRange(min=1), default=3, show_default=True,
-              help="Runs per instance (a minimum with --size).")
+@click.option(
+    "--runs",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Runs per instance (a minimum with --size).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--size", "size", default=None, help="Keep adding runs until this size (1GB, 100MB).")
 @click.option("--live", is_flag=True, help="Leave the last run of each instance unfinished.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Directory to write.")
 def simulate(
-    scenario: str, instances: int, runs: int, seed: int, size: str | None, live: bool, out: Path
+    *, scenario: str, instances: int, runs: int, seed: int, size: str | None, live: bool, out: Path
 ) -> None:
     """Write realistic console logs, run logs and a monitor log for a scenario."""
     from poolwatch.simulate import simulate as run_simulation

@@ -45,9 +45,7 @@ def concat_scans(scans: list[ChunkScan]) -> pl.DataFrame:
     return pl.concat(frames) if frames else pl.DataFrame(schema=MARK_SCHEMA)
 
 
-def assemble(
-    name: str, marks: pl.DataFrame, *, lines: int, progress: int, cut: bool
-) -> RunFile:
+def assemble(name: str, marks: pl.DataFrame, *, lines: int, progress: int, cut: bool) -> RunFile:
     """Turn one file's marks into its events, tasks and runs."""
     family = "console" if (marks["kind"] == "run_start").any() else "run_batt"
     marks = _with_runs(marks)
@@ -55,17 +53,13 @@ def assemble(
     marks = _with_open_task(marks)
     runs = _runs(marks, name, family, lines, progress, cut)
     tasks = _tasks(marks, runs, name)
-    events = marks.filter(~pl.col("kind").is_in(_INTERNAL_KINDS)).with_columns(
-        file=pl.lit(name)
-    )
+    events = marks.filter(~pl.col("kind").is_in(_INTERNAL_KINDS)).with_columns(file=pl.lit(name))
     return RunFile(family, events, tasks, runs, marks)
 
 
 def _with_runs(marks: pl.DataFrame) -> pl.DataFrame:
     """Number the runs: a date line starts one, a Running or GPU line does if none just did."""
-    marker = (
-        pl.when(pl.col("kind").is_in(_BOUNDARY_KINDS)).then(pl.col("kind")).otherwise(None)
-    )
+    marker = pl.when(pl.col("kind").is_in(_BOUNDARY_KINDS)).then(pl.col("kind")).otherwise(None)
     previous = marker.shift(1).forward_fill()
     kind = pl.col("kind")
     boundary = (
@@ -180,8 +174,13 @@ def _runs(  # noqa: PLR0917
     runs = runs.with_columns(
         end_prog=pl.col("start_prog").shift(-1).fill_null(total_progress),
         next_line=pl.col("line").shift(-1),
-        started_at=pl.col("date").map_elements(parse_date_line, return_dtype=pl.Datetime("us", "UTC")),
-        requested_tasks=pl.col("command").str.extract(grammar.RUNNING_COUNT, 1).cast(pl.Int32).abs(),
+        started_at=pl.col("date").map_elements(
+            parse_date_line, return_dtype=pl.Datetime("us", "UTC")
+        ),
+        requested_tasks=pl.col("command")
+        .str.extract(grammar.RUNNING_COUNT, 1)
+        .cast(pl.Int32)
+        .abs(),
         timeout_s=pl.col("command").str.extract(grammar.RUNNING_TIMEOUT, 1).cast(pl.Float64),
     )
     runs = runs.with_columns(
@@ -217,6 +216,8 @@ def _with_end(runs: pl.DataFrame) -> pl.DataFrame:
         .then(pl.format("no closing line; the next run starts at line {}", pl.col("next_line")))
         .when(pl.col("last_line_cut"))
         .then(pl.format("last run of the file, its last line cut (line {})", pl.col("last_line")))
-        .otherwise(pl.format("last run of the file, no closing line after line {}", pl.col("last_line")))
+        .otherwise(
+            pl.format("last run of the file, no closing line after line {}", pl.col("last_line"))
+        )
     )
     return runs.with_columns(end=end, end_evidence=evidence)

@@ -117,7 +117,7 @@ RUN_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "sample_timeout",
-        rf"\] (?:result collection )?timed out",
+        r"\] (?:result collection )?timed out",
         rf"(?:(?P<task>{TID}) - )?(?P<sample_kind>demo|test)\[(?P<sample_index>\d+)\] "
         r"(?:result collection )?timed out(?: after (?P<seconds>\d+(?:\.\d+)?)s)?",
     ),
@@ -142,8 +142,8 @@ RUN_RULES: tuple[Rule, ...] = (
         "exception",
         r"^(?:Traceback \(most recent call last\):|Exception in thread|Exception ignored in"
         r"|[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt): |[A-Za-z_][\w.]*Error$)",
-        r"^(?:(?P<error_type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))(?:: (?P<message>.*))?"
-        r"|(?P<header>Traceback|Exception in thread|Exception ignored in).*)$",
+        r"^(?P<error_type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))"
+        r"(?:: (?P<message>.*))?$",
     ),
     Rule(
         "leaked_semaphores",
@@ -170,7 +170,8 @@ RUN_RULES: tuple[Rule, ...] = (
 #: A ``date`` line: the only wall-clock time run_card.sh prints (locale and zone vary).
 #: English default output, or any locale's: a time, a 4-digit year, only words between.
 DATE_LINE = (
-    r"^[\p{L}]{2,}\.?,? +[\p{L}\d., ]*?\d{1,2}:\d{2}:\d{2}(?: +[\p{L}][\p{L}\d+:-]*){0,2} +\d{4}\s*$"
+    r"^[\p{L}]{2,}\.?,? +[\p{L}\d., ]*?\d{1,2}:\d{2}:\d{2}"
+    r"(?: +[\p{L}][\p{L}\d+:-]*){0,2} +\d{4}\s*$"
     r"|^[\p{L}]{2,}\.?,? +\d{1,2}\.? +[\p{L}]{2,}\.? +\d{4},? +\d{1,2}:\d{2}:\d{2}"
     r"(?: +[\p{L}][\p{L}\d+:-]*){0,2}\s*$"
 )

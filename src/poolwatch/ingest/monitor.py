@@ -39,9 +39,7 @@ def parse_monitor(name: str, lines: pl.Series, zone: timedelta | None) -> pl.Dat
         .agg(line=pl.col("line").first(), lines=pl.len(), text=text.str.join(" / "))
         .with_columns(record=pl.lit("sample"))
     )
-    fields = samples["text"].str.replace_all(" / ", " ").str.extract_groups(
-        grammar.MONITOR_FIELDS
-    )
+    fields = samples["text"].str.replace_all(" / ", " ").str.extract_groups(grammar.MONITOR_FIELDS)
     samples = samples.hstack(fields.struct.unnest())
     alerts = _alerts(frame.filter(pl.col("alert")))
     records = pl.concat([samples, alerts], how="diagonal").sort("line")
@@ -121,4 +119,3 @@ def is_snapshot(lines: pl.Series) -> bool:
     """Whether every non-blank line is a thread count (and there is one)."""
     filled = lines.filter(lines.str.strip_chars() != "")
     return not filled.is_empty() and bool(filled.str.contains(grammar.SNAPSHOT_LINE).all())
-

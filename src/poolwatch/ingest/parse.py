@@ -248,26 +248,34 @@ def _publish(results: list[_FileResult]) -> Ingest:
         events=_table(event_frames, tables.EVENTS, ["file", "line"]),
         tasks=_table([run.tasks for run in runs], tables.TASKS, ["file", "line"]),
         runs=_table([run.runs for run in runs], tables.RUNS, ["file", "line"]),
-        monitor=_table([r.monitor for r in kept if r.monitor is not None], tables.MONITOR,
-                       ["file", "line"]),
+        monitor=_table(
+            [r.monitor for r in kept if r.monitor is not None], tables.MONITOR, ["file", "line"]
+        ),
         files=_files(results),
         unparsed=_table(
-            [r.examples.with_columns(file=pl.lit(r.source.name)) for r in kept
-             if r.examples is not None],
+            [
+                r.examples.with_columns(file=pl.lit(r.source.name))
+                for r in kept
+                if r.examples is not None
+            ],
             tables.UNPARSED,
             ["file", "line"],
         ),
     )
 
 
-def _table(frames: list[pl.DataFrame], columns: tuple[tables.Column, ...],
-           order: list[str]) -> pd.DataFrame:
+def _table(
+    frames: list[pl.DataFrame], columns: tuple[tables.Column, ...], order: list[str]
+) -> pd.DataFrame:
     """Concatenate frames (any may lack columns) into one published pandas table."""
     frames = [f for f in frames if f.height]
     frame = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
     published = tables.to_pandas(frame, columns)
-    return published.sort_values(order, kind="stable", ignore_index=True) if len(published) \
+    return (
+        published.sort_values(order, kind="stable", ignore_index=True)
+        if len(published)
         else published
+    )
 
 
 def _files(results: list[_FileResult]) -> pd.DataFrame:

@@ -97,7 +97,7 @@ def _expand(given: str) -> list[Path] | None:
         return sorted(p for p in path.rglob("*") if p.is_file())
     if path.exists():
         return [path]
-    matches = sorted(glob.glob(given, recursive=True))
+    matches = sorted(glob.glob(given, recursive=True))  # noqa: PTH207 (absolute patterns)
     if not matches:
         return None
     out: list[Path] = []
@@ -260,11 +260,14 @@ class Reader:
 
 def _decompressor(name: str, raw: BinaryIO) -> BinaryIO:
     """A file object that decompresses ``raw`` (multi-member streams included)."""
+    stream: gzip.GzipFile | bz2.BZ2File | lzma.LZMAFile
     if name == "gzip":
-        return gzip.GzipFile(fileobj=raw, mode="rb")
-    if name == "bzip2":
-        return bz2.BZ2File(raw, mode="rb")
-    return lzma.LZMAFile(raw, mode="rb")
+        stream = gzip.GzipFile(fileobj=raw, mode="rb")
+    elif name == "bzip2":
+        stream = bz2.BZ2File(raw, mode="rb")
+    else:
+        stream = lzma.LZMAFile(raw, mode="rb")  # noqa: SIM115 (the Reader closes it)
+    return cast(BinaryIO, stream)
 
 
 class _Prepend:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 
 from poolwatch.ingest.grammar import KINDS
 
@@ -36,8 +37,12 @@ EVENTS: tuple[Column, ...] = (
     Column("task", CATEGORY, "8-hex-digit task id, from the line or the task being processed"),
     Column("kind", "kind", "event kind, one of grammar.KINDS"),
     Column("threads", "Int32", "per-process thread count (overload, thread_snapshot)"),
-    Column("count", "Int32", "tasks (run_end), candidates (task_done), leaked objects, "
-           "alert count (monitor_alert), host threads (monitor_sample, ps -eLf snapshot)"),
+    Column(
+        "count",
+        "Int32",
+        "tasks (run_end), candidates (task_done), leaked objects, "
+        "alert count (monitor_alert), host threads (monitor_sample, ps -eLf snapshot)",
+    ),
     Column("timeouts", "Int32", "sample timeouts reported by run_end"),
     Column("error_type", CATEGORY, "exception class named by the line (OSError, MemoryError)"),
     Column("message", STRING, "error text, Running: command, signal or snapshot source"),
@@ -159,25 +164,52 @@ def empty(columns: tuple[Column, ...]) -> pl.DataFrame:
     return pl.DataFrame(schema=dict.fromkeys((c.name for c in columns), pl.String))
 
 
+_POLARS: dict[str, pl.DataType] = {
+    CATEGORY: pl.Categorical(),
+    "kind": pl.Categorical(),
+    "end": pl.Categorical(),
+    STRING: pl.String(),
+    TIMESTAMP: pl.Datetime("us", "UTC"),
+    "boolean": pl.Boolean(),
+    "Float64": pl.Float64(),
+    "Int64": pl.Int64(),
+    "Int32": pl.Int32(),
+    "UInt32": pl.UInt32(),
+    "UInt8": pl.UInt8(),
+}
+_ARROW_TO_PANDAS: dict[pa.DataType, object] = {
+    pa.int8(): pd.Int8Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+    pa.int64(): pd.Int64Dtype(),
+    pa.uint8(): pd.UInt8Dtype(),
+    pa.uint32(): pd.UInt32Dtype(),
+    pa.float64(): pd.Float64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+    pa.string(): pd.StringDtype("pyarrow"),
+    pa.large_string(): pd.StringDtype("pyarrow"),
+    pa.string_view(): pd.StringDtype("pyarrow"),
+}
+
+
 def to_pandas(frame: pl.DataFrame, columns: tuple[Column, ...]) -> pd.DataFrame:
-    """Convert a polars frame to the published pandas columns and dtypes, in order."""
-    missing = [c.name for c in columns if c.name not in frame.columns]
-    if missing:
-        frame = frame.with_columns(pl.lit(None).alias(name) for name in missing)
-    frame = frame.select([c.name for c in columns])
-    out = frame.to_pandas(use_pyarrow_extension_array=False)
+    """Convert a polars frame to the published pandas columns and dtypes, in order.
+
+    Types are set in polars and handed over through Arrow, so strings stay Arrow
+    strings and categoricals arrive as pandas categoricals without a Python loop.
+    """
+    frame = frame.select(
+        (
+            pl.col(c.name).cast(_POLARS[c.dtype], strict=False)
+            if c.name in frame.columns
+            else pl.lit(None, dtype=_POLARS[c.dtype]).alias(c.name)
+        )
+        for c in columns
+    )
+    out: pd.DataFrame = frame.to_arrow().to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
     for column in columns:
-        out[column.name] = _convert(out[column.name], column)
+        if column.dtype in _SPECIAL and column.dtype != STRING:
+            out[column.name] = out[column.name].astype(pandas_dtype(column))  # type: ignore[call-overload]
     return out
-
-
-def _convert(series: pd.Series, column: Column) -> pd.Series:
-    """Cast one pandas column to its published dtype."""
-    if column.dtype == TIMESTAMP:
-        return pd.to_datetime(series, utc=True).astype(TIMESTAMP)
-    if column.dtype == "boolean":
-        return series.astype("boolean")
-    return series.astype(pandas_dtype(column))  # type: ignore[call-overload]
 
 
 def describe() -> str:

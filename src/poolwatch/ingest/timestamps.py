@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime, timedelta, timezone
 
 from dateutil import parser as dateparser
@@ -18,32 +19,25 @@ ZONES: dict[str, float] = {
 _TZINFOS = {name: timezone(timedelta(hours=hours)) for name, hours in ZONES.items()}
 
 
+_MONTHS: list[tuple[str, ...]] = [
+    ("Jan", "January", "Januar", "janv", "janvier", "ene", "enero", "Jän"),
+    ("Feb", "February", "Februar", "févr", "février", "feb", "febrero"),
+    ("Mar", "March", "März", "Mär", "mars", "marzo"),
+    ("Apr", "April", "avr", "avril", "abr", "abril"),
+    ("May", "May", "Mai", "mai", "may", "mayo"),
+    ("Jun", "June", "Juni", "juin", "junio"),
+    ("Jul", "July", "Juli", "juil", "juillet", "julio"),
+    ("Aug", "August", "août", "ago", "agosto"),
+    ("Sep", "Sept", "September", "sept", "septembre", "septiembre"),
+    ("Oct", "October", "Okt", "Oktober", "oct", "octobre", "octubre"),
+    ("Nov", "November", "nov", "novembre", "noviembre"),
+    ("Dec", "December", "Dez", "Dezember", "déc", "décembre", "dic", "diciembre"),
+]
 class _LocaleInfo(dateparser.parserinfo):
-    """dateutil's English names plus the German, French and Spanish ones ``date`` prints."""
+    """dateutil's English month names plus the German, French and Spanish ones."""
 
-    MONTHS = [
-        ("Jan", "January", "Januar", "janv", "janvier", "ene", "enero", "Jän"),
-        ("Feb", "February", "Februar", "févr", "février", "feb", "febrero"),
-        ("Mar", "March", "März", "Mär", "mars", "marzo"),
-        ("Apr", "April", "avr", "avril", "abr", "abril"),
-        ("May", "May", "Mai", "mai", "may", "mayo"),
-        ("Jun", "June", "Juni", "juin", "junio"),
-        ("Jul", "July", "Juli", "juil", "juillet", "julio"),
-        ("Aug", "August", "août", "ago", "agosto"),
-        ("Sep", "Sept", "September", "sept", "septembre", "septiembre"),
-        ("Oct", "October", "Okt", "Oktober", "oct", "octobre", "octubre"),
-        ("Nov", "November", "nov", "novembre", "noviembre"),
-        ("Dec", "December", "Dez", "Dezember", "déc", "décembre", "dic", "diciembre"),
-    ]
-    WEEKDAYS = [
-        ("Mon", "Monday", "Mo", "Montag", "lun", "lundi", "lunes"),
-        ("Tue", "Tuesday", "Di", "Dienstag", "mar", "mardi", "martes"),
-        ("Wed", "Wednesday", "Mi", "Mittwoch", "mer", "mercredi", "mié", "miércoles"),
-        ("Thu", "Thursday", "Do", "Donnerstag", "jeu", "jeudi", "jue", "jueves"),
-        ("Fri", "Friday", "Fr", "Freitag", "ven", "vendredi", "vie", "viernes"),
-        ("Sat", "Saturday", "Sa", "Samstag", "sam", "samedi", "sáb", "sábado"),
-        ("Sun", "Sunday", "So", "Sonntag", "dim", "dimanche", "dom", "domingo"),
-    ]
+    # dateutil accepts any number of spellings per entry; its stubs say two or three.
+    MONTHS = _MONTHS  # type: ignore[assignment]
 
 
 _INFO = _LocaleInfo()
@@ -51,11 +45,15 @@ _INFO = _LocaleInfo()
 
 def _parse_local(text: str) -> datetime | None:
     """The time a ``date`` line shows, in the zone it names (naive if it names none)."""
-    cleaned = text.replace(".", " ").replace(",", " ")
-    try:
-        return dateparser.parse(cleaned, parserinfo=_INFO, tzinfos=_TZINFOS)
-    except (ValueError, OverflowError):
-        return None
+    # ``date`` starts with the weekday in every locale; its names clash with months
+    # (French "mar." is Tuesday), so it is dropped rather than looked up.
+    cleaned = text.replace(".", " ").replace(",", " ").split(maxsplit=1)[-1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dateparser.UnknownTimezoneWarning)
+        try:
+            return dateparser.parse(cleaned, parserinfo=_INFO, tzinfos=_TZINFOS, fuzzy=True)
+        except (ValueError, OverflowError):
+            return None
 
 
 def date_offset(text: str) -> timedelta | None:

@@ -22,11 +22,7 @@ class OutputError(Exception):
 def write_tables(result: Ingest, out: Path, *, given: Sequence[str]) -> list[Path]:
     """Write events to a .parquet/.csv file, or every table as Parquet into a directory."""
     as_dir = out.is_dir() or str(out).endswith(("/", os.sep)) or out.suffix == ""
-    targets = (
-        [out / f"{name}.parquet" for name in TABLES]
-        if as_dir
-        else [out]
-    )
+    targets = [out / f"{name}.parquet" for name in TABLES] if as_dir else [out]
     if not as_dir and out.suffix not in _FORMATS:
         raise OutputError(f"--out {out}: expected a .parquet or .csv file, or a directory")
     _refuse_inputs(targets, given)
