@@ -133,6 +133,11 @@ def _read_source(source: Source, scanner: _Scanner, progress: Progress | None) -
         with Reader(source) as reader:
             _read_chunks(result, reader, scanner, progress)
             result.facts.update(vars(reader.facts))
+        if reader.facts.truncated_stream and result.status == "read":
+            result.reason = (
+                f"{reader.facts.compressed} stream cut short: "
+                f"read its first {reader.facts.bytes_read:,} bytes"
+            )
     except InputError as err:
         result.status, result.reason = "skipped", str(err)
     return result

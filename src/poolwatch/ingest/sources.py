@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bz2
 import glob
-import gzip
+import io
 import lzma
 import os
 import sys
@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import BinaryIO, Protocol, cast
 
 import xxhash
 
@@ -149,6 +149,7 @@ class Reader:
         self._hash = xxhash.xxh3_128()
         self._raw: BinaryIO | None = None
         self._stream: BinaryIO | None = None
+        self._inflater: _Inflater | None = None
         self._limit: int | None = None
 
     def __enter__(self) -> Reader:
@@ -156,9 +157,8 @@ class Reader:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for handle in (self._stream, self._raw):
-            if handle is not None and handle is not sys.stdin.buffer:
-                handle.close()
+        if self._raw is not None and self._raw is not sys.stdin.buffer:
+            self._raw.close()
 
     def _open(self) -> None:
         """Open the file (or stdin) and wrap it in a decompressor if its magic says so."""
@@ -177,7 +177,7 @@ class Reader:
             if head.startswith(magic):
                 self.facts.compressed = name
                 self._limit = None
-                self._stream = _decompressor(name, self._raw)
+                self._inflater = _Inflater(name, self._raw)
                 return
         self._stream = self._raw
 
@@ -194,7 +194,6 @@ class Reader:
 
     def _read(self, size: int) -> bytes:
         """Read up to ``size`` decompressed bytes, stopping at the size seen at open."""
-        assert self._stream is not None
         if self._limit is not None:
             size = min(size, self._limit - self.facts.bytes_read)
             if size <= 0:
@@ -213,21 +212,11 @@ class Reader:
             raise InputError(_os_reason(err)) from err
 
     def _inflate(self, size: int) -> bytes:
-        """Decompress up to ``size`` bytes in small steps, keeping what precedes a corrupt end."""
-        assert self._stream is not None
-        parts: list[bytes] = []
-        got = 0
-        while got < size and not self.facts.truncated_stream:
-            try:
-                part = self._stream.read(min(_INFLATE_STEP, size - got))
-            except (EOFError, OSError, zlib.error, lzma.LZMAError):
-                self.facts.truncated_stream = True
-                break
-            if not part:
-                break
-            parts.append(part)
-            got += len(part)
-        return b"".join(parts)
+        """Decompress about ``size`` bytes, keeping what precedes a corrupt or cut end."""
+        assert self._inflater is not None
+        data = self._inflater.read(size)
+        self.facts.truncated_stream = self._inflater.truncated
+        return data
 
     def chunks(self) -> Iterator[bytes]:
         """Yield the content as chunks that each end with a newline (but maybe the last)."""
@@ -258,16 +247,67 @@ class Reader:
                 self.facts.grew = False
 
 
-def _decompressor(name: str, raw: BinaryIO) -> BinaryIO:
-    """A file object that decompresses ``raw`` (multi-member streams included)."""
-    stream: gzip.GzipFile | bz2.BZ2File | lzma.LZMAFile
-    if name == "gzip":
-        stream = gzip.GzipFile(fileobj=raw, mode="rb")
-    elif name == "bzip2":
-        stream = bz2.BZ2File(raw, mode="rb")
-    else:
-        stream = lzma.LZMAFile(raw, mode="rb")  # noqa: SIM115 (the Reader closes it)
-    return cast(BinaryIO, stream)
+class _Inflater:
+    """Incremental decompression that keeps every byte before a cut or corrupt end.
+
+    The file-object decompressors of the standard library raise on a truncated
+    stream and lose the block they were decoding; a rotated log cut short by a crash
+    should still give its readable part.
+    """
+
+    def __init__(self, name: str, raw: BinaryIO) -> None:
+        self._name = name
+        self._raw = raw
+        self._engine = self._new()
+        self.truncated = False
+
+    def _new(self) -> _Engine:
+        """A fresh decompressor (one per gzip member or xz/bzip2 stream)."""
+        if self._name == "gzip":
+            return cast(_Engine, zlib.decompressobj(wbits=zlib.MAX_WBITS | 16))
+        if self._name == "bzip2":
+            return cast(_Engine, bz2.BZ2Decompressor())
+        return cast(_Engine, lzma.LZMADecompressor())
+
+    def read(self, size: int) -> bytes:
+        """At least some decompressed bytes (about ``size``), or b"" at the end."""
+        out: list[bytes] = []
+        got = 0
+        while got < size:
+            block = self._raw.read(_INFLATE_STEP)
+            if not block:
+                self.truncated = not self._engine.eof
+                break
+            piece = self._feed(block)
+            out.append(piece)
+            got += len(piece)
+        return b"".join(out)
+
+    def _feed(self, block: bytes) -> bytes:
+        """Decompress one raw block, starting new members where one ends."""
+        pieces: list[bytes] = []
+        while block:
+            try:
+                pieces.append(self._engine.decompress(block))
+            except (zlib.error, OSError, EOFError, lzma.LZMAError):
+                self.truncated = True
+                self._raw = io.BytesIO()
+                break
+            block = self._engine.unused_data if self._engine.eof else b""
+            if block:
+                self._engine = self._new()
+        return b"".join(pieces)
+
+
+class _Engine(Protocol):
+    """What zlib, bz2 and lzma decompressor objects have in common."""
+
+    eof: bool
+    unused_data: bytes
+
+    def decompress(self, data: bytes) -> bytes:
+        """Decompress a block."""
+        ...
 
 
 class _Prepend:

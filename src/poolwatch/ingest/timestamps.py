@@ -33,6 +33,8 @@ _MONTHS: list[tuple[str, ...]] = [
     ("Nov", "November", "nov", "novembre", "noviembre"),
     ("Dec", "December", "Dez", "Dezember", "déc", "décembre", "dic", "diciembre"),
 ]
+
+
 class _LocaleInfo(dateparser.parserinfo):
     """dateutil's English month names plus the German, French and Spanish ones."""
 

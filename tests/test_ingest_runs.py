@@ -1,0 +1,127 @@
+"""Hand-written run_card console and run logs: events, fields, runs and tasks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from conftest import read
+from poolwatch.ingest import tables
+
+
+def _events(result: pd.DataFrame, kind: str) -> pd.DataFrame:
+    return result[result["kind"] == kind].reset_index(drop=True)
+
+
+def test_console_events_carry_their_fields(logs: Path) -> None:
+    events = read(logs / "console_two_runs.log").events
+    overload = _events(events, "overload").iloc[0]
+    assert (overload["line"], overload["threads"], overload["task"]) == (10, 65, "0a1b2c3d")
+    failed = _events(events, "processpool_failed").iloc[0]
+    assert failed["error_type"] == "OSError"
+    assert failed["message"] == "[Errno 12] Cannot allocate memory"
+    assert failed["task"] == "1a1b2c3d"
+    timeout = _events(events, "sample_timeout").iloc[0]
+    assert (timeout["sample_kind"], timeout["sample_index"]) == ("test", 0)
+    sample_failed = _events(events, "sample_failed").iloc[0]
+    assert sample_failed["message"] == "division by zero"
+    assert _events(events, "timing_total")["seconds"].tolist() == [5.359]
+    assert _events(events, "leaked_semaphores")["count"].tolist() == [9]
+    assert _events(events, "timeout_kill")["message"].tolist() == ["TERM"]
+    assert _events(events, "parallel_failed")["message"].tolist() == ["cannot pickle 'lock' object"]
+    assert _events(events, "thread_retry")["task"].tolist() == ["2a1b2c3d"]
+    exceptions = _events(events, "exception")
+    assert exceptions["error_type"].dropna().tolist() == ["RuntimeError"]
+    assert _events(events, "task_done")["count"].tolist() == [12, 2]
+
+
+def test_every_kind_is_a_published_name(logs: Path) -> None:
+    events = read(logs).events
+    assert set(events["kind"].dropna().unique()) <= set(
+        tables.pandas_dtype(tables.EVENTS[5]).categories
+    )  # type: ignore[attr-defined]
+
+
+def test_runs_are_numbered_with_start_time_command_and_end(logs: Path) -> None:
+    runs = read(logs / "console_two_runs.log").runs
+    assert runs["run"].tolist() == [1, 2, 3]
+    assert runs["instance"].tolist() == ["tmp_batt_Xa3k9Q"] * 3
+    assert runs["started_at"].iloc[0] == pd.Timestamp("2025-10-14 07:36:08", tz="UTC")
+    assert runs["seconds"].tolist()[:2] == [600.0, 602.0]
+    assert runs["requested_tasks"].tolist() == [32, 32, 32]
+    assert runs["timeout_s"].isna().tolist() == [True, False, True]
+    assert runs["closed"].tolist() == [True, False, False]
+    assert (runs["reported_tasks"].iloc[0], runs["reported_timeouts"].iloc[0]) == (2, 1)
+    assert runs["end"].tolist() == ["completed", "killed", "unfinished"]
+    assert "timeout: sending signal TERM" in runs["end_evidence"].iloc[1]
+    assert runs["total_seconds"].iloc[0] == 5.359
+    assert (runs["line"].tolist(), runs["last_line"].tolist()) == ([1, 28, 46], [27, 45, 53])
+
+
+def test_tasks_count_samples_and_fallbacks_while_they_ran(logs: Path) -> None:
+    tasks = read(logs / "console_two_runs.log").tasks.set_index("task")
+    assert tasks.loc["0a1b2c3d", "samples"] == 2
+    assert tasks.loc["0a1b2c3d", "overloads"] == 1
+    assert tasks.loc["0a1b2c3d", "max_threads"] == 65
+    assert tasks.loc["1a1b2c3d", "processpool_failed"] == 1
+    assert tasks.loc["1a1b2c3d", "threadpool_failed"] == 1
+    assert tasks.loc["1a1b2c3d", "sample_failures"] == 1
+    assert tasks.loc["2a1b2c3d", "parallel_failed"] == 1
+    assert bool(tasks.loc["2a1b2c3d", "done"]) is False
+    assert tasks.loc["3a1b2c3d", "samples"] == 2
+    assert tasks["done"].tolist() == [True, True, False, False]
+
+
+def test_unparsed_lines_are_counted_and_shown(logs: Path) -> None:
+    result = read(logs / "console_two_runs.log")
+    assert result.files["unparsed"].tolist() == [1]
+    assert result.unparsed["text"].tolist() == ["something nobody expected"]
+    assert result.unparsed["line"].tolist() == [52]
+
+
+def test_tee_copy_of_the_latest_run_is_counted_once(logs: Path) -> None:
+    result = read(logs)
+    files = result.files.set_index("path")
+    run_log = str(logs / "tmp_batt_Xa3k9Q_run.log")
+    assert files.loc[run_log, "status"] == "duplicate"
+    assert "tee copy of" in files.loc[run_log, "reason"]
+    assert len(result.runs) == 3
+    assert (result.events["kind"] == "task_start").sum() == 4
+
+
+def test_a_run_log_alone_is_one_run_named_after_its_file(logs: Path) -> None:
+    result = read(logs / "tmp_batt_Xa3k9Q_run.log")
+    runs = result.runs
+    assert runs["family"].tolist() == ["run_batt"]
+    assert runs["instance"].tolist() == ["tmp_batt_Xa3k9Q"]
+    assert runs["end"].tolist() == ["unfinished"]
+
+
+def test_a_run_log_still_being_written_is_a_prefix_of_the_console(logs: Path) -> None:
+    shorter = logs / "tmp_batt_Xa3k9Q_run.log"
+    shorter.write_text("".join(shorter.read_text().splitlines(keepends=True)[:2]))
+    files = read(logs).files.set_index("path")
+    assert files.loc[str(shorter), "status"] == "duplicate"
+
+
+def test_another_run_of_the_same_instance_is_kept(logs: Path) -> None:
+    other = logs / "tmp_batt_Xa3k9Q_run.log"
+    other.write_text(other.read_text().replace("3a1b2c3d", "4a1b2c3d"))
+    result = read(logs)
+    assert result.files.set_index("path").loc[str(other), "status"] == "read"
+    assert len(result.runs) == 4
+
+
+def test_tables_have_the_documented_columns_and_dtypes(logs: Path) -> None:
+    result = read(logs)
+    for name, columns in tables.TABLES.items():
+        frame = result.table(name)
+        assert list(frame.columns) == [c.name for c in columns], name
+        for column in columns:
+            expected = tables.pandas_dtype(column)
+            actual = frame[column.name].dtype
+            if column.dtype == tables.CATEGORY:
+                assert isinstance(actual, pd.CategoricalDtype), (name, column.name)
+            else:
+                assert str(actual) == str(expected), (name, column.name, actual)
