@@ -78,7 +78,7 @@ FRAGMENTS = st.sampled_from(
 )
 JUNK = st.binary(max_size=6).filter(lambda b: b"\n" not in b and b"\x00" not in b)
 LINE = st.lists(st.one_of(FRAGMENTS.map(str.encode), JUNK), max_size=5).map(b"".join)
-TEXT = st.lists(LINE, min_size=1, max_size=40).map(lambda lines: b"\n".join(lines))
+TEXT = st.lists(LINE, min_size=1, max_size=40).map(b"\n".join)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
