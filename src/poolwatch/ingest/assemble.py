@@ -15,11 +15,10 @@ import polars as pl
 
 from poolwatch.ingest import grammar
 from poolwatch.ingest.scan import MARK_SCHEMA, ChunkScan
-from poolwatch.ingest.timestamps import parse_date_line
+from poolwatch.ingest.timestamps import parse_date_lines
 
 _BOUNDARY_KINDS = ("date", "run_start", "gpu")
-_TASK_KINDS = ("task_start", "task_header", "task_scored", "task_done")
-_INTERNAL_KINDS = ("date", "gpu", "generating", "task_header", "task_scored")
+_INTERNAL_KINDS = ("date", "gpu", "generating")
 _END_KINDS = ("run_end", "timeout_kill", "critical_memory")
 
 
@@ -97,7 +96,7 @@ def _with_open_task(marks: pl.DataFrame) -> pl.DataFrame:
     """Attribute every mark to the task open at its line (the line's own task if it names one)."""
     kind = pl.col("kind")
     opened = (
-        pl.when(kind.is_in(("task_start", "task_header", "task_scored")))
+        pl.when(kind == "task_start")
         .then(pl.col("task"))
         .when((kind == "task_done") | kind.is_in(_BOUNDARY_KINDS))
         .then(pl.lit(""))
@@ -130,7 +129,7 @@ def _tasks(marks: pl.DataFrame, runs: pl.DataFrame, name: str) -> pl.DataFrame:
             parallel_failed=(kind == "parallel_failed").sum(),
             thread_retries=(kind == "thread_retry").sum(),
             max_threads=pl.col("threads").cast(pl.Int32, strict=False).max(),
-            started=kind.is_in(("task_start", "task_header")).any(),
+            started=(kind == "task_start").any(),
             done=(kind == "task_done").any(),
             candidates=pl.col("count").filter(kind == "task_done").first().cast(pl.Int32),
         )
@@ -174,9 +173,7 @@ def _runs(  # noqa: PLR0917
     runs = runs.with_columns(
         end_prog=pl.col("start_prog").shift(-1).fill_null(total_progress),
         next_line=pl.col("line").shift(-1),
-        started_at=pl.col("date").map_elements(
-            parse_date_line, return_dtype=pl.Datetime("us", "UTC")
-        ),
+        started_at=parse_date_lines(runs["date"]),
         requested_tasks=pl.col("command")
         .str.extract(grammar.RUNNING_COUNT, 1)
         .cast(pl.Int32)

@@ -42,10 +42,15 @@ def drop_tee_copies(results: list[_HasRun]) -> None:
 
 def _content(run: RunFile) -> pl.DataFrame:
     """Each run's notable lines, without the console-only ones, as one text."""
+    line = pl.concat_str(
+        [pl.col("kind"), pl.col("task"), pl.col("count"), pl.col("text")],
+        separator="|",
+        ignore_nulls=True,
+    )
     return (
         run.marks.filter(~pl.col("kind").is_in(_CONTENT_EXCLUDED))
         .group_by("run", maintain_order=True)
-        .agg(texts=pl.col("text"), instance=pl.col("instance").first())
+        .agg(texts=line, instance=pl.col("instance").first())
     )
 
 

@@ -91,7 +91,10 @@ def ingest(
     found = discover(paths)
     results: list[_FileResult] = []
     with _Scanner(workers or default_workers()) as scanner:
-        results = [_read_source(source, scanner, progress) for source in found.sources]
+        for source in found.sources:
+            results.append(_read_source(source, scanner, progress))
+            scanner.assemble_ready()
+        scanner.finish()
     extra = [
         _FileResult(Source(path, Path(path)), status="duplicate", reason=f"same file as {first}")
         for path, first in found.same_file
@@ -106,11 +109,47 @@ def ingest(
 
 
 class _Scanner:
-    """A thread pool that scans chunks, with a bound on chunks held in memory."""
+    """A thread pool that scans chunks, then assembles each file once its chunks are in.
+
+    Chunks in flight are bounded so memory does not grow with input size; a file is
+    assembled in the pool only when all its scans are done, so no worker ever waits
+    on work queued behind it.
+    """
 
     def __init__(self, workers: int) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scan")
         self._slots = BoundedSemaphore(workers * 2)
+        self._waiting: list[tuple[_FileResult, list[Future[ChunkScan]], bool]] = []
+        self._assembling: list[Future[None]] = []
+
+    def queue(self, result: _FileResult, scans: list[Future[ChunkScan]], *, cut: bool) -> None:
+        """Assemble a file once its scans are done."""
+        self._waiting.append((result, scans, cut))
+
+    def assemble_ready(self) -> None:
+        """Start assembling every waiting file whose scans have all finished."""
+        still: list[tuple[_FileResult, list[Future[ChunkScan]], bool]] = []
+        for result, scans, cut in self._waiting:
+            if all(f.done() for f in scans):
+                self._start(result, scans, cut)
+            else:
+                still.append((result, scans, cut))
+        self._waiting = still
+
+    def finish(self) -> None:
+        """Wait for every scan, assemble what is left, and wait for the assemblies."""
+        for result, scans, cut in self._waiting:
+            for future in scans:
+                future.result()
+            self._start(result, scans, cut)
+        self._waiting = []
+        for future in self._assembling:
+            future.result()
+
+    def _start(self, result: _FileResult, scans: list[Future[ChunkScan]], cut: bool) -> None:
+        """Submit one file's assembly."""
+        done = [future.result() for future in scans]
+        self._assembling.append(self._pool.submit(_assemble, result, done, cut=cut))
 
     def __enter__(self) -> _Scanner:
         return self
@@ -165,8 +204,7 @@ def _read_chunks(
         _read_small(result, [first, *chunks])
         return
     futures = _submit_all(scanner, first, chunks)
-    scans = [future.result() for future in futures]
-    _assemble(result, scans, cut=reader.facts.last_line_cut)
+    scanner.queue(result, futures, cut=reader.facts.last_line_cut)
 
 
 def _reported(chunks: Iterator[bytes], progress: Progress | None) -> Iterator[bytes]:

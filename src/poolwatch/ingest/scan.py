@@ -28,11 +28,19 @@ FIELDS: tuple[str, ...] = (
     "sample_index",
     "seconds",
 )
+_NUMERIC: dict[str, pl.DataType] = {
+    "task_index": pl.Int32(),
+    "threads": pl.Int32(),
+    "count": pl.Int32(),
+    "timeouts": pl.Int32(),
+    "sample_index": pl.Int32(),
+    "seconds": pl.Float64(),
+}
 MARK_SCHEMA: dict[str, pl.DataType] = {
     "line": pl.UInt32(),
     "prog": pl.UInt32(),
     "kind": pl.String(),
-    **{name: pl.String() for name in FIELDS},
+    **{name: _NUMERIC.get(name, pl.String()) for name in FIELDS},
     "text": pl.String(),
 }
 #: Longest line text kept as evidence.
@@ -115,7 +123,7 @@ def scan_chunk(raw: bytes, first_line: int) -> ChunkScan:
 
 
 def _task_marks(rows: pl.DataFrame) -> pl.DataFrame:
-    """Task bookkeeping lines as marks: task_start, task_header and task_done.
+    """Task bookkeeping lines as marks: task_start and task_done (the rest is routine).
 
     The lines matched ``grammar.TASK_LINE`` already, so fixed-position slicing is
     enough (and many times cheaper than regex captures on the most common lines).
@@ -128,9 +136,7 @@ def _task_marks(rows: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("task_start"))
         .when(text.str.contains(" done - ", literal=True))
         .then(pl.lit("task_done"))
-        .when(text.str.ends_with(" scored --") | text.str.contains("Demo+Test", literal=True))
-        .then(pl.lit("task_routine"))
-        .otherwise(pl.lit("task_header"))
+        .otherwise(pl.lit("task_routine"))
     )
     marks = rows.with_columns(kind=kind).filter(pl.col("kind") != "task_routine")
     marks = marks.with_columns(
@@ -140,7 +146,8 @@ def _task_marks(rows: pl.DataFrame) -> pl.DataFrame:
             text.str.extract(r" done - ([0-9]+) candidates", 1)
         ),
     )
-    return _conform(marks)
+    # The fields say all a task line says; dropping its text keeps memory per task small.
+    return _conform(marks.with_columns(text=pl.lit(None, dtype=pl.String)))
 
 
 def _rule_marks(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
@@ -173,7 +180,7 @@ def _conform(frame: pl.DataFrame) -> pl.DataFrame:
     """Give a mark frame every mark column, in order, with the right types."""
     columns = [
         (
-            pl.col(name).cast(dtype)
+            pl.col(name).cast(dtype, strict=False)
             if name in frame.columns
             else pl.lit(None, dtype=dtype).alias(name)
         )

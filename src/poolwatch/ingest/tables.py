@@ -50,7 +50,12 @@ EVENTS: tuple[Column, ...] = (
     Column("sample_index", "Int32", "index of the sample within its kind"),
     Column("seconds", "Float64", "timing_total, or the limit a timeout line names"),
     Column("timestamp", TIMESTAMP, "wall-clock time where the log gives one (UTC)"),
-    Column("text", STRING, "the line itself (colour codes removed, cut at 2,000 characters)"),
+    Column(
+        "text",
+        STRING,
+        "the line (colour codes removed, cut at 2,000 characters); "
+        "empty for task_start and task_done, whose fields say it all",
+    ),
 )
 
 TASKS: tuple[Column, ...] = (
@@ -70,7 +75,7 @@ TASKS: tuple[Column, ...] = (
     Column("parallel_failed", "Int32", "Parallel execution failed lines"),
     Column("thread_retries", "Int32", "thread creation failed lines"),
     Column("max_threads", "Int32", "highest thread count an overload line reported"),
-    Column("started", "boolean", "a start or header line was seen"),
+    Column("started", "boolean", "its start line was seen"),
     Column("done", "boolean", "its done line was seen"),
     Column("candidates", "Int32", "candidates scored, from the done line"),
 )
