@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,10 +73,12 @@ def measure(command: list[str]) -> Timing:
     """Best wall time over REPEATS runs, with the peak RSS of the fastest."""
     best: Timing | None = None
     for _ in range(REPEATS):
-        start = time.perf_counter()
-        child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        _, status, usage = os.wait4(child.pid, 0)
-        elapsed = time.perf_counter() - start
+        # Not /dev/null: GNU grep notices it and stops at the first match.
+        with tempfile.TemporaryFile() as sink:
+            start = time.perf_counter()
+            child = subprocess.Popen(command, stdout=sink)
+            _, status, usage = os.wait4(child.pid, 0)
+            elapsed = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status) not in (0, 1):
             raise SystemExit(f"failed: {' '.join(command[:4])} ... (status {status})")
         timing = Timing(elapsed, usage.ru_maxrss * 1024)

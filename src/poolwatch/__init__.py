@@ -1,6 +1,11 @@
 """poolwatch: turns the logs of a run_card.sh / run_batt.py fleet into incident reports."""
 
+import os
 from importlib.metadata import PackageNotFoundError, version
+
+# polars allocates with jemalloc, which by default keeps freed memory for seconds:
+# return it at once, so that peak memory follows what is live (set before polars loads).
+os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 
 try:
     __version__ = version("poolwatch")

@@ -18,8 +18,13 @@ from poolwatch.ingest.scan import MARK_SCHEMA, ChunkScan
 from poolwatch.ingest.timestamps import parse_date_lines
 
 _BOUNDARY_KINDS = ("date", "run_start", "gpu")
-_INTERNAL_KINDS = ("date", "gpu", "generating")
+_NOT_EVENTS = ("date", "gpu", "generating", "task_start", "task_done")
 _END_KINDS = ("run_end", "timeout_kill", "critical_memory")
+
+
+_CONTENT_EXCLUDED = ("date", "gpu", "generating", "run_start")
+#: Columns kept as polars categoricals from assembly on (few distinct values, many rows).
+_CATEGORICAL = ("file", "instance", "task", "kind", "error_type", "sample_kind")
 
 
 @dataclass(frozen=True)
@@ -30,8 +35,10 @@ class RunFile:
     events: pl.DataFrame
     tasks: pl.DataFrame
     runs: pl.DataFrame
-    marks: pl.DataFrame
-    """Every mark with its run and attributed task, for deduplication."""
+    content: pl.DataFrame
+    """Per run: instance, content hash and size, to recognise tee copies (``dedupe``)."""
+    last_content: tuple[str, ...]
+    """The last run's notable lines, to recognise a copy still being written."""
 
 
 def concat_scans(scans: list[ChunkScan]) -> pl.DataFrame:
@@ -52,8 +59,55 @@ def assemble(name: str, marks: pl.DataFrame, *, lines: int, progress: int, cut: 
     marks = _with_open_task(marks)
     runs = _runs(marks, name, family, lines, progress, cut)
     tasks = _tasks(marks, runs, name)
-    events = marks.filter(~pl.col("kind").is_in(_INTERNAL_KINDS)).with_columns(file=pl.lit(name))
-    return RunFile(family, events, tasks, runs, marks)
+    content, last = _content(marks)
+    # Task start and done lines are rebuilt from the tasks table when published
+    # (``task_events``): keeping them twice would double memory per task.
+    events = marks.filter(~pl.col("kind").is_in(_NOT_EVENTS)).with_columns(file=pl.lit(name))
+    return RunFile(
+        family, _categorical(events.drop("prog", "task_index")), _categorical(tasks), runs,
+        content, last,
+    )  # fmt: skip
+
+
+def task_events(tasks: pl.DataFrame) -> pl.DataFrame:
+    """The task_start and task_done events of a tasks table, in line order."""
+    if not tasks.height:
+        return tasks
+    common = ("file", "instance", "run", "task")
+    starts = tasks.filter(pl.col("start_line").is_not_null()).select(
+        *common, line=pl.col("start_line"), kind=pl.lit("task_start")
+    )
+    dones = tasks.filter(pl.col("done_line").is_not_null()).select(
+        *common, line=pl.col("done_line"), kind=pl.lit("task_done"), count=pl.col("candidates")
+    )
+    return pl.concat([starts, dones], how="diagonal").sort("line")
+
+
+def _categorical(frame: pl.DataFrame) -> pl.DataFrame:
+    """Store the repetitive string columns as categoricals (4 bytes a row, not 16 and up)."""
+    return frame.with_columns(
+        pl.col(name).cast(pl.Categorical) for name in _CATEGORICAL if name in frame.columns
+    )
+
+
+def _content(marks: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Each run's notable lines as one hash, and the last run's lines themselves."""
+    line = pl.concat_str(
+        [pl.col("kind"), pl.col("task"), pl.col("count"), pl.col("text")],
+        separator="|",
+        ignore_nulls=True,
+    )
+    kept = marks.filter(~pl.col("kind").is_in(_CONTENT_EXCLUDED)).select(
+        "run", "instance", content=line
+    )
+    per_run = kept.group_by("run", maintain_order=True).agg(
+        instance=pl.col("instance").first(),
+        hash=pl.col("content").str.join("\n").hash(),
+    )
+    if per_run.is_empty():
+        return per_run, ()
+    last = kept.filter(pl.col("run") == per_run["run"][-1])["content"]
+    return per_run, tuple(last.to_list())
 
 
 def _with_runs(marks: pl.DataFrame) -> pl.DataFrame:
@@ -131,6 +185,8 @@ def _tasks(marks: pl.DataFrame, runs: pl.DataFrame, name: str) -> pl.DataFrame:
             max_threads=pl.col("threads").cast(pl.Int32, strict=False).max(),
             started=(kind == "task_start").any(),
             done=(kind == "task_done").any(),
+            start_line=pl.col("line").filter(kind == "task_start").first(),
+            done_line=pl.col("line").filter(kind == "task_done").first(),
             candidates=pl.col("count").filter(kind == "task_done").first().cast(pl.Int32),
         )
         .sort("line")

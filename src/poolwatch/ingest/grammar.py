@@ -27,6 +27,13 @@ TASK_LINE = (
     r"|Demo\+Test scoring: .*)$"
 )
 
+#: Either of the two above: the routine bulk of a log, recognised in one pass.
+BULK = (
+    rf"^{PREFIX}(?:(?:demo|test)\[\d+\] - {TID} - \d+"
+    rf"|-- (?:{TID} - \d+ (?:start --|--|scored --|done - \d+ candidates scored)"
+    r"|Demo\+Test scoring: .*))$"
+)
+
 #: ANSI colour and cursor sequences, removed before anything else is matched.
 ANSI = r"\x1b\[[0-9;?]*[A-Za-z]"
 

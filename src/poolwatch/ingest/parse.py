@@ -17,7 +17,7 @@ import pandas as pd
 import polars as pl
 
 from poolwatch.ingest import grammar, tables
-from poolwatch.ingest.assemble import RunFile, assemble, concat_scans
+from poolwatch.ingest.assemble import RunFile, assemble, concat_scans, task_events
 from poolwatch.ingest.dedupe import drop_tee_copies
 from poolwatch.ingest.monitor import (
     header_zone,
@@ -118,7 +118,7 @@ class _Scanner:
 
     def __init__(self, workers: int) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scan")
-        self._slots = BoundedSemaphore(workers * 2)
+        self._slots = BoundedSemaphore(workers + 1)
         self._waiting: list[tuple[_FileResult, list[Future[ChunkScan]], bool]] = []
         self._assembling: list[Future[None]] = []
 
@@ -281,44 +281,56 @@ def _mark_content_duplicates(results: list[_FileResult]) -> None:
 
 
 def _publish(results: list[_FileResult]) -> Ingest:
-    """Concatenate every kept file's frames and convert them to the published tables."""
+    """Concatenate every kept file's frames, in input order, into the published tables.
+
+    Each table is converted, then its polars frames are let go, so the peak holds
+    one table twice at most.
+    """
     kept = [r for r in results if r.status == "read"]
-    runs = [r.run for r in kept if r.run is not None]
-    event_frames = [run.events for run in runs]
-    event_frames += [monitor_events(r.monitor) for r in kept if r.monitor is not None]
-    event_frames += [r.snapshot for r in kept if r.snapshot is not None]
-    return Ingest(
-        events=_table(event_frames, tables.EVENTS, ["file", "line"]),
-        tasks=_table([run.tasks for run in runs], tables.TASKS, ["file", "line"]),
-        runs=_table([run.runs for run in runs], tables.RUNS, ["file", "line"]),
-        monitor=_table(
-            [r.monitor for r in kept if r.monitor is not None], tables.MONITOR, ["file", "line"]
-        ),
-        files=_files(results),
-        unparsed=_table(
-            [
-                r.examples.with_columns(file=pl.lit(r.source.name))
-                for r in kept
-                if r.examples is not None
-            ],
-            tables.UNPARSED,
-            ["file", "line"],
-        ),
-    )
+    files = _files(results)
+    frames: dict[str, list[pl.DataFrame]] = {name: [] for name in tables.TABLES}
+    for result in kept:
+        for name, frame in _frames_of(result).items():
+            frames[name].append(frame)
+        result.run = result.monitor = result.snapshot = result.examples = None
+    published = {
+        name: _table(frames.pop(name), tables.TABLES[name])
+        for name in list(frames)
+        if name != "files"
+    }
+    return Ingest(files=files, **published)
 
 
-def _table(
-    frames: list[pl.DataFrame], columns: tuple[tables.Column, ...], order: list[str]
-) -> pd.DataFrame:
+def _frames_of(result: _FileResult) -> dict[str, pl.DataFrame]:
+    """One kept file's frames, by the table they go to."""
+    out: dict[str, pl.DataFrame] = {}
+    if result.run is not None:
+        run = result.run
+        events = pl.concat([run.events, task_events(run.tasks)], how="diagonal_relaxed")
+        out |= {"events": events.sort("line"), "tasks": run.tasks, "runs": run.runs}
+    if result.monitor is not None:
+        out |= {"events": monitor_events(result.monitor), "monitor": result.monitor}
+    if result.snapshot is not None:
+        out["events"] = result.snapshot
+    if result.examples is not None and result.examples.height:
+        out["unparsed"] = result.examples.with_columns(file=pl.lit(result.source.name))
+    return out
+
+
+def _table(frames: list[pl.DataFrame], columns: tuple[tables.Column, ...]) -> pd.DataFrame:
     """Concatenate frames (any may lack columns) into one published pandas table."""
-    frames = [f for f in frames if f.height]
-    frame = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
-    published = tables.to_pandas(frame, columns)
-    return (
-        published.sort_values(order, kind="stable", ignore_index=True)
-        if len(published)
-        else published
-    )
+    kept = [f for f in frames if f.height]
+    frames.clear()
+    if not kept:
+        return tables.to_pandas(pl.DataFrame(), columns)
+    return tables.to_pandas(_concat_releasing(kept), columns)
+
+
+def _concat_releasing(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """Concatenate frames and empty the list, so only the result holds the data."""
+    joined = pl.concat(frames, how="diagonal_relaxed", rechunk=False)
+    frames.clear()
+    return joined
 
 
 def _files(results: list[_FileResult]) -> pd.DataFrame:

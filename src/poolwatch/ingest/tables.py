@@ -78,6 +78,8 @@ TASKS: tuple[Column, ...] = (
     Column("started", "boolean", "its start line was seen"),
     Column("done", "boolean", "its done line was seen"),
     Column("candidates", "Int32", "candidates scored, from the done line"),
+    Column("start_line", "UInt32", "line of its start line"),
+    Column("done_line", "UInt32", "line of its done line"),
 )
 
 RUNS: tuple[Column, ...] = (
@@ -201,6 +203,8 @@ def to_pandas(frame: pl.DataFrame, columns: tuple[Column, ...]) -> pd.DataFrame:
 
     Types are set in polars and handed over through Arrow, so strings stay Arrow
     strings and categoricals arrive as pandas categoricals without a Python loop.
+    Columns are converted one at a time and let go of, so a large table is not held
+    twice. The caller must not keep a reference to ``frame``.
     """
     frame = frame.select(
         (
@@ -210,11 +214,16 @@ def to_pandas(frame: pl.DataFrame, columns: tuple[Column, ...]) -> pd.DataFrame:
         )
         for c in columns
     )
-    out: pd.DataFrame = frame.to_arrow().to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+    out: dict[str, pd.Series] = {}
     for column in columns:
+        arrow = frame.get_column(column.name).to_arrow()
+        frame = frame.drop(column.name)
+        series: pd.Series = arrow.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+        del arrow
         if column.dtype in _SPECIAL and column.dtype != STRING:
-            out[column.name] = out[column.name].astype(pandas_dtype(column))  # type: ignore[call-overload]
-    return out
+            series = series.astype(pandas_dtype(column))  # type: ignore[call-overload]
+        out[column.name] = series
+    return pd.DataFrame(out, copy=False)
 
 
 def describe() -> str:
