@@ -57,8 +57,15 @@ def _ingest(paths: tuple[str, ...]) -> Ingest:
     with _progress_bar(paths) as progress:
         result = ingest(paths, progress=progress)
     files = result.files
-    for row in files[files["status"] != "read"].itertuples():
-        click.echo(f"poolwatch: {row.status} {row.path}: {row.reason}", err=True)
+    for row in files[files["status"] == "skipped"].itertuples():
+        click.echo(f"poolwatch: skipped {row.path}: {row.reason}", err=True)
+    duplicates = int((files["status"] == "duplicate").sum())
+    if duplicates:
+        click.echo(
+            f"poolwatch: {duplicates} duplicate input(s) counted once "
+            "(the same file, the same content, or a tee copy of a console run)",
+            err=True,
+        )
     if not (result.files["status"] == "read").any():
         raise click.ClickException("no usable input: every path was skipped (see above)")
     return result

@@ -139,12 +139,12 @@ class _Scanner:
     def finish(self) -> None:
         """Wait for every scan, assemble what is left, and wait for the assemblies."""
         for result, scans, cut in self._waiting:
-            for future in scans:
-                future.result()
+            for scan in scans:
+                scan.result()
             self._start(result, scans, cut)
         self._waiting = []
-        for future in self._assembling:
-            future.result()
+        for assembly in self._assembling:
+            assembly.result()
 
     def _start(self, result: _FileResult, scans: list[Future[ChunkScan]], cut: bool) -> None:
         """Submit one file's assembly."""
