@@ -7,11 +7,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import read
 from poolwatch.ingest.grammar import RUN_RULES
+from poolwatch.simulate import SCENARIOS, simulate
 
 #: The phrase an operator greps for, by event kind (from the grammar's own table).
 PHRASES = {rule.kind: rule.grep for rule in RUN_RULES if rule.grep}
@@ -102,3 +104,29 @@ def test_arbitrary_bytes_never_crash(data: bytes, magic: bytes) -> None:
 
 def test_counts_equal_grep_on_hand_written_logs(logs: Path) -> None:
     assert_counts_match_grep(logs)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("live", [False, True])
+def test_counts_equal_grep_on_simulated_corpora(tmp_path: Path, scenario: str, live: bool) -> None:
+    simulate(scenario, tmp_path, instances=3, runs=2, seed=5, live=live)
+    assert_counts_match_grep(tmp_path)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_simulated_run_is_read_once(tmp_path: Path, scenario: str) -> None:
+    truth = simulate(scenario, tmp_path, instances=4, runs=3, seed=9, live=True)
+    result = read(tmp_path)
+    assert len(result.runs) == len(truth.runs)
+    assert (result.files["status"] == "duplicate").sum() == 4  # every run log is a tee copy
+    by_start = result.runs.set_index(["instance", "run"])
+    for run in truth.runs:
+        row = by_start.loc[(run.instance, run.run)]
+        assert row["started_at"] == run.started_at
+        assert row["tasks_started"] == run.tasks
+        if run.incomplete:
+            assert row["end"] == "unfinished"
+        elif run.killed and run.run < max(r.run for r in truth.runs if r.instance == run.instance):
+            assert row["end"] == "killed"
+        elif not run.killed:
+            assert row["end"] in ("completed", "exited")
