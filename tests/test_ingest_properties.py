@@ -119,14 +119,17 @@ def test_every_simulated_run_is_read_once(tmp_path: Path, scenario: str) -> None
     result = read(tmp_path)
     assert len(result.runs) == len(truth.runs)
     assert (result.files["status"] == "duplicate").sum() == 4  # every run log is a tee copy
-    by_start = result.runs.set_index(["instance", "run"])
+    rows = {(str(row.instance), int(row.run)): row for row in result.runs.itertuples(index=False)}
+    last = {
+        r.instance: max(x.run for x in truth.runs if x.instance == r.instance) for r in truth.runs
+    }
     for run in truth.runs:
-        row = by_start.loc[(run.instance, run.run)]
-        assert row["started_at"] == run.started_at
-        assert row["tasks_started"] == run.tasks
+        row = rows[(run.instance, run.run)]
+        assert row.started_at == run.started_at
+        assert row.tasks_started == run.tasks
         if run.incomplete:
-            assert row["end"] == "unfinished"
-        elif run.killed and run.run < max(r.run for r in truth.runs if r.instance == run.instance):
-            assert row["end"] == "killed"
+            assert row.end == "unfinished"
+        elif run.killed and run.run < last[run.instance]:
+            assert row.end == "killed"
         elif not run.killed:
-            assert row["end"] in ("completed", "exited")
+            assert row.end in ("completed", "exited")

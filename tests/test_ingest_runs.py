@@ -8,6 +8,8 @@ import pandas as pd
 
 from conftest import read
 from poolwatch.ingest import grammar, tables
+from poolwatch.ingest.parse import ingest
+from poolwatch.simulate import simulate
 
 
 def _events(result: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -125,3 +127,13 @@ def test_tables_have_the_documented_columns_and_dtypes(logs: Path) -> None:
                 assert isinstance(actual, pd.CategoricalDtype), (name, column.name)
             else:
                 assert str(actual) == str(expected), (name, column.name, actual)
+
+
+def test_chunk_boundaries_change_nothing(logs: Path, tmp_path: Path) -> None:
+    simulate("memory-pressure", tmp_path, instances=2, runs=2, seed=3, live=True)
+    for folder in (logs, tmp_path):
+        whole = ingest([str(folder)])
+        for size in (200, 5000):
+            pieces = ingest([str(folder)], chunk_bytes=size)
+            for name in ("events", "tasks", "runs", "monitor", "unparsed"):
+                pd.testing.assert_frame_equal(pieces.table(name), whole.table(name), obj=name)

@@ -42,12 +42,19 @@ class RunFile:
 
 
 def concat_scans(scans: list[ChunkScan]) -> pl.DataFrame:
-    """The marks of a file's chunks, in order, with progress counted from the file start."""
+    """The marks of a file's chunks, in order, with lines and progress counted from the start.
+
+    Chunks are scanned as if each began a file (line 1, no progress before it), so
+    that no reader has to count lines ahead of the scanners.
+    """
     frames: list[pl.DataFrame] = []
-    offset = 0
+    progress = lines = 0
     for scan in scans:
-        frames.append(scan.marks.with_columns(prog=pl.col("prog") + offset))
-        offset += scan.progress
+        frames.append(
+            scan.marks.with_columns(prog=pl.col("prog") + progress, line=pl.col("line") + lines)
+        )
+        progress += scan.progress
+        lines += scan.lines
     return pl.concat(frames) if frames else pl.DataFrame(schema=MARK_SCHEMA)
 
 

@@ -6,6 +6,7 @@ This is ingest's entry point: ``ingest(paths)`` returns the published tables
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,8 +27,9 @@ from poolwatch.ingest.monitor import (
     parse_monitor,
     parse_snapshot,
 )
-from poolwatch.ingest.scan import ChunkScan, clean, scan_chunk, split_lines
+from poolwatch.ingest.scan import UNPARSED_EXAMPLES, ChunkScan, clean, scan_chunk, split_lines
 from poolwatch.ingest.sources import (
+    CHUNK_BYTES,
     SNIFF_BYTES,
     InputError,
     Reader,
@@ -85,14 +87,18 @@ def default_workers() -> int:
 
 
 def ingest(
-    paths: Sequence[str], *, progress: Progress | None = None, workers: int | None = None
+    paths: Sequence[str],
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
 ) -> Ingest:
     """Read every input the paths name and return the published tables."""
     found = discover(paths)
     results: list[_FileResult] = []
     with _Scanner(workers or default_workers()) as scanner:
         for source in found.sources:
-            results.append(_read_source(source, scanner, progress))
+            results.append(_read_source(source, scanner, progress, chunk_bytes))
             scanner.assemble_ready()
         scanner.finish()
     extra = [
@@ -157,19 +163,21 @@ class _Scanner:
     def __exit__(self, *exc: object) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def submit(self, raw: bytes, first_line: int) -> Future[ChunkScan]:
+    def submit(self, raw: bytes) -> Future[ChunkScan]:
         """Scan a chunk in the background (blocks while too many are in flight)."""
         self._slots.acquire()
-        future = self._pool.submit(scan_chunk, raw, first_line)
+        future = self._pool.submit(scan_chunk, raw)
         future.add_done_callback(lambda _: self._slots.release())
         return future
 
 
-def _read_source(source: Source, scanner: _Scanner, progress: Progress | None) -> _FileResult:
+def _read_source(
+    source: Source, scanner: _Scanner, progress: Progress | None, chunk_bytes: int
+) -> _FileResult:
     """Read one source: sniff its family, scan its chunks, assemble its tables."""
     result = _FileResult(source)
     try:
-        with Reader(source) as reader:
+        with Reader(source, chunk_bytes) as reader:
             _read_chunks(result, reader, scanner, progress)
             result.facts.update(vars(reader.facts))
         if reader.facts.truncated_stream and result.status == "read":
@@ -216,13 +224,8 @@ def _reported(chunks: Iterator[bytes], progress: Progress | None) -> Iterator[by
 
 
 def _submit_all(scanner: _Scanner, first: bytes, rest: Iterator[bytes]) -> list[Future[ChunkScan]]:
-    """Submit every chunk of a file with the line number it starts at."""
-    futures: list[Future[ChunkScan]] = []
-    line = 1
-    for chunk in _chain(first, rest):
-        futures.append(scanner.submit(chunk, line))
-        line += chunk.count(b"\n")
-    return futures
+    """Submit every chunk of a file (numbered from 1 each; assembly adds the offsets)."""
+    return [scanner.submit(chunk) for chunk in _chain(first, rest)]
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
@@ -262,7 +265,11 @@ def _assemble(result: _FileResult, scans: list[ChunkScan], *, cut: bool) -> None
     )
     result.family = result.run.family
     result.unparsed = sum(s.unparsed for s in scans)
-    result.examples = pl.concat([s.unparsed_examples for s in scans]).head(5)
+    starts = itertools.accumulate((s.lines for s in scans[:-1]), initial=0)
+    result.examples = pl.concat(
+        s.unparsed_examples.with_columns(line=pl.col("line") + at)
+        for s, at in zip(scans, starts, strict=True)
+    ).head(UNPARSED_EXAMPLES)
     result.facts["lines"] = lines
 
 

@@ -101,7 +101,7 @@ def clean(lines: pl.Series, raw: bytes) -> pl.Series:
     return lines
 
 
-def scan_chunk(raw: bytes, first_line: int) -> ChunkScan:
+def scan_chunk(raw: bytes, first_line: int = 1) -> ChunkScan:
     """Scan one line-aligned chunk of run_batt / run_card output.
 
     One regex pass finds the routine bulk (progress and task lines); everything
