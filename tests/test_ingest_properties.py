@@ -119,7 +119,8 @@ def test_every_simulated_run_is_read_once(tmp_path: Path, scenario: str) -> None
     result = read(tmp_path)
     assert len(result.runs) == len(truth.runs)
     assert (result.files["status"] == "duplicate").sum() == 4  # every run log is a tee copy
-    rows = {(str(row.instance), int(row.run)): row for row in result.runs.itertuples(index=False)}
+    keys = zip(result.runs["instance"].astype(str), result.runs["run"].astype(int), strict=True)
+    rows = dict(zip(keys, result.runs.itertuples(index=False), strict=True))
     last = {
         r.instance: max(x.run for x in truth.runs if x.instance == r.instance) for r in truth.runs
     }
