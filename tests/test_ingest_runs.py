@@ -137,3 +137,15 @@ def test_chunk_boundaries_change_nothing(logs: Path, tmp_path: Path) -> None:
             pieces = ingest([str(folder)], chunk_bytes=size)
             for name in ("events", "tasks", "runs", "monitor", "unparsed"):
                 pd.testing.assert_frame_equal(pieces.table(name), whole.table(name), obj=name)
+
+
+def test_tables_with_nothing_to_say_are_empty(logs: Path) -> None:
+    result = read(logs / "console_two_runs.log")
+    assert result.monitor.empty
+    assert list(result.monitor.columns) == [c.name for c in tables.MONITOR]
+    snapshot_only = logs.parent / "threads.txt"
+    snapshot_only.write_text("Active threads: 7\n")
+    alone = read(snapshot_only)
+    assert alone.runs.empty
+    assert alone.tasks.empty
+    assert alone.unparsed.empty

@@ -132,23 +132,28 @@ def scan_chunk(raw: bytes, first_line: int = 1) -> ChunkScan:
 def _task_marks(rows: pl.DataFrame) -> pl.DataFrame:
     """Task start and done lines as marks (the other task lines are routine).
 
-    The lines matched ``grammar.BULK`` already, so literal tests and fixed-position
-    slicing are enough (many times cheaper than regex captures on common lines).
+    The lines matched ``grammar.BULK`` already, so literal searches and slicing are
+    enough: no regex runs on these, the commonest lines after progress.
     """
     text = pl.col("text")
-    done = text.str.contains(" done - ", literal=True)
-    rows = rows.filter(text.str.ends_with(" start --") | done)
-    after = text.str.find("-- ", literal=True) + 3
+    rows = rows.with_columns(done_at=text.str.find(" done - ", literal=True))
+    rows = rows.filter(text.str.ends_with(" start --") | pl.col("done_at").is_not_null())
+    rows = rows.with_columns(tid_at=text.str.find("-- ", literal=True) + 3)
+    is_done = pl.col("done_at").is_not_null()
     marks = rows.select(
         "line",
         "prog",
-        kind=pl.when(done).then(pl.lit("task_done")).otherwise(pl.lit("task_start")),
-        task=text.str.slice(after, 8),
-        task_index=text.str.slice(after + len("01234567 - ")).str.extract(r"^([0-9]+)", 1),
-        count=pl.when(done).then(text.str.extract(r" done - ([0-9]+) candidates", 1)),
+        kind=pl.when(is_done).then(pl.lit("task_done")).otherwise(pl.lit("task_start")),
+        task=text.str.slice(pl.col("tid_at"), 8),
+        task_index=_leading_number(text.str.slice(pl.col("tid_at") + len("01234567 - "))),
+        count=_leading_number(text.str.slice(pl.col("done_at") + len(" done - "))),
     )
-    # The fields say all a task line says; dropping its text keeps memory per task small.
     return _conform(marks)
+
+
+def _leading_number(text: pl.Expr) -> pl.Expr:
+    """The number a string starts with, up to its first space (null if none)."""
+    return text.str.slice(0, text.str.find(" ", literal=True)).cast(pl.Int32, strict=False)
 
 
 def _rule_marks(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -190,4 +195,6 @@ def _conform(frame: pl.DataFrame) -> pl.DataFrame:
         for name, dtype in MARK_SCHEMA.items()
     ]
     out = frame.select(columns) if frame.width else pl.DataFrame(schema=MARK_SCHEMA)
+    if "text" not in frame.columns:
+        return out
     return out.with_columns(pl.col("text").str.slice(0, TEXT_LIMIT).str.replace_all("\r", " "))

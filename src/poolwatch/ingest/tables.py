@@ -198,14 +198,20 @@ _ARROW_TO_PANDAS: dict[pa.DataType, object] = {
 }
 
 
-def to_pandas(frame: pl.DataFrame, columns: tuple[Column, ...]) -> pd.DataFrame:
-    """Convert a polars frame to the published pandas columns and dtypes, in order.
+def to_pandas(parts: list[pl.DataFrame], columns: tuple[Column, ...]) -> pd.DataFrame:
+    """Concatenate polars frames into one table with the published columns and dtypes.
 
     Types are set in polars and handed over through Arrow, so strings stay Arrow
     strings and categoricals arrive as pandas categoricals without a Python loop.
-    Columns are converted one at a time and let go of, so a large table is not held
-    twice. The caller must not keep a reference to ``frame``.
+    ``parts`` is emptied and columns are converted one at a time and let go of, so a
+    large table is never held twice.
     """
+    kept = [part for part in parts if part.height]
+    parts.clear()
+    if not kept:
+        kept = [pl.DataFrame(schema={c.name: _POLARS[c.dtype] for c in columns})]
+    frame = pl.concat(kept, how="diagonal_relaxed", rechunk=False)
+    kept.clear()
     frame = frame.select(
         (
             pl.col(c.name).cast(_POLARS[c.dtype], strict=False)
