@@ -17,18 +17,11 @@ PREFIX = r"(?:[A-Za-z0-9_.-]+\.py:[0-9]+: )?"
 TID = r"[0-9a-f]{8}"
 NUM = r"\d+(?:\.\d+)?"
 
-#: Per-sample progress (``demo[0] - <tid> - 32``): the bulk of every log, counted not stored.
-PROGRESS = rf"^{PREFIX}(?:demo|test)\[\d+\] - {TID} - \d+$"
-
-#: Per-task bookkeeping lines; ``step`` tells which one.
-TASK_LINE = (
-    rf"^{PREFIX}-- (?:(?P<task>{TID}) - (?P<task_index>\d+) "
-    r"(?P<step>start --|--|scored --|done - (?P<count>\d+) candidates scored)"
-    r"|Demo\+Test scoring: .*)$"
-)
-
-#: Either of the two above: the routine bulk of a log, recognised in one pass.
-#: ASCII classes (not ``\d``, ``\w``) keep the automaton small: this runs on every line.
+#: The routine bulk of every log, recognised in one pass over every line: per-sample
+#: progress (``demo[0] - <tid> - 32``, counted, never stored) and the per-task
+#: bookkeeping lines (``-- <tid> - <i> start --``, ``--``, ``scored --``,
+#: ``done - <n> candidates scored``, ``-- Demo+Test scoring: ...``). Progress lines are
+#: the ones without ``-- ``. ASCII classes (not ``\d``, ``\w``) keep the automaton small.
 BULK = (
     rf"^{PREFIX}(?:(?:demo|test)\[[0-9]+\] - {TID} - [0-9]+$"
     rf"|-- {TID} - [0-9]+ (?:start --|--|scored --|done - [0-9]+ candidates scored)$"
@@ -250,7 +243,7 @@ FAMILY_EVIDENCE: tuple[tuple[str, str], ...] = (
     ("console", r"^Running: .*run_batt|^Generating batt: |^=== (?:NO )?GPU"),
     (
         "run_batt",
-        rf"{PROGRESS}|{TASK_LINE}|{GPU_LINE}|^\d+ tasks - \d+ timeouts"
+        rf"{BULK}|{GPU_LINE}|^\d+ tasks - \d+ timeouts"
         r"|System overloaded|ProcessPoolExecutor failed|ThreadPoolExecutor also failed"
         r"|Parallel execution failed|^run_batt\.py:\d+: ",
     ),

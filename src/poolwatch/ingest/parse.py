@@ -33,7 +33,6 @@ from poolwatch.ingest.sources import (
     SNIFF_BYTES,
     InputError,
     Reader,
-    Skipped,
     Source,
     binary_reason,
     discover,
@@ -52,12 +51,6 @@ class Ingest:
     monitor: pd.DataFrame
     files: pd.DataFrame
     unparsed: pd.DataFrame
-
-    @property
-    def skipped(self) -> list[Skipped]:
-        """Inputs not read (or not kept), with the reason."""
-        rows = self.files[self.files["status"] != "read"]
-        return [Skipped(str(p), str(r)) for p, r in zip(rows["path"], rows["reason"], strict=True)]
 
     def table(self, name: str) -> pd.DataFrame:
         """A table by its published name."""
@@ -233,21 +226,22 @@ def _read_small(result: _FileResult, chunks: list[bytes]) -> None:
     """Parse a monitor log or a snapshot file whole (they are small)."""
     raw = b"".join(chunks)
     lines = clean(split_lines(raw), raw)
-    name = result.source.name if not result.source.is_stdin else "<stdin>"
     if result.family == "monitor":
-        result.monitor = parse_monitor(name, lines, header_zone(lines))
+        result.monitor = parse_monitor(result.source.label, lines, header_zone(lines))
     else:
-        result.snapshot = parse_snapshot(name, lines)
+        result.snapshot = parse_snapshot(result.source.label, lines)
     result.facts["lines"] = len(lines)
 
 
 def _assemble(result: _FileResult, scans: list[ChunkScan], *, cut: bool) -> None:
     """Assemble a run_batt or console file from its chunk scans."""
-    name = "<stdin>" if result.source.is_stdin else result.source.name
     lines = sum(s.lines for s in scans)
-    marks = concat_scans(scans)
     result.run = assemble(
-        name, marks, lines=lines, progress=sum(s.progress for s in scans), cut=cut
+        result.source.label,
+        concat_scans(scans),
+        lines=lines,
+        progress=sum(s.progress for s in scans),
+        cut=cut,
     )
     result.family = result.run.family
     result.unparsed = sum(s.unparsed for s in scans)
@@ -276,8 +270,7 @@ def _mark_content_duplicates(results: list[_FileResult]) -> None:
 def _publish(results: list[_FileResult]) -> Ingest:
     """Concatenate every kept file's frames, in input order, into the published tables.
 
-    Each table is converted, then its polars frames are let go, so the peak holds
-    one table twice at most.
+    The files' frames are let go of as their tables are built (``tables.to_pandas``).
     """
     kept = [r for r in results if r.status == "read"]
     files = _files(results)
@@ -306,7 +299,7 @@ def _frames_of(result: _FileResult) -> dict[str, pl.DataFrame]:
     if result.snapshot is not None:
         out["events"] = result.snapshot
     if result.examples is not None and result.examples.height:
-        out["unparsed"] = result.examples.with_columns(file=pl.lit(result.source.name))
+        out["unparsed"] = result.examples.with_columns(file=pl.lit(result.source.label))
     return out
 
 
@@ -314,7 +307,7 @@ def _files(results: list[_FileResult]) -> pd.DataFrame:
     """The inventory of inputs: what each was, and whether it was read, skipped or a duplicate."""
     rows = [
         {
-            "path": "<stdin>" if r.source.is_stdin else r.source.name,
+            "path": r.source.label,
             "family": r.family,
             "status": r.status,
             "reason": r.reason,

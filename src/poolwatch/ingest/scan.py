@@ -1,10 +1,11 @@
 """Vectorised scanning of one chunk of run output: lines in, notable lines out.
 
-A chunk is a few MiB of whole lines. Every line is looked at once, in polars:
-per-sample progress lines (the bulk) are only counted, task bookkeeping lines are
-extracted with one pattern, and the rare remaining lines are classified by the
-grammar's rules. The result keeps, for each notable line, how many progress lines
-preceded it, so samples per task can be computed later without keeping the lines.
+A chunk is a few MiB of whole lines. Every line goes through one regex, in polars,
+that recognises the routine bulk (per-sample progress and task bookkeeping):
+progress lines are only counted, task start and done lines give their fields by
+slicing, and the rare remaining lines are classified by the grammar's rules. Each
+kept line carries how many progress lines preceded it, so samples per task can be
+computed later without keeping the progress lines.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import polars as pl
 
 from poolwatch.ingest import grammar
 
-#: Event fields every mark frame carries (as strings until the tables are published).
+#: Event fields every mark frame carries (numbers typed, the rest strings).
 FIELDS: tuple[str, ...] = (
     "task",
     "task_index",

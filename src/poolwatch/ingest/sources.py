@@ -55,6 +55,11 @@ class Source:
         """Whether this source is standard input."""
         return self.path is None
 
+    @property
+    def label(self) -> str:
+        """How tables and messages name this source."""
+        return "<stdin>" if self.is_stdin else self.name
+
 
 @dataclass(frozen=True)
 class Skipped:
