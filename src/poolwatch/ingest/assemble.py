@@ -1,9 +1,13 @@
-"""One file's marks to events, tasks and runs: run boundaries, instances, task attribution.
+"""One file's scans to events, tasks and runs: run boundaries, instances, task attribution.
 
 Runs a console log holds are separated by the iteration's ``date`` line (or the
 ``Running:`` line when no date was printed); a bare run log is one run that starts
 with run_batt's GPU line. Fallback lines do not name their task: they belong to the
 task open at that point (started and not yet done).
+
+Task start and done lines (two per task, the commonest notable lines) stay in their
+own compact frame; they meet the rare lines only through sorted as-of joins on the
+line number, never through a pass over every line.
 """
 
 from __future__ import annotations
@@ -14,17 +18,25 @@ from dataclasses import dataclass
 import polars as pl
 
 from poolwatch.ingest import grammar
-from poolwatch.ingest.scan import MARK_SCHEMA, ChunkScan
+from poolwatch.ingest.scan import MARK_SCHEMA, TASK_SCHEMA, ChunkScan
 from poolwatch.ingest.timestamps import parse_date_lines
 
 _BOUNDARY_KINDS = ("date", "run_start", "gpu")
-_NOT_EVENTS = ("date", "gpu", "generating", "task_start", "task_done")
+_INTERNAL_KINDS = ("date", "gpu", "generating")
 _END_KINDS = ("run_end", "timeout_kill", "critical_memory")
-
-
 _CONTENT_EXCLUDED = ("date", "gpu", "generating", "run_start")
 #: Columns kept as polars categoricals from assembly on (few distinct values, many rows).
 _CATEGORICAL = ("file", "instance", "task", "kind", "error_type", "sample_kind")
+#: Per-task counts of the rare lines that belong to a task.
+_TASK_COUNTS = {
+    "sample_timeouts": "sample_timeout",
+    "sample_failures": "sample_failed",
+    "overloads": "overload",
+    "processpool_failed": "processpool_failed",
+    "threadpool_failed": "threadpool_failed",
+    "parallel_failed": "parallel_failed",
+    "thread_retries": "thread_retry",
+}
 
 
 @dataclass(frozen=True)
@@ -33,47 +45,51 @@ class RunFile:
 
     family: str
     events: pl.DataFrame
+    """The rare events; task start and done events are made from ``tasks`` when published."""
     tasks: pl.DataFrame
     runs: pl.DataFrame
     content: pl.DataFrame
-    """Per run: instance, content hash and size, to recognise tee copies (``dedupe``)."""
+    """Per run: instance and a hash of its notable lines, to recognise tee copies."""
     last_content: tuple[str, ...]
     """The last run's notable lines, to recognise a copy still being written."""
 
 
-def concat_scans(scans: list[ChunkScan]) -> pl.DataFrame:
-    """The marks of a file's chunks, in order, with lines and progress counted from the start.
+def concat_scans(scans: list[ChunkScan]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A file's rare marks and task lines, with lines and progress counted from its start.
 
     Chunks are scanned as if each began a file (line 1, no progress before it), so
     that no reader has to count lines ahead of the scanners.
     """
-    frames: list[pl.DataFrame] = []
+    marks: list[pl.DataFrame] = [pl.DataFrame(schema=MARK_SCHEMA)]
+    tasks: list[pl.DataFrame] = [pl.DataFrame(schema=TASK_SCHEMA)]
     progress = lines = 0
     for scan in scans:
-        frames.append(
-            scan.marks.with_columns(prog=pl.col("prog") + progress, line=pl.col("line") + lines)
-        )
+        shift = {"prog": pl.col("prog") + progress, "line": pl.col("line") + lines}
+        marks.append(scan.marks.with_columns(**shift))
+        tasks.append(scan.tasks.with_columns(**shift))
         progress += scan.progress
         lines += scan.lines
-    return pl.concat(frames) if frames else pl.DataFrame(schema=MARK_SCHEMA)
+    return pl.concat(marks), pl.concat(tasks).set_sorted("line")
 
 
-def assemble(name: str, marks: pl.DataFrame, *, lines: int, progress: int, cut: bool) -> RunFile:
-    """Turn one file's marks into its events, tasks and runs."""
+def assemble(
+    name: str, marks: pl.DataFrame, task_lines: pl.DataFrame, *, lines: int, progress: int,
+    cut: bool,
+) -> RunFile:  # fmt: skip
+    """Turn one file's rare marks and task lines into its events, tasks and runs."""
     family = "console" if (marks["kind"] == "run_start").any() else "run_batt"
     marks = _with_runs(marks)
-    marks = _with_instances(marks, name)
-    marks = _with_open_task(marks)
-    runs = _runs(marks, name, family, lines, progress, cut)
-    tasks = _tasks(marks, runs, name)
-    content, last = _content(marks)
-    # Task start and done lines are rebuilt from the tasks table when published
-    # (``task_events``): keeping them twice would double memory per task.
-    events = marks.filter(~pl.col("kind").is_in(_NOT_EVENTS)).with_columns(file=pl.lit(name))
-    return RunFile(
-        family, _categorical(events.drop("prog", "task_index")), _categorical(tasks), runs,
-        content, last,
-    )  # fmt: skip
+    task_lines = _task_lines_in_runs(task_lines, marks)
+    instances = _instances(marks, task_lines, name)
+    marks = marks.join(instances, on="run", how="left", maintain_order="left")
+    marks = _with_open_task(marks.set_sorted("line"), task_lines)
+    task_lines = task_lines.join(instances, on="run", how="left", maintain_order="left")
+    runs = _runs(marks, task_lines, name, family, lines=lines, progress=progress, cut=cut)
+    tasks = _tasks(task_lines, marks, runs, name)
+    content, last = _content(marks, task_lines)
+    events = marks.filter(~pl.col("kind").is_in(_INTERNAL_KINDS))
+    events = events.drop("prog", "task_index").with_columns(file=pl.lit(name))
+    return RunFile(family, _categorical(events), _categorical(tasks), runs, content, last)
 
 
 def task_events(tasks: pl.DataFrame) -> pl.DataFrame:
@@ -97,26 +113,6 @@ def _categorical(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _content(marks: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, ...]]:
-    """Each run's notable lines as one hash, and the last run's lines themselves."""
-    line = pl.concat_str(
-        [pl.col("kind"), pl.col("task"), pl.col("count"), pl.col("text")],
-        separator="|",
-        ignore_nulls=True,
-    )
-    kept = marks.filter(~pl.col("kind").is_in(_CONTENT_EXCLUDED)).select(
-        "run", "instance", content=line
-    )
-    per_run = kept.group_by("run", maintain_order=True).agg(
-        instance=pl.col("instance").first(),
-        hash=pl.col("content").str.join("\n").hash(),
-    )
-    if per_run.is_empty():
-        return per_run, ()
-    last = kept.filter(pl.col("run") == per_run["run"][-1])["content"]
-    return per_run, tuple(last.to_list())
-
-
 def _with_runs(marks: pl.DataFrame) -> pl.DataFrame:
     """Number the runs: a date line starts one, a Running or GPU line does if none just did."""
     marker = pl.when(pl.col("kind").is_in(_BOUNDARY_KINDS)).then(pl.col("kind")).otherwise(None)
@@ -130,20 +126,36 @@ def _with_runs(marks: pl.DataFrame) -> pl.DataFrame:
     return marks.with_columns(run=boundary.cum_sum().cast(pl.Int32))
 
 
-def _with_instances(marks: pl.DataFrame, name: str) -> pl.DataFrame:
-    """Name each run's instance from its Running/Generating line, else from the file name."""
-    named = (
-        pl.when(pl.col("kind") == "run_start")
-        .then(pl.col("message").str.extract(grammar.RUNNING_INSTANCE, 1))
-        .when(pl.col("kind") == "generating")
-        .then(pl.col("message").str.extract(r"(tmp_batt_\w+?)_run\.py", 1))
+def _task_lines_in_runs(task_lines: pl.DataFrame, marks: pl.DataFrame) -> pl.DataFrame:
+    """Give every task line the run whose first line is the last one before it."""
+    starts = marks.group_by("run").agg(pl.col("line").min()).sort("line").set_sorted("line")
+    return task_lines.join_asof(starts, on="line", strategy="backward").with_columns(
+        pl.col("run").fill_null(0)
     )
-    marks = marks.with_columns(instance=named)
-    per_run = marks.group_by("run").agg(pl.col("instance").drop_nulls().first())
-    marks = marks.drop("instance").join(per_run, on="run", how="left")
-    fallback = _instance_from_name(name)
-    return marks.with_columns(
-        instance=pl.col("instance").forward_fill().backward_fill().fill_null(fallback)
+
+
+def _instances(marks: pl.DataFrame, task_lines: pl.DataFrame, name: str) -> pl.DataFrame:
+    """Each run's instance, from its Running/Generating line, else its neighbours', else the
+    file name."""
+    kind = pl.col("kind")
+    named = (
+        marks.filter(kind.is_in(("run_start", "generating")))
+        .select(
+            "run",
+            instance=pl.when(kind == "run_start")
+            .then(pl.col("message").str.extract(grammar.RUNNING_INSTANCE, 1))
+            .otherwise(pl.col("message").str.extract(r"(tmp_batt_\w+?)_run\.py", 1)),
+        )
+        .group_by("run")
+        .agg(pl.col("instance").drop_nulls().first())
+    )
+    every = pl.concat([marks.select("run"), task_lines.select("run")]).unique()
+    return (
+        every.join(named, on="run", how="left")
+        .sort("run")
+        .with_columns(
+            pl.col("instance").forward_fill().backward_fill().fill_null(_instance_from_name(name))
+        )
     )
 
 
@@ -153,105 +165,142 @@ def _instance_from_name(name: str) -> str:
     return found.group("instance") if found else name.rsplit("/", 1)[-1]
 
 
-def _with_open_task(marks: pl.DataFrame) -> pl.DataFrame:
-    """Attribute every mark to the task open at its line (the line's own task if it names one)."""
-    kind = pl.col("kind")
-    opened = (
-        pl.when(kind == "task_start")
-        .then(pl.col("task"))
-        .when((kind == "task_done") | kind.is_in(_BOUNDARY_KINDS))
-        .then(pl.lit(""))
+def _with_open_task(marks: pl.DataFrame, task_lines: pl.DataFrame) -> pl.DataFrame:
+    """Attribute every mark to the task open at its line (the line's own task if it names one).
+
+    The open task is the one whose start is the last task line before the mark, in
+    the same run; after a done line no task is open.
+    """
+    opened = task_lines.select(
+        "line",
+        open_run="run",
+        open_task=pl.when(~pl.col("done")).then(pl.col("task")),
     )
-    current = opened.forward_fill().over("run")
-    return marks.with_columns(
-        task=pl.coalesce(pl.col("task"), pl.when(current != "").then(current))
-    )
+    found = marks.join_asof(opened, on="line", strategy="backward")
+    in_run = pl.when(pl.col("open_run") == pl.col("run")).then(pl.col("open_task"))
+    return found.with_columns(task=pl.coalesce("task", in_run)).drop("open_run", "open_task")
 
 
-def _tasks(marks: pl.DataFrame, runs: pl.DataFrame, name: str) -> pl.DataFrame:
+def _tasks(
+    task_lines: pl.DataFrame, marks: pl.DataFrame, runs: pl.DataFrame, name: str
+) -> pl.DataFrame:
     """One row per task: samples, sample problems, fallbacks while it ran, start and done."""
-    kind = pl.col("kind")
-    rows = marks.filter(pl.col("task").is_not_null())
-    if rows.is_empty():
-        return pl.DataFrame()
-    tasks = (
-        rows.group_by("run", "task", maintain_order=True)
-        .agg(
-            instance=pl.col("instance").first(),
-            task_index=pl.col("task_index").drop_nulls().first().cast(pl.Int32),
-            line=pl.col("line").min(),
-            last_line=pl.col("line").max(),
-            first_prog=pl.col("prog").min(),
-            sample_timeouts=(kind == "sample_timeout").sum(),
-            sample_failures=(kind == "sample_failed").sum(),
-            overloads=(kind == "overload").sum(),
-            processpool_failed=(kind == "processpool_failed").sum(),
-            threadpool_failed=(kind == "threadpool_failed").sum(),
-            parallel_failed=(kind == "parallel_failed").sum(),
-            thread_retries=(kind == "thread_retry").sum(),
-            max_threads=pl.col("threads").cast(pl.Int32, strict=False).max(),
-            started=(kind == "task_start").any(),
-            done=(kind == "task_done").any(),
-            start_line=pl.col("line").filter(kind == "task_start").first(),
-            done_line=pl.col("line").filter(kind == "task_done").first(),
-            candidates=pl.col("count").filter(kind == "task_done").first().cast(pl.Int32),
-        )
-        .sort("line")
+    keys = ["run", "task"]
+    done = pl.col("done")
+    starts = task_lines.filter(~done).select(
+        *keys, "instance", "task_index", start_line="line", start_prog="prog"
     )
-    run_end = runs.select("run", end_prog=pl.col("end_prog"))
-    tasks = tasks.join(run_end, on="run", how="left").with_columns(
+    dones = task_lines.filter(done).select(
+        *keys, done_line="line", candidates="count", done_instance="instance", done_prog="prog"
+    )
+    tasks = pl.concat(
+        [starts.join(dones, on=keys, how="left"), dones.join(starts, on=keys, how="anti")],
+        how="diagonal",
+    )
+    tasks = _with_task_events(tasks, marks, keys)
+    if not tasks.height:
+        return pl.DataFrame()
+    tasks = tasks.with_columns(
+        instance=pl.coalesce("instance", "done_instance", "event_instance"),
+        line=pl.min_horizontal("start_line", "event_line", "done_line"),
+        last_line=pl.max_horizontal("start_line", "event_last", "done_line"),
+        first_prog=pl.min_horizontal("start_prog", "event_prog", "done_prog"),
+        started=pl.col("start_line").is_not_null(),
+        done=pl.col("done_line").is_not_null(),
+    ).sort("line")
+    tasks = tasks.join(runs.select("run", "end_prog"), on="run", how="left").with_columns(
         samples=(
             pl.col("first_prog").shift(-1).over("run").fill_null(pl.col("end_prog"))
             - pl.col("first_prog")
         ).cast(pl.Int32)
     )
-    return tasks.drop("first_prog", "end_prog").with_columns(file=pl.lit(name))
+    return tasks.with_columns(file=pl.lit(name))
 
 
-def _runs(  # noqa: PLR0917
-    marks: pl.DataFrame, name: str, family: str, lines: int, total_progress: int, cut: bool
-) -> pl.DataFrame:
+def _with_task_events(tasks: pl.DataFrame, marks: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Add each task's counts of the rare lines that belong to it (and tasks known only so)."""
+    kind = pl.col("kind")
+    counts = (
+        marks.filter(pl.col("task").is_not_null())
+        .group_by(keys, maintain_order=True)
+        .agg(
+            event_instance=pl.col("instance").first(),
+            event_line=pl.col("line").min(),
+            event_last=pl.col("line").max(),
+            event_prog=pl.col("prog").min(),
+            max_threads=pl.col("threads").max(),
+            **{name: (kind == event).sum().cast(pl.Int32) for name, event in _TASK_COUNTS.items()},
+        )
+    )
+    tasks = pl.concat([tasks, counts.select(keys).join(tasks, on=keys, how="anti")], how="diagonal")
+    return tasks.join(counts, on=keys, how="left").with_columns(
+        pl.col(list(_TASK_COUNTS)).fill_null(0)
+    )
+
+
+def _runs(
+    marks: pl.DataFrame, task_lines: pl.DataFrame, name: str, family: str, *, lines: int,
+    progress: int, cut: bool,
+) -> pl.DataFrame:  # fmt: skip
     """One row per run: start, command, task counts, how it ended and why."""
     kind = pl.col("kind")
-    runs = (
-        marks.group_by("run", maintain_order=True)
-        .agg(
-            instance=pl.col("instance").first(),
-            line=pl.col("line").min(),
-            start_prog=pl.col("prog").min(),
-            date=pl.col("text").filter(kind == "date").first(),
-            command=pl.col("message").filter(kind == "run_start").first(),
-            tasks_started=pl.col("task").filter(kind == "task_start").n_unique(),
-            tasks_done=pl.col("task").filter(kind == "task_done").n_unique(),
-            closed=(kind == "run_end").any(),
-            reported_tasks=pl.col("count").filter(kind == "run_end").last().cast(pl.Int32),
-            reported_timeouts=pl.col("timeouts").filter(kind == "run_end").last().cast(pl.Int32),
-            total_seconds=pl.col("seconds").filter(kind == "timing_total").last().cast(pl.Float64),
-            end_kind=pl.col("kind").filter(kind.is_in(_END_KINDS)).last(),
-            end_line=pl.col("line").filter(kind.is_in(_END_KINDS)).last(),
-            end_text=pl.col("text").filter(kind.is_in(_END_KINDS)).last(),
-        )
-        .sort("run")
+    from_marks = marks.group_by("run").agg(
+        date=pl.col("text").filter(kind == "date").first(),
+        command=pl.col("message").filter(kind == "run_start").first(),
+        closed=(kind == "run_end").any(),
+        reported_tasks=pl.col("count").filter(kind == "run_end").last(),
+        reported_timeouts=pl.col("timeouts").filter(kind == "run_end").last(),
+        total_seconds=pl.col("seconds").filter(kind == "timing_total").last(),
+        end_kind=pl.col("kind").filter(kind.is_in(_END_KINDS)).last(),
+        end_line=pl.col("line").filter(kind.is_in(_END_KINDS)).last(),
+        end_text=pl.col("text").filter(kind.is_in(_END_KINDS)).last(),
     )
+    done = pl.col("done")
+    from_tasks = task_lines.group_by("run").agg(
+        tasks_started=pl.col("task").filter(~done).n_unique().cast(pl.Int32),
+        tasks_done=pl.col("task").filter(done).n_unique().cast(pl.Int32),
+    )
+    columns = ("run", "line", "prog", "instance")
+    bounds = (
+        pl.concat([marks.select(columns), task_lines.select(columns)])
+        .group_by("run")
+        .agg(pl.col("line").min(), pl.col("prog").min(), pl.col("instance").first())
+        .select(
+            "run", "line", "instance",
+            start_prog=pl.when(pl.col("run") == 0).then(0).otherwise("prog"),
+        )
+    )  # fmt: skip
+    runs = (
+        bounds.join(from_marks, on="run", how="left")
+        .join(from_tasks, on="run", how="left")
+        .sort("run")
+        .with_columns(pl.col("tasks_started", "tasks_done").fill_null(0))
+    )
+    return _with_end(_with_timing(runs, lines=lines, progress=progress, cut=cut)).with_columns(
+        file=pl.lit(name), family=pl.lit(family)
+    )
+
+
+def _with_timing(runs: pl.DataFrame, *, lines: int, progress: int, cut: bool) -> pl.DataFrame:
+    """Start times, wall durations, the command's limits, samples and last lines."""
     runs = runs.with_columns(
-        end_prog=pl.col("start_prog").shift(-1).fill_null(total_progress),
+        end_prog=pl.col("start_prog").shift(-1).fill_null(progress),
         next_line=pl.col("line").shift(-1),
         started_at=parse_date_lines(runs["date"]),
-        requested_tasks=pl.col("command")
-        .str.extract(grammar.RUNNING_COUNT, 1)
-        .cast(pl.Int32)
-        .abs(),
+        requested_tasks=pl.col("command").str.extract(grammar.RUNNING_COUNT, 1).cast(pl.Int32),
         timeout_s=pl.col("command").str.extract(grammar.RUNNING_TIMEOUT, 1).cast(pl.Float64),
     )
-    runs = runs.with_columns(
+    return runs.with_columns(
         samples=(pl.col("end_prog") - pl.col("start_prog")).cast(pl.Int32),
         seconds=(pl.col("started_at").shift(-1) - pl.col("started_at")).dt.total_microseconds()
         / 1e6,
-        requested_tasks=pl.when(pl.col("requested_tasks") > 0).then(pl.col("requested_tasks")),
+        # -c -32 samples 32 tasks; -c 0 takes them all (how many is not said).
+        requested_tasks=pl.when(pl.col("requested_tasks") != 0).then(
+            pl.col("requested_tasks").abs()
+        ),
         last_line_cut=pl.lit(cut) & pl.col("next_line").is_null(),
         last_line=(pl.col("next_line") - 1).fill_null(lines).cast(pl.UInt32),
     )
-    return _with_end(runs).with_columns(file=pl.lit(name), family=pl.lit(family))
 
 
 def _with_end(runs: pl.DataFrame) -> pl.DataFrame:
@@ -281,3 +330,28 @@ def _with_end(runs: pl.DataFrame) -> pl.DataFrame:
         )
     )
     return runs.with_columns(end=end, end_evidence=evidence)
+
+
+def _content(marks: pl.DataFrame, task_lines: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Each run's notable lines as one hash, and the last run's lines themselves."""
+    items = pl.concat(
+        [
+            task_lines.select(
+                "run", "line", "instance",
+                item=pl.concat_str([pl.col("task"), pl.col("count")], separator="|",
+                                   ignore_nulls=True),
+            ),
+            marks.filter(~pl.col("kind").is_in(_CONTENT_EXCLUDED)).select(
+                "run", "line", "instance",
+                item=pl.concat_str([pl.col("kind"), pl.col("text")], separator="|",
+                                   ignore_nulls=True),
+            ),
+        ]
+    ).sort("line")  # fmt: skip
+    per_run = items.group_by("run", maintain_order=True).agg(
+        instance=pl.col("instance").first(), hash=pl.col("item").str.join("\n").hash()
+    )
+    if per_run.is_empty():
+        return per_run, ()
+    last = items.filter(pl.col("run") == per_run["run"][-1])["item"]
+    return per_run, tuple(last.to_list())

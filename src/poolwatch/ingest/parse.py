@@ -236,9 +236,11 @@ def _read_small(result: _FileResult, chunks: list[bytes]) -> None:
 def _assemble(result: _FileResult, scans: list[ChunkScan], *, cut: bool) -> None:
     """Assemble a run_batt or console file from its chunk scans."""
     lines = sum(s.lines for s in scans)
+    marks, task_lines = concat_scans(scans)
     result.run = assemble(
         result.source.label,
-        concat_scans(scans),
+        marks,
+        task_lines,
         lines=lines,
         progress=sum(s.progress for s in scans),
         cut=cut,

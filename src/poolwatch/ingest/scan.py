@@ -60,11 +60,23 @@ _RULES = (*grammar.RUN_RULES, *INTERNAL_RULES)
 _ANY_RULE = "|".join(f"(?:{rule.match})" for rule in _RULES)
 
 
+#: Task start and done lines, kept apart from the rare marks in a compact frame.
+TASK_SCHEMA: dict[str, pl.DataType] = {
+    "line": pl.UInt32(),
+    "prog": pl.UInt32(),
+    "done": pl.Boolean(),
+    "task": pl.String(),
+    "task_index": pl.Int32(),
+    "count": pl.Int32(),
+}
+
+
 @dataclass(frozen=True)
 class ChunkScan:
-    """What one chunk holds: its notable lines and the counts of the rest."""
+    """What one chunk holds: its task lines, its rare notable lines, counts of the rest."""
 
     marks: pl.DataFrame
+    tasks: pl.DataFrame
     lines: int
     progress: int
     unparsed: int
@@ -118,11 +130,10 @@ def scan_chunk(raw: bytes, first_line: int = 1) -> ChunkScan:
         line=(pl.col("index") + first_line).cast(pl.UInt32),
         prog=(pl.col("index") - pl.int_range(pl.len(), dtype=pl.UInt32)).cast(pl.UInt32),
     ).drop("index")
-    tasks = _task_marks(kept.filter(pl.col("bulk")))
-    others = kept.filter(~pl.col("bulk"))
-    marks, unparsed = _rule_marks(others)
+    marks, unparsed = _rule_marks(kept.filter(~pl.col("bulk")))
     return ChunkScan(
-        marks=pl.concat([tasks, marks], how="diagonal").sort("line"),
+        marks=marks.sort("line"),
+        tasks=_task_rows(kept.filter(pl.col("bulk"))),
         lines=len(lines),
         progress=len(lines) - len(kept),
         unparsed=len(unparsed),
@@ -130,8 +141,8 @@ def scan_chunk(raw: bytes, first_line: int = 1) -> ChunkScan:
     )
 
 
-def _task_marks(rows: pl.DataFrame) -> pl.DataFrame:
-    """Task start and done lines as marks (the other task lines are routine).
+def _task_rows(rows: pl.DataFrame) -> pl.DataFrame:
+    """Task start and done lines (the other task lines are routine), in TASK_SCHEMA.
 
     The lines matched ``grammar.BULK`` already, so literal searches and slicing are
     enough: no regex runs on these, the commonest lines after progress.
@@ -140,16 +151,14 @@ def _task_marks(rows: pl.DataFrame) -> pl.DataFrame:
     rows = rows.with_columns(done_at=text.str.find(" done - ", literal=True))
     rows = rows.filter(text.str.ends_with(" start --") | pl.col("done_at").is_not_null())
     rows = rows.with_columns(tid_at=text.str.find("-- ", literal=True) + 3)
-    is_done = pl.col("done_at").is_not_null()
-    marks = rows.select(
+    return rows.select(
         "line",
         "prog",
-        kind=pl.when(is_done).then(pl.lit("task_done")).otherwise(pl.lit("task_start")),
+        done=pl.col("done_at").is_not_null(),
         task=text.str.slice(pl.col("tid_at"), 8),
         task_index=_leading_number(text.str.slice(pl.col("tid_at") + len("01234567 - "))),
         count=_leading_number(text.str.slice(pl.col("done_at") + len(" done - "))),
     )
-    return _conform(marks)
 
 
 def _leading_number(text: pl.Expr) -> pl.Expr:
