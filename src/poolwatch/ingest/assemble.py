@@ -98,10 +98,13 @@ def task_events(tasks: pl.DataFrame) -> pl.DataFrame:
         return tasks
     common = ("file", "instance", "run", "task")
     starts = tasks.filter(pl.col("start_line").is_not_null()).select(
-        *common, line=pl.col("start_line"), kind=pl.lit("task_start")
+        *common, line=pl.col("start_line"), kind=pl.lit("task_start").cast(pl.Categorical)
     )
     dones = tasks.filter(pl.col("done_line").is_not_null()).select(
-        *common, line=pl.col("done_line"), kind=pl.lit("task_done"), count=pl.col("candidates")
+        *common,
+        line=pl.col("done_line"),
+        kind=pl.lit("task_done").cast(pl.Categorical),
+        count=pl.col("candidates"),
     )
     return pl.concat([starts, dones], how="diagonal").sort("line")
 

@@ -206,20 +206,12 @@ def to_pandas(parts: list[pl.DataFrame], columns: tuple[Column, ...]) -> pd.Data
     ``parts`` is emptied and columns are converted one at a time and let go of, so a
     large table is never held twice.
     """
-    kept = [part for part in parts if part.height]
+    kept = [_conform(part, columns) for part in parts if part.height]
     parts.clear()
     if not kept:
         kept = [pl.DataFrame(schema={c.name: _POLARS[c.dtype] for c in columns})]
-    frame = pl.concat(kept, how="diagonal_relaxed", rechunk=False)
+    frame = pl.concat(kept, rechunk=False)
     kept.clear()
-    frame = frame.select(
-        (
-            pl.col(c.name).cast(_POLARS[c.dtype], strict=False)
-            if c.name in frame.columns
-            else pl.lit(None, dtype=_POLARS[c.dtype]).alias(c.name)
-        )
-        for c in columns
-    )
     out: dict[str, pd.Series] = {}
     for column in columns:
         arrow = frame.get_column(column.name).to_arrow()
@@ -230,6 +222,18 @@ def to_pandas(parts: list[pl.DataFrame], columns: tuple[Column, ...]) -> pd.Data
             series = series.astype(pandas_dtype(column))  # type: ignore[call-overload]
         out[column.name] = series
     return pd.DataFrame(out, copy=False)
+
+
+def _conform(part: pl.DataFrame, columns: tuple[Column, ...]) -> pl.DataFrame:
+    """One part with exactly the table's columns and polars types (casts are no-ops mostly)."""
+    return part.select(
+        (
+            pl.col(c.name).cast(_POLARS[c.dtype], strict=False)
+            if c.name in part.columns
+            else pl.lit(None, dtype=_POLARS[c.dtype]).alias(c.name)
+        )
+        for c in columns
+    )
 
 
 def describe() -> str:
