@@ -149,3 +149,13 @@ def test_tables_with_nothing_to_say_are_empty(logs: Path) -> None:
     assert alone.runs.empty
     assert alone.tasks.empty
     assert alone.unparsed.empty
+
+
+def test_events_are_in_file_and_line_order(tmp_path: Path) -> None:
+    simulate("overloaded", tmp_path, instances=3, runs=2, seed=4)
+    events = ingest([str(tmp_path)]).events
+    for _, lines in events.groupby("file", observed=True, sort=False)["line"]:
+        assert lines.is_monotonic_increasing
+    kinds = events["kind"].value_counts()
+    assert kinds["task_start"] > 0
+    assert kinds["task_done"] > 0

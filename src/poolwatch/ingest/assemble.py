@@ -19,6 +19,7 @@ import polars as pl
 
 from poolwatch.ingest import grammar
 from poolwatch.ingest.scan import MARK_SCHEMA, TASK_SCHEMA, ChunkScan
+from poolwatch.ingest.tables import EVENTS, TASKS, conform
 from poolwatch.ingest.timestamps import parse_date_lines
 
 _BOUNDARY_KINDS = ("date", "run_start", "gpu")
@@ -93,20 +94,18 @@ def assemble(
 
 
 def task_events(tasks: pl.DataFrame) -> pl.DataFrame:
-    """The task_start and task_done events of a tasks table, in line order."""
-    if not tasks.height:
-        return tasks
+    """The task_start and task_done events of a tasks table (EVENTS columns, unsorted)."""
     common = ("file", "instance", "run", "task")
     starts = tasks.filter(pl.col("start_line").is_not_null()).select(
-        *common, line=pl.col("start_line"), kind=pl.lit("task_start").cast(pl.Categorical)
+        *common,
+        line="start_line",
+        kind=pl.lit("task_start").cast(pl.Categorical),
+        count=pl.lit(None, dtype=pl.Int32),
     )
     dones = tasks.filter(pl.col("done_line").is_not_null()).select(
-        *common,
-        line=pl.col("done_line"),
-        kind=pl.lit("task_done").cast(pl.Categorical),
-        count=pl.col("candidates"),
+        *common, line="done_line", kind=pl.lit("task_done").cast(pl.Categorical), count="candidates"
     )
-    return pl.concat([starts, dones], how="diagonal").sort("line")
+    return pl.concat([conform(starts, EVENTS), conform(dones, EVENTS)])
 
 
 def _categorical(frame: pl.DataFrame) -> pl.DataFrame:
@@ -217,7 +216,7 @@ def _tasks(
             - pl.col("first_prog")
         ).cast(pl.Int32)
     )
-    return tasks.with_columns(file=pl.lit(name))
+    return tasks.select(c.name for c in TASKS if c.name != "file").with_columns(file=pl.lit(name))
 
 
 def _with_task_events(tasks: pl.DataFrame, marks: pl.DataFrame, keys: list[str]) -> pl.DataFrame:

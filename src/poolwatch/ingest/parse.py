@@ -281,11 +281,9 @@ def _publish(results: list[_FileResult]) -> Ingest:
         for name, frame in _frames_of(result).items():
             frames[name].append(frame)
         result.run = result.monitor = result.snapshot = result.examples = None
-    published = {
-        name: tables.to_pandas(frames[name], tables.TABLES[name])
-        for name in tables.TABLES
-        if name != "files"
-    }
+    # The largest table last, once the others' polars frames are gone.
+    order = ("tasks", "runs", "monitor", "unparsed", "events")
+    published = {name: tables.to_pandas(frames[name], tables.TABLES[name]) for name in order}
     return Ingest(files=files, **published)
 
 
@@ -294,8 +292,10 @@ def _frames_of(result: _FileResult) -> dict[str, pl.DataFrame]:
     out: dict[str, pl.DataFrame] = {}
     if result.run is not None:
         run = result.run
-        events = pl.concat([run.events, task_events(run.tasks)], how="diagonal_relaxed")
-        out |= {"events": events.sort("line"), "tasks": run.tasks, "runs": run.runs}
+        events = tables.conform(run.events, tables.EVENTS)
+        if run.tasks.height:
+            events = pl.concat([events, task_events(run.tasks)]).sort("line")
+        out |= {"events": events, "tasks": run.tasks, "runs": run.runs}
     if result.monitor is not None:
         out |= {"events": monitor_events(result.monitor), "monitor": result.monitor}
     if result.snapshot is not None:
