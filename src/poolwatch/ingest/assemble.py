@@ -186,24 +186,40 @@ def _with_open_task(marks: pl.DataFrame, task_lines: pl.DataFrame) -> pl.DataFra
 def _tasks(
     task_lines: pl.DataFrame, marks: pl.DataFrame, runs: pl.DataFrame, name: str
 ) -> pl.DataFrame:
-    """One row per task: samples, sample problems, fallbacks while it ran, start and done."""
+    """One row per task: samples, sample problems, fallbacks while it ran, start and done.
+
+    A task's done line follows its start line with no task line between them, so
+    starts and dones pair up by position (a done without its start, at the head of
+    a cut log, makes a row of its own).
+    """
+    after = {c: pl.col(c).shift(-1) for c in ("line", "prog", "task", "done", "count", "run")}
+    paired = (after["task"] == pl.col("task")) & after["done"] & (after["run"] == pl.col("run"))
+    before_paired = (
+        (pl.col("task").shift(1) == pl.col("task"))
+        & ~pl.col("done").shift(1).fill_null(True)
+        & (pl.col("run").shift(1) == pl.col("run"))
+    )
+    paired = paired.fill_null(False)
+    lines = task_lines.with_columns(
+        orphan=pl.col("done") & ~before_paired.fill_null(False),
+        next_line=pl.when(paired).then(after["line"]),
+        next_count=pl.when(paired).then(after["count"]),
+        next_prog=pl.when(paired).then(after["prog"]),
+    )
+    starts = lines.filter(~pl.col("done")).select(
+        "run", "task", "instance", "task_index",
+        start_line="line", start_prog="prog",
+        done_line="next_line", candidates="next_count", done_prog="next_prog",
+    )  # fmt: skip
+    orphans = lines.filter("orphan").select(
+        "run", "task", "instance", done_line="line", candidates="count", done_prog="prog"
+    )
     keys = ["run", "task"]
-    done = pl.col("done")
-    starts = task_lines.filter(~done).select(
-        *keys, "instance", "task_index", start_line="line", start_prog="prog"
-    )
-    dones = task_lines.filter(done).select(
-        *keys, done_line="line", candidates="count", done_instance="instance", done_prog="prog"
-    )
-    tasks = pl.concat(
-        [starts.join(dones, on=keys, how="left"), dones.join(starts, on=keys, how="anti")],
-        how="diagonal",
-    )
-    tasks = _with_task_events(tasks, marks, keys)
+    tasks = _with_task_events(pl.concat([starts, orphans], how="diagonal"), marks, keys)
     if not tasks.height:
         return pl.DataFrame()
     tasks = tasks.with_columns(
-        instance=pl.coalesce("instance", "done_instance", "event_instance"),
+        instance=pl.coalesce("instance", "event_instance"),
         line=pl.min_horizontal("start_line", "event_line", "done_line"),
         last_line=pl.max_horizontal("start_line", "event_last", "done_line"),
         first_prog=pl.min_horizontal("start_prog", "event_prog", "done_prog"),
