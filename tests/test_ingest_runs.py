@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from conftest import read
-from poolwatch.ingest import grammar, parse, tables
+from poolwatch.ingest import grammar, tables
 from poolwatch.ingest.parse import ingest
 from poolwatch.simulate import simulate
 
@@ -160,14 +159,3 @@ def test_events_are_in_file_and_line_order(tmp_path: Path) -> None:
     kinds = events["kind"].value_counts()
     assert kinds["task_start"] > 0
     assert kinds["task_done"] > 0
-
-
-def test_worker_processes_read_the_same_as_threads(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    simulate("timeouts", tmp_path, instances=3, runs=2, seed=8)
-    threads = ingest([str(tmp_path)], workers=2)
-    monkeypatch.setattr(parse, "PROCESS_BYTES", 1)
-    processes = ingest([str(tmp_path)], workers=2)
-    for name in tables.TABLES:
-        pd.testing.assert_frame_equal(processes.table(name), threads.table(name), obj=name)
