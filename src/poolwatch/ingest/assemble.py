@@ -26,6 +26,8 @@ _BOUNDARY_KINDS = ("date", "run_start", "gpu")
 _INTERNAL_KINDS = ("date", "gpu", "generating")
 _END_KINDS = ("run_end", "timeout_kill", "critical_memory")
 _CONTENT_EXCLUDED = ("date", "gpu", "generating", "run_start")
+#: A rare line as run content (to recognise tee copies): its kind and text.
+_RARE_ITEM = pl.concat_str(["kind", "text"], separator="|", ignore_nulls=True)
 #: Columns kept as polars categoricals from assembly on (few distinct values, many rows).
 _CATEGORICAL = ("file", "instance", "task", "kind", "error_type", "sample_kind")
 #: Per-task counts of the rare lines that belong to a task.
@@ -263,6 +265,9 @@ def _runs(
     """One row per run: start, command, task counts, how it ended and why."""
     kind = pl.col("kind")
     from_marks = marks.group_by("run").agg(
+        mark_line=pl.col("line").min(),
+        mark_prog=pl.col("prog").min(),
+        mark_instance=pl.col("instance").first(),
         date=pl.col("text").filter(kind == "date").first(),
         command=pl.col("message").filter(kind == "run_start").first(),
         closed=(kind == "run_end").any(),
@@ -275,24 +280,25 @@ def _runs(
     )
     done = pl.col("done")
     from_tasks = task_lines.group_by("run").agg(
+        task_line=pl.col("line").min(),
+        task_prog=pl.col("prog").min(),
+        task_instance=pl.col("instance").first(),
         tasks_started=pl.col("task").filter(~done).n_unique().cast(pl.Int32),
         tasks_done=pl.col("task").filter(done).n_unique().cast(pl.Int32),
     )
-    columns = ("run", "line", "prog", "instance")
-    bounds = (
-        pl.concat([marks.select(columns), task_lines.select(columns)])
-        .group_by("run")
-        .agg(pl.col("line").min(), pl.col("prog").min(), pl.col("instance").first())
-        .select(
-            "run", "line", "instance",
-            start_prog=pl.when(pl.col("run") == 0).then(0).otherwise("prog"),
-        )
-    )  # fmt: skip
+    # A run starts at its first line of either kind (run 0, the head of a cut log,
+    # has progress before any kept line: it starts at no progress at all).
     runs = (
-        bounds.join(from_marks, on="run", how="left")
-        .join(from_tasks, on="run", how="left")
+        from_marks.join(from_tasks, on="run", how="full", coalesce=True)
         .sort("run")
-        .with_columns(pl.col("tasks_started", "tasks_done").fill_null(0))
+        .with_columns(
+            pl.col("tasks_started", "tasks_done").fill_null(0),
+            line=pl.min_horizontal("mark_line", "task_line"),
+            instance=pl.coalesce("mark_instance", "task_instance"),
+            start_prog=pl.when(pl.col("run") == 0)
+            .then(0)
+            .otherwise(pl.min_horizontal("mark_prog", "task_prog")),
+        )
     )
     return _with_end(_with_timing(runs, lines=lines, progress=progress, cut=cut)).with_columns(
         file=pl.lit(name), family=pl.lit(family)
@@ -351,25 +357,39 @@ def _with_end(runs: pl.DataFrame) -> pl.DataFrame:
 
 
 def _content(marks: pl.DataFrame, task_lines: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, ...]]:
-    """Each run's notable lines as one hash, and the last run's lines themselves."""
-    items = pl.concat(
-        [
-            task_lines.select(
-                "run", "line", "instance",
-                item=pl.concat_str([pl.col("task"), pl.col("count")], separator="|",
-                                   ignore_nulls=True),
-            ),
-            marks.filter(~pl.col("kind").is_in(_CONTENT_EXCLUDED)).select(
-                "run", "line", "instance",
-                item=pl.concat_str([pl.col("kind"), pl.col("text")], separator="|",
-                                   ignore_nulls=True),
-            ),
-        ]
-    ).sort("line")  # fmt: skip
-    per_run = items.group_by("run", maintain_order=True).agg(
-        instance=pl.col("instance").first(), hash=pl.col("item").str.join("\n").hash()
+    """Each run's notable lines as one hash, and the last run's lines themselves.
+
+    The hash covers the run's task ids and candidate counts in order and its rare
+    lines' text: equal for a run and its tee copy, different for two runs.
+    """
+    tasks = task_lines.group_by("run", maintain_order=True).agg(
+        task_instance=pl.col("instance").first(),
+        tasks=pl.col("task").str.join(""),
+        candidates=pl.col("count").sum(),
+    )
+    rare = (
+        marks.filter(~pl.col("kind").is_in(_CONTENT_EXCLUDED))
+        .group_by("run", maintain_order=True)
+        .agg(instance=pl.col("instance").first(), rare=_RARE_ITEM.str.join("\n"))
+    )
+    per_run = rare.join(tasks, on="run", how="full", coalesce=True).sort("run")
+    per_run = per_run.select(
+        "run",
+        instance=pl.coalesce("instance", "task_instance"),
+        hash=pl.concat_str(
+            ["tasks", "candidates", "rare"], separator="\n", ignore_nulls=True
+        ).hash(),
     )
     if per_run.is_empty():
         return per_run, ()
-    last = items.filter(pl.col("run") == per_run["run"][-1])["item"]
-    return per_run, tuple(last.to_list())
+    last = per_run["run"][-1]
+    items = pl.concat(
+        [
+            task_lines.filter(pl.col("run") == last).select(
+                "line", item=pl.concat_str(["task", "count"], separator="|", ignore_nulls=True)
+            ),
+            marks.filter((pl.col("run") == last) & ~pl.col("kind").is_in(_CONTENT_EXCLUDED))
+            .select("line", item=_RARE_ITEM),
+        ]
+    ).sort("line")  # fmt: skip
+    return per_run, tuple(items["item"].to_list())

@@ -123,9 +123,9 @@ def scan_chunk(raw: bytes, first_line: int = 1) -> ChunkScan:
     """
     lines = clean(split_lines(raw), raw)
     frame = pl.DataFrame({"text": lines}).with_row_index("index")
-    bulk = pl.col("text").str.contains(grammar.BULK)
-    task_line = pl.col("text").str.contains("-- ", literal=True)
-    kept = frame.filter(~bulk | task_line).with_columns(bulk=bulk)
+    frame = frame.with_columns(bulk=pl.col("text").str.contains(grammar.BULK))
+    # Of the bulk, only task lines (``-- <tid> ...``) are kept; progress lines are not.
+    kept = frame.filter(~pl.col("bulk") | pl.col("text").str.contains("-- ", literal=True))
     kept = kept.with_columns(
         line=(pl.col("index") + first_line).cast(pl.UInt32),
         prog=(pl.col("index") - pl.int_range(pl.len(), dtype=pl.UInt32)).cast(pl.UInt32),
