@@ -14,9 +14,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "bench"
@@ -70,21 +73,52 @@ def warm(files: list[str]) -> int:
 
 
 def measure(command: list[str]) -> Timing:
-    """Best wall time over REPEATS runs, with the peak RSS of the fastest."""
+    """Best wall time over REPEATS runs, with the peak RSS of the fastest.
+
+    The RSS is that of the whole process tree (poolwatch may read in worker
+    processes), sampled every 10 ms, and never less than the main process's own peak.
+    """
     best: Timing | None = None
     for _ in range(REPEATS):
         # Not /dev/null: GNU grep notices it and stops at the first match.
         with tempfile.TemporaryFile() as sink:
             start = time.perf_counter()
             child = subprocess.Popen(command, stdout=sink)
+            peak = TreePeak(child.pid)
             _, status, usage = os.wait4(child.pid, 0)
             elapsed = time.perf_counter() - start
+            peak.stop()
         if os.waitstatus_to_exitcode(status) not in (0, 1):
             raise SystemExit(f"failed: {' '.join(command[:4])} ... (status {status})")
-        timing = Timing(elapsed, usage.ru_maxrss * 1024)
+        timing = Timing(elapsed, max(usage.ru_maxrss * 1024, peak.bytes))
         best = timing if best is None or timing.seconds < best.seconds else best
     assert best is not None
     return best
+
+
+class TreePeak:
+    """Samples the summed RSS of a process and its descendants in a thread."""
+
+    def __init__(self, pid: int) -> None:
+        self.bytes = 0
+        self._done = threading.Event()
+        self._root = psutil.Process(pid)
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.01):
+            try:
+                tree = [self._root, *self._root.children(recursive=True)]
+                total = sum(p.memory_info().rss for p in tree)
+            except psutil.Error:
+                continue
+            self.bytes = max(self.bytes, total)
+
+    def stop(self) -> None:
+        """Stop sampling."""
+        self._done.set()
+        self._thread.join()
 
 
 def count_lines(files: list[str]) -> int:
