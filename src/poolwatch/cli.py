@@ -106,9 +106,27 @@ def _progress_bar(paths: tuple[str, ...]) -> Iterator[Progress | None]:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--size", "size", default=None, help="Keep adding runs until this size (1GB, 100MB).")
 @click.option("--live", is_flag=True, help="Leave the last run of each instance unfinished.")
+@click.option(
+    "--monitor-style",
+    type=click.Choice(["emoji", "mojibake", "plain"]),
+    default="emoji",
+    show_default=True,
+    help="How the monitor's alert lines are marked (mojibake: a copy of the guide's script "
+    "taken from a page that mis-decoded its emoji).",
+)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Directory to write.")
+@click.option("--force", is_flag=True, help="Write into a directory that is not empty.")
 def simulate(
-    *, scenario: str, instances: int, runs: int, seed: int, size: str | None, live: bool, out: Path
+    *,
+    scenario: str,
+    instances: int,
+    runs: int,
+    seed: int,
+    size: str | None,
+    live: bool,
+    monitor_style: str,
+    out: Path,
+    force: bool,
 ) -> None:
     """Write realistic console logs, run logs and a monitor log for a scenario."""
     from poolwatch.simulate import simulate as run_simulation
@@ -119,10 +137,15 @@ def simulate(
         raise click.BadParameter(str(err), param_hint="--size") from err
     if out.exists() and not out.is_dir():
         raise click.BadParameter(f"{out} exists and is not a directory", param_hint="--out")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise click.BadParameter(
+            f"{out} is not empty (its files could be overwritten); use --force to write there",
+            param_hint="--out",
+        )
     with _simulate_bar(size_bytes) as progress:
         result = run_simulation(
             scenario, out, instances=instances, runs=runs, seed=seed,
-            size_bytes=size_bytes, live=live, progress=progress,
+            size_bytes=size_bytes, live=live, monitor_style=monitor_style, progress=progress,
         )  # fmt: skip
     click.echo(
         f"wrote {len(result.files)} files, {result.bytes:,} bytes, {result.lines:,} lines, "
