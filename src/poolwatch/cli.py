@@ -88,6 +88,23 @@ def _progress_bar(paths: tuple[str, ...]) -> Iterator[Progress | None]:
 
 @main.command()
 @click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A poolwatch.toml (default: ./poolwatch.toml if present).",
+)
+def thresholds(*, config_path: Path | None) -> None:
+    """Print the effective thresholds and settings, and where each came from."""
+    from poolwatch.config import ConfigError, describe, load
+
+    try:
+        click.echo(describe(load(config_path)))
+    except ConfigError as err:
+        raise click.UsageError(str(err)) from err
+
+
+@main.command()
+@click.option(
     "--scenario",
     type=click.Choice(
         ["healthy", "overloaded", "memory-pressure", "timeouts", "sequential-excessive"]

@@ -1,0 +1,239 @@
+"""Thresholds and settings: the guide's defaults, ``poolwatch.toml`` overrides, provenance.
+
+Every number of the monitoring guide that poolwatch judges by lives here, once, with
+the guide table it comes from. A ``poolwatch.toml`` (found in the working directory,
+or given with ``--config``) overrides any of them; each effective value remembers
+where it came from, because the guide itself expects thresholds to be tuned
+("Reduce threshold (50 → 30)").
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_FILE = "poolwatch.toml"
+GUIDE = "guide"
+
+
+class ConfigError(Exception):
+    """A configuration file the user gave cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Band:
+    """One row of the guide's "Health Check Thresholds" table.
+
+    A value below ``warning`` is healthy, from ``warning`` up to ``critical`` is a
+    warning, and above ``critical`` is critical: the table's "50-80" reads 50 as a
+    warning and 81 as critical, and "10-30%" reads exactly 30 % as a warning. Where
+    the healthy column is a single value ("0%"), the warning starts above it.
+    """
+
+    name: str
+    unit: str
+    warning: float
+    critical: float
+    action: str
+    source: str = f"{GUIDE}: Health Check Thresholds"
+    warning_inclusive: bool = True
+
+    def grade(self, value: float | None) -> str:
+        """``healthy``, ``warning``, ``critical``, or ``unknown`` without a value."""
+        if value is None:
+            return "unknown"
+        if value > self.critical:
+            return "critical"
+        warned = value >= self.warning if self.warning_inclusive else value > self.warning
+        return "warning" if warned else "healthy"
+
+
+#: The guide's "Health Check Thresholds" table, row by row.
+GUIDE_BANDS: tuple[Band, ...] = (
+    Band("thread_count", "threads", 50, 80, "Reduce concurrent instances"),
+    Band("processpool_fallback_rate", "%", 10, 30, "Add memory or reduce workers"),
+    Band("threadpool_fallback_rate", "%", 5, 15, "Reduce concurrent instances"),
+    # "0% / < 5% / > 5%": any timeout is a warning; more than 5 % of runs is critical.
+    Band("timeout_rate", "%", 0, 5, "Investigate hangs", warning_inclusive=False),
+    Band("threads_per_instance", "threads", 15, 25, "Resource leak?"),
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A single number the fleet runs with, as the guide describes it."""
+
+    name: str
+    value: float
+    unit: str
+    doc: str
+    source: str
+
+
+#: The fleet's own settings, as the guide describes them.
+GUIDE_SETTINGS: tuple[Setting, ...] = (
+    Setting("instances", 8, "instances", "concurrent run_card.sh instances",
+            f"{GUIDE}: Expected Production Patterns"),
+    Setting("timeout", 600, "s", "run_card.sh kills a run after this",
+            f"{GUIDE}: Script Timeout"),
+    Setting("overload_threads", 50, "threads", "run_batt.py's overload check",
+            f"{GUIDE}: High Load"),
+    Setting("processpool_workers", 3, "workers", "ProcessPoolExecutor workers",
+            f"{GUIDE}: Normal Operation"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective thresholds and settings, each with where it came from."""
+
+    bands: tuple[Band, ...] = GUIDE_BANDS
+    settings: tuple[Setting, ...] = GUIDE_SETTINGS
+    path: Path | None = None
+
+    def band(self, name: str) -> Band:
+        """A threshold row by name."""
+        return next(b for b in self.bands if b.name == name)
+
+    def setting(self, name: str) -> float:
+        """A setting's value by name."""
+        return next(s.value for s in self.settings if s.name == name)
+
+
+def load(path: Path | None = None, *, cwd: Path | None = None) -> Config:
+    """The guide's defaults, overridden by ``path`` or by ``poolwatch.toml`` in ``cwd``."""
+    if path is None:
+        found = (cwd or Path.cwd()) / DEFAULT_FILE
+        if not found.is_file():
+            return Config()
+        path = found
+    return _apply(Config(path=path), _read(path), path)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The TOML document, or a one-line error naming the file."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as err:
+        raise ConfigError(f"{path}: no such file") from err
+    except OSError as err:
+        raise ConfigError(f"{path}: {err.strerror or err}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from err
+
+
+def _apply(config: Config, document: Mapping[str, Any], path: Path) -> Config:
+    """Override the defaults with a parsed ``poolwatch.toml``."""
+    unknown = set(document) - {"thresholds", "settings"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown section {sorted(unknown)[0]!r} "
+                          "(expected [thresholds] or [settings])")  # fmt: skip
+    bands = tuple(
+        _override_band(band, _table(document, "thresholds", band.name, path), path)
+        for band in config.bands
+    )
+    _refuse_unknown(document.get("thresholds", {}), {b.name for b in bands}, "thresholds", path)
+    settings_table = _section(document, "settings", path)
+    _refuse_unknown(settings_table, {s.name for s in config.settings}, "settings", path)
+    settings = tuple(
+        _override_setting(setting, settings_table.get(setting.name), path)
+        for setting in config.settings
+    )
+    return replace(config, bands=bands, settings=settings)
+
+
+def _section(document: Mapping[str, Any], name: str, path: Path) -> Mapping[str, Any]:
+    """A top-level table (empty if absent)."""
+    section = document.get(name, {})
+    if not isinstance(section, Mapping):
+        raise ConfigError(f"{path}: [{name}] must be a table")
+    return section
+
+
+def _table(document: Mapping[str, Any], section: str, name: str, path: Path) -> Mapping[str, Any]:
+    """``[section.name]``, empty if absent."""
+    table = _section(document, section, path).get(name, {})
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{path}: [{section}.{name}] must be a table with warning/critical")
+    return table
+
+
+def _refuse_unknown(table: Mapping[str, Any], known: set[str], section: str, path: Path) -> None:
+    """A one-line error for the first key the section does not know."""
+    for key in table:
+        if key not in known:
+            raise ConfigError(
+                f"{path}: unknown key {section}.{key} (known: {', '.join(sorted(known))})"
+            )
+
+
+def _override_band(band: Band, table: Mapping[str, Any], path: Path) -> Band:
+    """A threshold row with the file's warning/critical values."""
+    for key in table:
+        if key not in ("warning", "critical"):
+            raise ConfigError(f"{path}: unknown key thresholds.{band.name}.{key} "
+                              "(expected warning or critical)")  # fmt: skip
+    if not table:
+        return band
+    warning = _number(table.get("warning", band.warning), f"thresholds.{band.name}.warning", path)
+    critical = _number(
+        table.get("critical", band.critical), f"thresholds.{band.name}.critical", path
+    )
+    if warning > critical:
+        raise ConfigError(
+            f"{path}: thresholds.{band.name}: warning ({warning:g}) is above critical "
+            f"({critical:g})"
+        )
+    return replace(band, warning=warning, critical=critical, source=str(path))
+
+
+def _override_setting(setting: Setting, value: object, path: Path) -> Setting:
+    """A setting with the file's value, if it gives one."""
+    if value is None:
+        return setting
+    number = _number(value, f"settings.{setting.name}", path)
+    if number <= 0:
+        raise ConfigError(f"{path}: settings.{setting.name} must be positive, not {number:g}")
+    return replace(setting, value=number, source=str(path))
+
+
+def _number(value: object, key: str, path: Path) -> float:
+    """A numeric value, or a one-line error naming the key."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{path}: {key} must be a number, not {value!r}")
+    return float(value)
+
+
+def describe(config: Config) -> str:
+    """The effective thresholds and settings, and where each came from, as a table."""
+    rows = [("threshold", "healthy", "warning", "critical", "action", "from")]
+    for band in config.bands:
+        unit = "" if band.unit == "threads" else band.unit
+        low, high = _num(band.warning), _num(band.critical)
+        healthy, warning = (
+            (f"< {low}{unit}", f"{low}-{high}{unit}")
+            if band.warning_inclusive
+            else (f"<= {low}{unit}", f"> {low} to {high}{unit}")
+        )
+        rows.append((band.name, healthy, warning, f"> {high}{unit}", band.action, band.source))
+    lines = _columns(rows)
+    lines.append("")
+    settings = [("setting", "value", "meaning", "from")]
+    settings += [(s.name, f"{_num(s.value)} {s.unit}", s.doc, s.source) for s in config.settings]
+    return "\n".join([*lines, *_columns(settings)])
+
+
+def _num(value: float) -> str:
+    """A number without a needless decimal part."""
+    return f"{value:g}"
+
+
+def _columns(rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """Rows padded into aligned columns."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in rows]  # fmt: skip
