@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from poolwatch import __version__
-from poolwatch.ingest.parse import Ingest, Progress, ingest
 from poolwatch.ingest.sources import STDIN
-from poolwatch.render.tables import OutputError, write_tables
-from poolwatch.render.terminal import parse_summary
 from poolwatch.sizes import parse_size
+
+if TYPE_CHECKING:
+    from poolwatch.ingest.parse import Ingest
+
+# The pipeline (pandas, polars) is imported by the commands that use it: ``--help`` stays
+# fast, and worker processes, which import this module again, stay small.
+Progress = Callable[[int], None]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,6 +43,9 @@ def parse(*, paths: tuple[str, ...], out: Path | None, quiet: bool) -> None:
     Compressed files (.gz, .bz2, .xz) are read transparently; each file's family
     (run log, run_card console, monitor log, thread snapshot) is told from its content.
     """
+    from poolwatch.render.tables import OutputError, write_tables
+    from poolwatch.render.terminal import parse_summary
+
     result = _ingest(paths)
     if out is not None:
         try:
@@ -52,6 +60,8 @@ def parse(*, paths: tuple[str, ...], out: Path | None, quiet: bool) -> None:
 
 def _ingest(paths: tuple[str, ...]) -> Ingest:
     """Ingest the paths with a progress bar on a terminal; fail when nothing is usable."""
+    from poolwatch.ingest.parse import ingest
+
     if paths.count(STDIN) > 1:
         raise click.UsageError("'-' (standard input) can be given only once")
     with _progress_bar(paths) as progress:
