@@ -103,11 +103,3 @@ def parse_date_lines(texts: pl.Series) -> pl.Series:
         for text, done in zip(texts.to_list(), fast.to_list(), strict=True)
     ]
     return pl.Series(slow, dtype=pl.Datetime("us", "UTC"))
-
-
-def parse_iso(text: str) -> datetime | None:
-    """A ``YYYY-mm-dd HH:MM:SS`` monitor time, read as UTC."""
-    try:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
-    except ValueError:
-        return None
