@@ -130,3 +130,12 @@ def test_inputs_are_never_modified(logs: Path, tmp_path: Path) -> None:
     assert {p: p.read_bytes() for p in logs.iterdir()} == before
     assert {p: p.stat().st_mtime_ns for p in logs.iterdir()} == stamps
     assert shutil.which("grep")
+
+
+def test_a_renamed_copy_counts_once(logs: Path) -> None:
+    copy = logs.parent / "nohup.out"
+    copy.write_bytes((logs / CONSOLE).read_bytes())
+    result = read(logs / CONSOLE, copy)
+    assert result.files["status"].tolist() == ["read", "duplicate"]
+    assert result.files["reason"].iloc[1] == f"same content as {logs / CONSOLE}"
+    assert len(result.runs) == 3
