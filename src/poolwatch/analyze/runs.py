@@ -1,0 +1,105 @@
+"""Executor path of every task and run, and how each run ended.
+
+run_batt.py chooses an executor for each task and degrades under load
+(log-formats.md): ProcessPool is silent; a ProcessPool failure retries on a 1-worker
+ThreadPool; an overload skip, a ThreadPool that also failed, a parallel failure, or the
+older "ProcessPool failed, falling back to sequential" run the task sequentially (the
+overload message says "sequential" although a 1-worker ThreadPool runs it). A run's
+path is the most degraded of its tasks', and a run killed by the timeout is
+``timeout``: runs are the unit of the guide's percentages.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from poolwatch.config import Config
+from poolwatch.ingest.parse import Ingest
+
+#: Executor paths, from the normal case to the most degraded.
+PATHS: tuple[str, ...] = ("process", "thread", "sequential", "timeout")
+PATH_DTYPE = pd.CategoricalDtype(list(PATHS), ordered=True)
+#: How a run ended: its closing line, CRITICAL exit, killed by the timeout, or still
+#: running (the unfinished tail of a file written to when the logs were collected).
+OUTCOMES: tuple[str, ...] = ("completed", "exited", "timed_out", "incomplete")
+_SEQUENTIAL_WORDING = "falling back to sequential"
+
+
+def task_paths(result: Ingest) -> pd.Series:
+    """The executor path of every task, aligned with ``result.tasks``."""
+    tasks = result.tasks
+    sequential = (
+        (tasks["overloads"] > 0)
+        | (tasks["threadpool_failed"] > 0)
+        | (tasks["parallel_failed"] > 0)
+        | _older_sequential_wording(result)
+    )
+    thread = (tasks["processpool_failed"] > 0) & ~sequential
+    path = pd.Series("process", index=tasks.index, dtype=PATH_DTYPE)
+    path[thread.fillna(False).astype(bool)] = "thread"
+    path[sequential.fillna(False).astype(bool)] = "sequential"
+    return path
+
+
+def _older_sequential_wording(result: Ingest) -> pd.Series:
+    """Tasks whose ProcessPool failure fell straight back to sequential (older wording)."""
+    events = result.events
+    older = events[
+        (events["kind"] == "processpool_failed")
+        & events["text"].str.contains(_SEQUENTIAL_WORDING, regex=False).fillna(False)
+    ]
+    keys = set(zip(older["file"], older["run"], older["task"], strict=True))
+    tasks = result.tasks
+    found = [key in keys for key in zip(tasks["file"], tasks["run"], tasks["task"], strict=True)]
+    return pd.Series(found, index=tasks.index, dtype=bool)
+
+
+def run_outcomes(result: Ingest, config: Config) -> pd.DataFrame:
+    """Each run's outcome and executor path, beside the runs table's identity columns.
+
+    A run without its closing line that the log shows killed (a timeout message, or
+    the next run starting) timed out. So did the last run of a file last written
+    more than the timeout before the logs were collected (the newest input's
+    modification time): it cannot still be running. Otherwise it is incomplete.
+    """
+    runs = result.runs
+    outcome = pd.Series("incomplete", index=runs.index, dtype="object")
+    outcome[runs["end"] == "completed"] = "completed"
+    outcome[runs["end"] == "exited"] = "exited"
+    outcome[(runs["end"] == "killed") | _stale_tail(result, config)] = "timed_out"
+    worst = _worst_task_path(result)
+    keys = list(zip(runs["file"], runs["run"], strict=True))
+    path = pd.Series([worst.get(key, "process") for key in keys], index=runs.index)
+    path[outcome == "timed_out"] = "timeout"
+    return pd.DataFrame(
+        {
+            "file": runs["file"],
+            "instance": runs["instance"],
+            "run": runs["run"],
+            "outcome": pd.Categorical(outcome, categories=list(OUTCOMES)),
+            "path": path.astype(PATH_DTYPE),
+        }
+    )
+
+
+def _worst_task_path(result: Ingest) -> dict[tuple[object, object], str]:
+    """The most degraded task path of each run, by (file, run)."""
+    tasks = result.tasks.assign(path=task_paths(result))
+    worst = tasks.groupby(["file", "run"], observed=True)["path"].max()
+    return {key: str(value) for key, value in worst.items()}
+
+
+def _stale_tail(result: Ingest, config: Config) -> pd.Series:
+    """Unfinished last runs of files that stopped changing well before the collection."""
+    files = result.files[result.files["status"] == "read"]
+    if files.empty or files["mtime"].isna().all():
+        return pd.Series(False, index=result.runs.index)
+    collected = files["mtime"].max()
+    mtimes = dict(zip(files["path"], files["mtime"], strict=True))
+    limit = pd.Timedelta(seconds=config.setting("timeout"))
+    runs = result.runs
+    stale = [
+        end == "unfinished" and pd.notna(mtimes.get(name)) and collected - mtimes[name] > limit
+        for end, name in zip(runs["end"], runs["file"], strict=True)
+    ]
+    return pd.Series(stale, index=runs.index)
