@@ -11,6 +11,7 @@ path is the most degraded of its tasks', and a run killed by the timeout is
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from poolwatch.config import Config
@@ -34,11 +35,9 @@ def task_paths(result: Ingest) -> pd.Series:
         | (tasks["parallel_failed"] > 0)
         | _older_sequential_wording(result)
     )
-    thread = (tasks["processpool_failed"] > 0) & ~sequential
-    path = pd.Series("process", index=tasks.index, dtype=PATH_DTYPE)
-    path[thread.fillna(False).astype(bool)] = "thread"
-    path[sequential.fillna(False).astype(bool)] = "sequential"
-    return path
+    thread = (tasks["processpool_failed"] > 0).to_numpy(dtype=bool, na_value=False)
+    codes = np.where(sequential.to_numpy(dtype=bool, na_value=False), 2, np.where(thread, 1, 0))
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=PATH_DTYPE), index=tasks.index)
 
 
 def _older_sequential_wording(result: Ingest) -> pd.Series:
@@ -82,7 +81,7 @@ def run_outcomes(result: Ingest, config: Config) -> pd.DataFrame:
     )
 
 
-def _worst_task_path(result: Ingest) -> dict[tuple[object, object], str]:
+def _worst_task_path(result: Ingest) -> dict[object, str]:
     """The most degraded task path of each run, by (file, run)."""
     tasks = result.tasks.assign(path=task_paths(result))
     worst = tasks.groupby(["file", "run"], observed=True)["path"].max()
