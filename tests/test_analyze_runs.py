@@ -49,7 +49,7 @@ def test_the_older_wording_falls_back_to_sequential(tmp_path: Path) -> None:
 
 def test_run_outcomes_on_hand_written_logs(logs: Path) -> None:
     outcomes = run_outcomes(read(logs / "console_two_runs.log"), GUIDE)
-    assert outcomes["outcome"].tolist() == ["completed", "timed_out", "incomplete"]
+    assert outcomes["outcome"].tolist() == ["completed", "hung", "incomplete"]
     assert outcomes["path"].tolist() == ["sequential", "timeout", "process"]
 
 
@@ -81,3 +81,26 @@ def test_live_tails_are_incomplete_not_timeouts(tmp_path: Path) -> None:
         if o == "incomplete"
     }
     assert got == tails
+
+
+@pytest.mark.parametrize("scenario", ["overloaded", "timeouts"])
+def test_hangs_are_told_from_long_batches(tmp_path: Path, scenario: str) -> None:
+    truth = simulate(scenario, tmp_path, instances=4, runs=5, seed=13)
+    outcomes = run_outcomes(read(tmp_path), GUIDE)
+    found = dict(
+        zip(
+            zip(outcomes["instance"].astype(str), outcomes["run"].astype(int), strict=True),
+            outcomes["outcome"].astype(str),
+            strict=True,
+        )
+    )
+    killed = [run for run in truth.runs if run.killed]
+    assert killed
+    judged = 0
+    for run in killed:
+        outcome = found[(run.instance, run.run)]
+        if outcome == "incomplete":
+            continue  # the last run of a file that stopped just before collection
+        assert outcome == ("hung" if run.hang else "timed_out"), (run.instance, run.run)
+        judged += 1
+    assert judged >= len(killed) - 1

@@ -20,9 +20,10 @@ from poolwatch.ingest.parse import Ingest
 #: Executor paths, from the normal case to the most degraded.
 PATHS: tuple[str, ...] = ("process", "thread", "sequential", "timeout")
 PATH_DTYPE = pd.CategoricalDtype(list(PATHS), ordered=True)
-#: How a run ended: its closing line, CRITICAL exit, killed by the timeout, or still
-#: running (the unfinished tail of a file written to when the logs were collected).
-OUTCOMES: tuple[str, ...] = ("completed", "exited", "timed_out", "incomplete")
+#: How a run ended: its closing line; a CRITICAL exit; killed by the timeout while
+#: making steady progress (a legitimately long batch) or while hanging; or still running
+#: (the unfinished tail of a file being written when the logs were collected).
+OUTCOMES: tuple[str, ...] = ("completed", "exited", "timed_out", "hung", "incomplete")
 _SEQUENTIAL_WORDING = "falling back to sequential"
 
 
@@ -65,11 +66,14 @@ def run_outcomes(result: Ingest, config: Config) -> pd.DataFrame:
     outcome = pd.Series("incomplete", index=runs.index, dtype="object")
     outcome[runs["end"] == "completed"] = "completed"
     outcome[runs["end"] == "exited"] = "exited"
-    outcome[(runs["end"] == "killed") | _stale_tail(result, config)] = "timed_out"
-    worst = _worst_task_path(result)
+    killed = (runs["end"] == "killed") | _stale_tail(result, config)
+    outcome[killed] = "timed_out"
     keys = list(zip(runs["file"], runs["run"], strict=True))
+    hung = _hangs(result)
+    outcome[killed & pd.Series([key in hung for key in keys], index=runs.index)] = "hung"
+    worst = _worst_task_path(result)
     path = pd.Series([worst.get(key, "process") for key in keys], index=runs.index)
-    path[outcome == "timed_out"] = "timeout"
+    path[killed] = "timeout"
     return pd.DataFrame(
         {
             "file": runs["file"],
@@ -79,6 +83,28 @@ def run_outcomes(result: Ingest, config: Config) -> pd.DataFrame:
             "path": path.astype(PATH_DTYPE),
         }
     )
+
+
+def _hangs(result: Ingest) -> set[tuple[object, object]]:
+    """Runs, by (file, run), whose last task started and never finished while hanging.
+
+    Every killed run has a task cut short; it hung, rather than being stopped at the
+    limit while working, when it shows thread exhaustion (``thread creation failed``
+    retries, an exception), the guide's cause of hangs. The logs carry no time per
+    line, so a silent hang (no such lines) cannot be told from a slow task: it counts
+    as a timed-out long batch, and the report says why.
+    """
+    tasks = result.tasks
+    open_tasks = tasks[tasks["started"].fillna(False) & ~tasks["done"].fillna(False)]
+    last = open_tasks.drop_duplicates(["file", "run"], keep="last")
+    events = result.events
+    troubled = events[events["kind"].isin(["exception", "thread_retry"]) & events["task"].notna()]
+    trouble = set(zip(troubled["file"], troubled["run"], troubled["task"], strict=True))
+    return {
+        (name, run)
+        for name, run, task in zip(last["file"], last["run"], last["task"], strict=True)
+        if (name, run, task) in trouble
+    }
 
 
 def _worst_task_path(result: Ingest) -> dict[object, str]:
