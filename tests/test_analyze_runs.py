@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from conftest import read
-from poolwatch.analyze.runs import run_outcomes, task_paths
+from poolwatch.analyze.runs import concurrency, run_intervals, run_outcomes, task_paths
 from poolwatch.config import load
 from poolwatch.simulate import SCENARIOS, simulate
 
@@ -104,3 +105,23 @@ def test_hangs_are_told_from_long_batches(tmp_path: Path, scenario: str) -> None
         assert outcome == ("hung" if run.hang else "timed_out"), (run.instance, run.run)
         judged += 1
     assert judged >= len(killed) - 1
+
+
+def test_concurrency_follows_the_runs(tmp_path: Path) -> None:
+    truth = simulate("healthy", tmp_path, instances=8, runs=4, seed=5)
+    result = read(tmp_path)
+    intervals = run_intervals(result, run_outcomes(result, GUIDE), GUIDE)
+    series = concurrency(intervals)
+    assert series["running"].max() == 8
+    assert series["running"].iloc[-1] == 0
+    assert series["time"].is_monotonic_increasing
+    for run in truth.runs[::7]:  # at the middle of a run, count the truth's runs going
+        middle = pd.Timestamp(run.started_at) + pd.Timedelta(seconds=run.seconds / 2)
+        going = sum(
+            pd.Timestamp(r.started_at)
+            <= middle
+            < pd.Timestamp(r.started_at) + pd.Timedelta(seconds=r.seconds)
+            for r in truth.runs
+        )
+        ours = series[series["time"] <= middle]["running"].iloc[-1]
+        assert abs(int(ours) - going) <= 1, middle

@@ -128,3 +128,45 @@ def _stale_tail(result: Ingest, config: Config) -> pd.Series:
         for end, name in zip(runs["end"], runs["file"], strict=True)
     ]
     return pd.Series(stale, index=runs.index)
+
+
+def run_intervals(result: Ingest, outcomes: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """When each run with a known start ran: instance, start, end (UTC).
+
+    A run ends where the next run of its instance starts, else after its
+    ``main.run_batt`` time, else at the timeout if it was killed, else (still running)
+    at the collection time; a completed last run without a timing row gets its
+    instance's median duration.
+    """
+    runs = result.runs
+    start = runs["started_at"]
+    seconds = runs["seconds"].astype("Float64").fillna(runs["total_seconds"].astype("Float64"))
+    killed = outcomes["outcome"].isin(["timed_out", "hung"])
+    seconds = seconds.mask(seconds.isna() & killed, config.setting("timeout"))
+    median = seconds.groupby(runs["instance"], observed=True).transform("median")
+    seconds = seconds.fillna(median.where(outcomes["outcome"] != "incomplete"))
+    end = start + pd.to_timedelta(seconds.astype("float64"), unit="s")
+    still = outcomes["outcome"] == "incomplete"
+    end = end.mask(still, _collected(result))
+    frame = pd.DataFrame({"instance": runs["instance"], "start": start, "end": end})
+    return frame.dropna(subset=["start", "end"]).reset_index(drop=True)
+
+
+def concurrency(intervals: pd.DataFrame) -> pd.DataFrame:
+    """How many runs were going at once, as a step series (``time``, ``running``)."""
+    steps = pd.concat(
+        [
+            pd.DataFrame({"time": intervals["start"], "step": 1}),
+            pd.DataFrame({"time": intervals["end"], "step": -1}),
+        ]
+    )
+    # At one instant an ending run is counted out before a starting one is counted in.
+    steps = steps.sort_values(["time", "step"], kind="stable")
+    running = steps.groupby("time", sort=True)["step"].sum().cumsum()
+    return pd.DataFrame({"time": running.index, "running": running.to_numpy()})
+
+
+def _collected(result: Ingest) -> pd.Timestamp:
+    """When the logs were collected: the newest input's modification time."""
+    files = result.files[result.files["status"] == "read"]
+    return pd.Timestamp(files["mtime"].max())
