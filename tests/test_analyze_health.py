@@ -1,24 +1,53 @@
-"""The guide's health metrics on hand-written logs and on every simulated scenario."""
+"""The guide's health metrics, its What-to-Watch flags and the verdict: boundaries on
+made-up fleets, the guide's two worked examples, every simulated scenario."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from conftest import read
-from poolwatch.analyze.health import Metric, metrics
-from poolwatch.analyze.runs import run_outcomes
+from poolwatch.analyze.health import flags, metrics, verdict
+from poolwatch.analyze.runs import Fleet, fleet
 from poolwatch.config import load
+from poolwatch.findings import Flag, MetricRow
+from poolwatch.ingest import tables
+from poolwatch.ingest.parse import Ingest
 from poolwatch.simulate import simulate
 
 GUIDE = load(cwd=Path("/nonexistent"))
 
 
-def graded(folder: Path) -> dict[str, Metric]:
+def fleet_of(folder: Path) -> Fleet:
+    """The fleet facts of a folder of logs."""
+    return fleet(read(folder), GUIDE)
+
+
+def graded(folder: Path) -> dict[str, MetricRow]:
     """The metrics of a folder of logs, by name."""
-    result = read(folder)
-    return {m.name: m for m in metrics(result, run_outcomes(result, GUIDE), GUIDE)}
+    return {m.name: m for m in metrics(fleet_of(folder))}
+
+
+def made_up(runs: Sequence[Mapping[str, object]]) -> Fleet:
+    """A fleet of finished runs described directly (no logs behind them)."""
+    empty = {name: tables.to_pandas([], columns) for name, columns in tables.TABLES.items()}
+    frame = pd.DataFrame(
+        [
+            {"file": "x.log", "run": i, "outcome": "completed", "path": "process",
+             "overloads": 0, "processpool_failed": 0, "threadpool_failed": 0,
+             "max_threads": None, "last_line": 1, "end_evidence": "", **run}
+            for i, run in enumerate(runs)
+        ]
+    )  # fmt: skip
+    return Fleet(Ingest(**empty), GUIDE, frame, frame, pd.DataFrame(), pd.DataFrame())
+
+
+def held(fleet_: Fleet) -> set[str]:
+    """Ids of the flags that hold."""
+    return {flag.id for flag in flags(fleet_) if flag.holds}
 
 
 def test_metrics_of_hand_written_logs(logs: Path) -> None:
@@ -30,16 +59,12 @@ def test_metrics_of_hand_written_logs(logs: Path) -> None:
         "timeout_rate",
         "threads_per_instance",
     ]
-    threads = found["thread_count"]
-    assert (threads.value, threads.grade) == (65, "warning")
-    assert threads.source == "highest of 1 overload messages"
-    # Two finished runs (the third is still being written): one ProcessPool failure in one.
+    assert (found["thread_count"].value, found["thread_count"].grade) == (65, "warning")
+    assert found["thread_count"].source == "highest of 1 overload messages"
+    # Two finished runs (the third is still being written): a ProcessPool failure in one.
     pool = found["processpool_fallback_rate"]
-    assert (pool.value, pool.grade, pool.source) == (
-        50,
-        "critical",
-        "1 of 2 runs with processpool failed",
-    )
+    assert (pool.value, pool.grade) == (50, "critical")
+    assert pool.source == "1 of 2 runs with a ProcessPool failure"
     assert found["timeout_rate"].value == 50
     assert found["timeout_rate"].action == "Investigate hangs"
     assert found["threads_per_instance"].grade == "unknown"
@@ -48,17 +73,79 @@ def test_metrics_of_hand_written_logs(logs: Path) -> None:
 def test_the_monitor_s_host_count_is_never_graded(logs: Path) -> None:
     (logs / "console_two_runs.log").unlink()
     (logs / "tmp_batt_Xa3k9Q_run.log").unlink()
-    found = graded(logs)  # the monitor log alone: System=300 is on the host, not a process
-    assert found["thread_count"].grade == "unknown"
+    assert graded(logs)["thread_count"].grade == "unknown"  # System=300 is the host's
 
 
 def test_snapshots_count_per_process(logs: Path) -> None:
     (logs / "active.txt").write_text("Active threads: 27\n")
-    found = graded(logs)
-    assert (found["threads_per_instance"].value, found["threads_per_instance"].grade) == (
-        27,
-        "critical",
-    )
+    row = graded(logs)["threads_per_instance"]
+    assert (row.value, row.grade) == (27, "critical")
+
+
+def test_processpool_fallback_boundaries() -> None:
+    def at(failed: int) -> set[str]:
+        return held(made_up([{"processpool_failed": int(i < failed)} for i in range(100)]))
+
+    assert "fallback-low" in at(19)
+    assert "fallback-low" not in at(20)
+    assert "processpool-fallback-watch" in at(20)
+    assert "processpool-fallback-watch" in at(30)  # exactly 30 % is yellow, not red
+    assert "processpool-fallback-high" not in at(30)
+    assert "processpool-fallback-high" in at(31)
+
+
+def test_threadpool_fallback_boundaries() -> None:
+    def at(failed: int) -> set[str]:
+        return held(made_up([{"threadpool_failed": int(i < failed)} for i in range(100)]))
+
+    assert not {"threadpool-fallback-watch", "threadpool-fallback-high"} & at(9)
+    assert "threadpool-fallback-watch" in at(10)
+    assert "threadpool-fallback-watch" in at(15)
+    assert "threadpool-fallback-high" in at(16)
+
+
+def test_thread_count_and_overload_frequency() -> None:
+    def at(high: int, threads: int) -> set[str]:
+        return held(
+            made_up([{"overloads": int(i < high), "max_threads": threads if i < high else None}
+                     for i in range(100)])
+        )  # fmt: skip
+
+    assert "threads-below-limit" in at(10, 60)
+    assert not {"threads-high-occasionally", "overload-occasional"} & at(10, 60)
+    assert {"threads-high-occasionally", "overload-occasional"} <= at(11, 60)
+    assert "threads-critical-frequently" not in at(30, 90)
+    assert {"threads-critical-frequently", "overload-frequent"} <= at(31, 90)
+    assert "threads-below-limit" not in at(51, 90)
+
+
+def test_timeouts() -> None:
+    assert "no-timeouts" in held(made_up([{}] * 10))
+    hung = held(made_up([{}] * 9 + [{"outcome": "hung", "path": "timeout"}]))
+    assert "script-timeouts" in hung
+    assert "no-timeouts" not in hung
+
+
+def test_guide_s_healthy_production_is_healthy(tmp_path: Path) -> None:
+    simulate("healthy", tmp_path, instances=8, runs=5, seed=3)
+    facts = fleet_of(tmp_path)
+    mix = facts.finished["path"].value_counts(normalize=True)
+    assert (mix["process"], mix["thread"], mix["sequential"]) == (0.75, 0.15, 0.10)
+    found = flags(facts)
+    assert {f.id for f in found if f.holds} == {
+        "threads-below-limit", "processpool-used", "no-timeouts", "fallback-low",
+    }  # fmt: skip
+    assert verdict(found, metrics(facts)) == "healthy"
+
+
+def test_guide_s_overloaded_production_is_critical(tmp_path: Path) -> None:
+    simulate("overloaded", tmp_path, instances=8, runs=5, seed=3)
+    facts = fleet_of(tmp_path)
+    found = flags(facts)
+    assert {"threads-critical-frequently", "script-timeouts", "overload-frequent"} <= {
+        f.id for f in found if f.holds
+    }
+    assert verdict(found, metrics(facts)) == "critical"
 
 
 @pytest.mark.parametrize(
@@ -80,3 +167,16 @@ def test_scenarios_grade_as_the_guide_describes(
 ) -> None:
     simulate(scenario, tmp_path, instances=8, runs=5, seed=3)
     assert graded(tmp_path)[name].grade == grade
+
+
+def test_verdict_rules() -> None:
+    def flag(color: str, holds: bool) -> Flag:
+        return Flag(f"{color}-flag", color, "", holds, "")
+
+    def row(grade: str) -> MetricRow:
+        return MetricRow("thread_count", 1, "threads", grade, "", "", 50, 80)
+
+    assert verdict((flag("green", True), flag("yellow", False)), (row("warning"),)) == "healthy"
+    assert verdict((flag("yellow", True),), (row("healthy"),)) == "warning"
+    assert verdict((), (row("critical"),)) == "warning"  # no red flag covers it
+    assert verdict((flag("red", True), flag("yellow", True)), ()) == "critical"

@@ -86,12 +86,45 @@ GUIDE_SETTINGS: tuple[Setting, ...] = (
 )  # fmt: skip
 
 
+_WATCH = f"{GUIDE}: Summary: What to Watch"
+
+#: The numbers of the guide's "Summary: What to Watch" flags. "Occasional",
+#: "frequent" and "most of the time" are the guide's words; poolwatch reads them as
+#: shares of runs, the guide's unit elsewhere ("appearing in > 30% of runs").
+GUIDE_WATCH: tuple[Setting, ...] = (
+    Setting("processpool_used", 70, "%", "green: ProcessPoolExecutor used in more runs", _WATCH),
+    Setting("fallback_rate", 20, "%", "green: ProcessPool fallback in fewer runs", _WATCH),
+    Setting("processpool_fallback", 20, "%", "yellow from, red above the critical band",
+            _WATCH),
+    Setting("threadpool_fallback", 10, "%", "yellow from, red above the critical band", _WATCH),
+    Setting("most_of_the_time", 50, "%", "of runs: 'Thread count < 50 most of the time'",
+            _WATCH),
+    Setting("occasional", 10, "%", "of runs, above which something is 'occasional'", _WATCH),
+    Setting("frequent", 30, "%", "of runs, above which something is 'frequent'", _WATCH),
+)  # fmt: skip
+
+#: "Performance Expectations", Normal Load: expected seconds to score a task's samples
+#: on the ProcessPool, at a few sample counts (between them, interpolated).
+NORMAL_SECONDS: tuple[tuple[float, float, float], ...] = (
+    (2.5, 1.0, 2.0),  # 2-3 samples: ~1-2 s
+    (7.0, 2.0, 4.0),  # 6-8 samples: ~2-4 s
+    (32.0, 10.0, 20.0),  # 32+ samples: ~10-20 s
+)
+#: "Performance Expectations", High and Extreme Load: slowdown against normal.
+SLOWDOWN: dict[str, tuple[float, float]] = {
+    "process": (1.0, 1.0),
+    "thread": (1.5, 2.0),
+    "sequential": (2.0, 3.0),
+}
+
+
 @dataclass(frozen=True)
 class Config:
     """The effective thresholds and settings, each with where it came from."""
 
     bands: tuple[Band, ...] = GUIDE_BANDS
     settings: tuple[Setting, ...] = GUIDE_SETTINGS
+    watch: tuple[Setting, ...] = GUIDE_WATCH
     path: Path | None = None
 
     def band(self, name: str) -> Band:
@@ -101,6 +134,10 @@ class Config:
     def setting(self, name: str) -> float:
         """A setting's value by name."""
         return next(s.value for s in self.settings if s.name == name)
+
+    def watching(self, name: str) -> float:
+        """A "What to Watch" number by name."""
+        return next(s.value for s in self.watch if s.name == name)
 
 
 def load(path: Path | None = None, *, cwd: Path | None = None) -> Config:
@@ -128,22 +165,30 @@ def _read(path: Path) -> dict[str, Any]:
 
 def _apply(config: Config, document: Mapping[str, Any], path: Path) -> Config:
     """Override the defaults with a parsed ``poolwatch.toml``."""
-    unknown = set(document) - {"thresholds", "settings"}
+    unknown = set(document) - {"thresholds", "settings", "watch"}
     if unknown:
         raise ConfigError(f"{path}: unknown section {sorted(unknown)[0]!r} "
-                          "(expected [thresholds] or [settings])")  # fmt: skip
+                          "(expected [thresholds], [settings] or [watch])")  # fmt: skip
     bands = tuple(
         _override_band(band, _table(document, "thresholds", band.name, path), path)
         for band in config.bands
     )
     _refuse_unknown(document.get("thresholds", {}), {b.name for b in bands}, "thresholds", path)
-    settings_table = _section(document, "settings", path)
-    _refuse_unknown(settings_table, {s.name for s in config.settings}, "settings", path)
-    settings = tuple(
-        _override_setting(setting, settings_table.get(setting.name), path)
-        for setting in config.settings
+    return replace(
+        config,
+        bands=bands,
+        settings=_override_section(config.settings, document, "settings", path),
+        watch=_override_section(config.watch, document, "watch", path),
     )
-    return replace(config, bands=bands, settings=settings)
+
+
+def _override_section(
+    defaults: tuple[Setting, ...], document: Mapping[str, Any], section: str, path: Path
+) -> tuple[Setting, ...]:
+    """One section of named numbers with the file's values."""
+    table = _section(document, section, path)
+    _refuse_unknown(table, {s.name for s in defaults}, section, path)
+    return tuple(_override_setting(s, table.get(s.name), path, section) for s in defaults)
 
 
 def _section(document: Mapping[str, Any], name: str, path: Path) -> Mapping[str, Any]:
@@ -191,13 +236,13 @@ def _override_band(band: Band, table: Mapping[str, Any], path: Path) -> Band:
     return replace(band, warning=warning, critical=critical, source=str(path))
 
 
-def _override_setting(setting: Setting, value: object, path: Path) -> Setting:
+def _override_setting(setting: Setting, value: object, path: Path, section: str) -> Setting:
     """A setting with the file's value, if it gives one."""
     if value is None:
         return setting
-    number = _number(value, f"settings.{setting.name}", path)
+    number = _number(value, f"{section}.{setting.name}", path)
     if number <= 0:
-        raise ConfigError(f"{path}: settings.{setting.name} must be positive, not {number:g}")
+        raise ConfigError(f"{path}: {section}.{setting.name} must be positive, not {number:g}")
     return replace(setting, value=number, source=str(path))
 
 
@@ -224,7 +269,9 @@ def describe(config: Config) -> str:
     lines.append("")
     settings = [("setting", "value", "meaning", "from")]
     settings += [(s.name, f"{_num(s.value)} {s.unit}", s.doc, s.source) for s in config.settings]
-    return "\n".join([*lines, *_columns(settings)])
+    watch = [("watch", "value", "meaning", "from")]
+    watch += [(s.name, f"{_num(s.value)}{s.unit}", s.doc, s.source) for s in config.watch]
+    return "\n".join([*lines, *_columns(settings), "", *_columns(watch)])
 
 
 def _num(value: float) -> str:

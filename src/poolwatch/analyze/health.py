@@ -1,104 +1,242 @@
-"""The guide's five health metrics, each with its value, grade and source.
+"""The guide's health metrics, its "What to Watch" flags, and the verdict.
 
-The rows of the "Health Check Thresholds" table, computed from the tables ingest
-publishes and the run outcomes. Percentages are of runs (the guide's unit: "appearing
-in > 30% of runs"), leaving out runs still going when the logs were collected.
+Metrics are the rows of the "Health Check Thresholds" table, each graded on the
+table's bands. Flags are the green, yellow and red lines of "Summary: What to Watch",
+each marked as holding or not. Percentages are of finished runs (the guide's unit:
+"appearing in > 30% of runs"); runs still going when the logs were collected are
+left out.
 
 Thread counts are graded on per-process counts only: the ``(<n> threads)`` of an
 overload message, ``Active threads:`` and ``ps -o nlwp`` snapshots. The monitor's
 ``System=`` counts every thread on the host and its ``Python=`` a fresh interpreter's,
 so neither is read against the per-process limits (log-formats.md).
+
+The verdict follows the flags (see ``verdict``): the thresholds table grades the
+guide's own "Healthy Production" (15 % ProcessPool fallback, 40-60 threads) as a
+warning, while the guide calls it healthy and its decision tree calls ProcessPool
+fallbacks under 30 % "working as designed".
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
-from poolwatch.config import Config
-from poolwatch.ingest.parse import Ingest
+from poolwatch.analyze.evidence import RUNS, refs
+from poolwatch.analyze.runs import Fleet
+from poolwatch.config import Band, Config
+from poolwatch.findings import Flag, MetricRow
 
 _PER_PROCESS_SNAPSHOTS = ("threading.active_count()", "ps -o nlwp")
+_KILLED = ("timed_out", "hung")
 
 
-@dataclass(frozen=True)
-class Metric:
-    """One graded row of the health check."""
-
-    name: str
-    value: float | None
-    unit: str
-    grade: str
-    source: str
-    action: str
-
-
-def metrics(result: Ingest, outcomes: pd.DataFrame, config: Config) -> tuple[Metric, ...]:
+def metrics(fleet: Fleet) -> tuple[MetricRow, ...]:
     """The five rows of the guide's "Health Check Thresholds" table, graded."""
-    finished = outcomes[outcomes["outcome"] != "incomplete"]
-    runs = len(finished)
+    finished = fleet.finished
     values = {
-        "thread_count": _thread_count(result),
-        "processpool_fallback_rate": _share_of_runs(result, finished, "processpool_failed"),
-        "threadpool_fallback_rate": _share_of_runs(result, finished, "threadpool_failed"),
-        "timeout_rate": _timeout_rate(finished),
-        "threads_per_instance": _threads_per_instance(result),
-    }
-    out: list[Metric] = []
-    for band in config.bands:
+        "thread_count": _thread_count(fleet),
+        "processpool_fallback_rate": _rate(finished, finished["processpool_failed"] > 0,
+                                           "with a ProcessPool failure"),
+        "threadpool_fallback_rate": _rate(finished, finished["threadpool_failed"] > 0,
+                                          "with a ThreadPool failure"),
+        "timeout_rate": _rate(finished, finished["outcome"].isin(_KILLED),
+                              "killed by the timeout"),
+        "threads_per_instance": _threads_per_instance(fleet),
+    }  # fmt: skip
+    rows = []
+    for band in fleet.config.bands:
         value, source = values[band.name]
-        if band.unit == "%" and runs == 0:
-            value, source = None, "no finished runs"
-        out.append(Metric(band.name, value, band.unit, band.grade(value), source, band.action))
-    return tuple(out)
+        rows.append(MetricRow(band.name, value, band.unit, band.grade(value), source,
+                              band.action, band.warning, band.critical))  # fmt: skip
+    return tuple(rows)
 
 
-def _thread_count(result: Ingest) -> tuple[float | None, str]:
+def _per_process_snapshots(fleet: Fleet) -> pd.Series:
+    """Thread counts of ``Active threads:`` and ``nlwp`` snapshots."""
+    events = fleet.result.events
+    chosen = (events["kind"] == "thread_snapshot") & events["message"].isin(_PER_PROCESS_SNAPSHOTS)
+    return events.loc[chosen, "threads"].dropna()
+
+
+def _thread_count(fleet: Fleet) -> tuple[float | None, str]:
     """The highest per-process thread count the logs show, and where it comes from.
 
     run_batt.py prints its count only when it is over the overload threshold, so
-    when no overload line exists every decision it made saw at most that many threads.
+    without overload lines every decision it made saw at most that many threads.
     """
-    events = result.events
+    events = fleet.result.events
     overload = events.loc[events["kind"] == "overload", "threads"].dropna()
-    snapshots = events.loc[
-        (events["kind"] == "thread_snapshot") & events["message"].isin(_PER_PROCESS_SNAPSHOTS),
-        "threads",
-    ].dropna()
+    snapshots = _per_process_snapshots(fleet)
     seen = pd.concat([overload, snapshots])
+    decisions = int(fleet.result.tasks["started"].fillna(False).sum())
     if seen.empty:
+        if decisions:
+            limit = fleet.config.setting("overload_threads")
+            return (
+                None,
+                f"no overload message in {decisions:,} executor decisions (all <= {limit:g})",
+            )
         return None, "no per-process thread counts in the logs"
     parts = [f"{len(overload):,} overload messages"] if len(overload) else []
     parts += [f"{len(snapshots):,} thread snapshots"] if len(snapshots) else []
     return float(seen.max()), "highest of " + " and ".join(parts)
 
 
-def _share_of_runs(result: Ingest, finished: pd.DataFrame, column: str) -> tuple[float | None, str]:
-    """The percentage of finished runs with at least one such fallback line."""
-    tasks = result.tasks
-    hit = tasks[tasks[column].fillna(0) > 0]
-    keys = set(zip(hit["file"], hit["run"], strict=True))
-    count = sum(key in keys for key in zip(finished["file"], finished["run"], strict=True))
+def _rate(finished: pd.DataFrame, hit: pd.Series, what: str) -> tuple[float | None, str]:
+    """A percentage of finished runs, with its count."""
     total = len(finished)
-    phrase = column.replace("_", " ")
-    return (100.0 * count / total if total else None), f"{count} of {total} runs with {phrase}"
+    if not total:
+        return None, "no finished runs"
+    count = int(hit.sum())
+    return 100.0 * count / total, f"{count} of {total} runs {what}"
 
 
-def _timeout_rate(finished: pd.DataFrame) -> tuple[float | None, str]:
-    """The percentage of finished runs killed by the timeout (hung or not)."""
-    killed = int(finished["outcome"].isin(["timed_out", "hung"]).sum())
-    total = len(finished)
-    return (100.0 * killed / total if total else None), f"{killed} of {total} runs killed"
-
-
-def _threads_per_instance(result: Ingest) -> tuple[float | None, str]:
+def _threads_per_instance(fleet: Fleet) -> tuple[float | None, str]:
     """The highest ``Active threads:`` / ``nlwp`` snapshot: one process is one instance."""
-    events = result.events
-    snapshots = events.loc[
-        (events["kind"] == "thread_snapshot") & events["message"].isin(_PER_PROCESS_SNAPSHOTS),
-        "threads",
-    ].dropna()
+    snapshots = _per_process_snapshots(fleet)
     if snapshots.empty:
         return None, "no Active threads / nlwp snapshots"
     return float(snapshots.max()), f"highest of {len(snapshots)} thread snapshots"
+
+
+# --- flags ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One "What to Watch" line: which runs it counts and when their share makes it hold."""
+
+    id: str
+    color: str
+    text: Callable[[Config], str]
+    hit: Callable[[Fleet], pd.Series]
+    holds: Callable[[Config, float], bool]
+    cite: str | None = None
+
+
+def flags(fleet: Fleet) -> tuple[Flag, ...]:
+    """The guide's "Summary: What to Watch" lines, each held or not, with evidence."""
+    return tuple(_judge(fleet, rule) for rule in _RULES)
+
+
+def _judge(fleet: Fleet, rule: _Rule) -> Flag:
+    """A flag on the share of finished runs that ``rule`` counts."""
+    hit = rule.hit(fleet)
+    total = len(fleet.finished)
+    count = int(hit.sum())
+    share = 100.0 * count / total if total else 0.0
+    evidence = f"{count} of {total} runs ({share:.0f} %)"
+    lines = refs(fleet, rule.cite, fleet.finished[hit]) if count else ()
+    holds = bool(total) and rule.holds(fleet.config, share)
+    return Flag(rule.id, rule.color, rule.text(fleet.config), holds, evidence, lines)
+
+
+def _max_threads(fleet: Fleet) -> pd.Series:
+    """Each finished run's highest reported per-process thread count (0 if none)."""
+    return fleet.finished["max_threads"].fillna(0)
+
+
+def _limit(config: Config) -> float:
+    return config.setting("overload_threads")
+
+
+def _threads(config: Config) -> Band:
+    return config.band("thread_count")
+
+
+def _pp(config: Config) -> Band:
+    return config.band("processpool_fallback_rate")
+
+
+def _tp(config: Config) -> Band:
+    return config.band("threadpool_fallback_rate")
+
+
+def _w(config: Config, name: str) -> float:
+    return config.watching(name)
+
+
+def _killed(fleet: Fleet) -> pd.Series:
+    return fleet.finished["outcome"].isin(_KILLED)
+
+
+def _pp_failed(fleet: Fleet) -> pd.Series:
+    return fleet.finished["processpool_failed"] > 0
+
+
+def _tp_failed(fleet: Fleet) -> pd.Series:
+    return fleet.finished["threadpool_failed"] > 0
+
+
+def _overloaded(fleet: Fleet) -> pd.Series:
+    return fleet.finished["overloads"] > 0
+
+
+_RULES: tuple[_Rule, ...] = (
+    _Rule("threads-below-limit", "green",
+          lambda c: f"Thread count < {_limit(c):g} most of the time",
+          lambda f: _max_threads(f) > _limit(f.config),
+          lambda c, share: share < 100 - _w(c, "most_of_the_time"), "overload"),
+    _Rule("processpool-used", "green",
+          lambda c: f"ProcessPoolExecutor used in >{_w(c, 'processpool_used'):g}% of runs",
+          lambda f: f.finished["path"] == "process",
+          lambda c, share: share > _w(c, "processpool_used")),
+    _Rule("no-timeouts", "green", lambda c: "No timeouts", _killed,
+          lambda c, share: share == 0),
+    _Rule("fallback-low", "green", lambda c: f"Fallback rate < {_w(c, 'fallback_rate'):g}%",
+          _pp_failed, lambda c, share: share < _w(c, "fallback_rate"), "processpool_failed"),
+    _Rule("threads-high-occasionally", "yellow",
+          lambda c: f"Thread count {_threads(c).warning:g}-{_threads(c).critical:g} occasionally",
+          lambda f: (_max_threads(f) >= _threads(f.config).warning)
+          & (_max_threads(f) <= _threads(f.config).critical),
+          lambda c, share: share > _w(c, "occasional"), "overload"),
+    _Rule("processpool-fallback-watch", "yellow",
+          lambda c: f"ProcessPool fallback {_w(c, 'processpool_fallback'):g}-{_pp(c).critical:g}%",
+          _pp_failed,
+          lambda c, share: _w(c, "processpool_fallback") <= share <= _pp(c).critical,
+          "processpool_failed"),
+    _Rule("threadpool-fallback-watch", "yellow",
+          lambda c: f"ThreadPool fallback {_w(c, 'threadpool_fallback'):g}-{_tp(c).critical:g}%",
+          _tp_failed,
+          lambda c, share: _w(c, "threadpool_fallback") <= share <= _tp(c).critical,
+          "threadpool_failed"),
+    _Rule("overload-occasional", "yellow", lambda c: 'Occasional "System overloaded" messages',
+          _overloaded,
+          lambda c, share: _w(c, "occasional") < share <= _w(c, "frequent"), "overload"),
+    _Rule("threads-critical-frequently", "red",
+          lambda c: f"Thread count > {_threads(c).critical:g} frequently",
+          lambda f: _max_threads(f) > _threads(f.config).critical,
+          lambda c, share: share > _w(c, "frequent"), "overload"),
+    _Rule("processpool-fallback-high", "red",
+          lambda c: f"ProcessPool fallback > {_pp(c).critical:g}%", _pp_failed,
+          lambda c, share: share > _pp(c).critical, "processpool_failed"),
+    _Rule("threadpool-fallback-high", "red",
+          lambda c: f"ThreadPool fallback > {_tp(c).critical:g}%", _tp_failed,
+          lambda c, share: share > _tp(c).critical, "threadpool_failed"),
+    _Rule("script-timeouts", "red", lambda c: "Script timeouts", _killed,
+          lambda c, share: share > 0, RUNS),
+    _Rule("overload-frequent", "red", lambda c: 'Frequent "System overloaded" messages',
+          _overloaded, lambda c, share: share > _w(c, "frequent"), "overload"),
+)  # fmt: skip
+
+
+# --- verdict -----------------------------------------------------------------------------
+
+
+def verdict(held: tuple[Flag, ...], rows: tuple[MetricRow, ...]) -> str:
+    """``critical`` if a red flag holds; ``warning`` if a yellow one does or a metric is
+    critical on the thresholds table; ``healthy`` otherwise.
+
+    The thresholds table alone would call the guide's healthy example a warning (see
+    the module's docstring): its grades are shown beside the limits, and only its
+    critical band raises the verdict, to a warning, when no red flag already has.
+    """
+    colors = {flag.color for flag in held if flag.holds}
+    if "red" in colors:
+        return "critical"
+    if "yellow" in colors or any(row.grade == "critical" for row in rows):
+        return "warning"
+    return "healthy"

@@ -11,6 +11,8 @@ path is the most degraded of its tasks', and a run killed by the timeout is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -48,10 +50,13 @@ def _older_sequential_wording(result: Ingest) -> pd.Series:
         (events["kind"] == "processpool_failed")
         & events["text"].str.contains(_SEQUENTIAL_WORDING, regex=False).fillna(False)
     ]
-    keys = set(zip(older["file"], older["run"], older["task"], strict=True))
     tasks = result.tasks
-    found = [key in keys for key in zip(tasks["file"], tasks["run"], tasks["task"], strict=True)]
-    return pd.Series(found, index=tasks.index, dtype=bool)
+    if older.empty:
+        return pd.Series(False, index=tasks.index)
+    keys = ["file", "run", "task"]
+    marked = older[keys].drop_duplicates().assign(older=True)
+    found = tasks[keys].merge(marked, on=keys, how="left")["older"]
+    return pd.Series(found.fillna(False).to_numpy(dtype=bool), index=tasks.index)
 
 
 def run_outcomes(result: Ingest, config: Config) -> pd.DataFrame:
@@ -170,3 +175,56 @@ def _collected(result: Ingest) -> pd.Timestamp:
     """When the logs were collected: the newest input's modification time."""
     files = result.files[result.files["status"] == "read"]
     return pd.Timestamp(files["mtime"].max())
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """The facts every later finding starts from, computed once.
+
+    ``runs`` has one row per run: the runs table's columns, its outcome and path, and
+    per-run totals of its tasks' fallback lines (``overloads``, ``processpool_failed``,
+    ``threadpool_failed``, ``parallel_failed``, ``thread_retries``, ``max_threads``).
+    ``finished`` is the same without the runs still going, the unit of percentages.
+    """
+
+    result: Ingest
+    config: Config
+    runs: pd.DataFrame
+    finished: pd.DataFrame
+    intervals: pd.DataFrame
+    concurrency: pd.DataFrame
+
+
+_TASK_TOTALS = (
+    "overloads",
+    "processpool_failed",
+    "threadpool_failed",
+    "parallel_failed",
+    "thread_retries",
+)
+
+
+def fleet(result: Ingest, config: Config) -> Fleet:
+    """Runs with their outcomes, paths and fallback totals; when they ran; how many at once."""
+    outcomes = run_outcomes(result, config)
+    runs = result.runs.assign(outcome=outcomes["outcome"], path=outcomes["path"])
+    totals = (
+        result.tasks.groupby(["file", "run"], observed=True)
+        .agg(
+            **{name: (name, "sum") for name in _TASK_TOTALS},
+            max_threads=("max_threads", "max"),
+            tasks=("task", "size"),
+        )
+        .reset_index()
+    )
+    runs = runs.merge(totals, on=["file", "run"], how="left")
+    runs[list(_TASK_TOTALS)] = runs[list(_TASK_TOTALS)].fillna(0).astype("int64")
+    intervals = run_intervals(result, outcomes, config)
+    return Fleet(
+        result=result,
+        config=config,
+        runs=runs,
+        finished=runs[runs["outcome"] != "incomplete"].reset_index(drop=True),
+        intervals=intervals,
+        concurrency=concurrency(intervals),
+    )
