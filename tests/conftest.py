@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from poolwatch.analyze.runs import Fleet
+from poolwatch.config import load
+from poolwatch.ingest import tables
 from poolwatch.ingest.parse import Ingest, ingest
+
+#: The guide's defaults, whatever poolwatch.toml the working directory may hold.
+GUIDE = load(cwd=Path("/nonexistent"))
 
 LOGS = Path(__file__).parent / "logs"
 
@@ -23,3 +31,18 @@ def logs(tmp_path: Path) -> Path:
 def read(*paths: Path | str) -> Ingest:
     """Ingest paths the way the CLI does."""
     return ingest([str(p) for p in paths])
+
+
+def made_up(runs: Sequence[Mapping[str, object]]) -> Fleet:
+    """A fleet of finished runs described directly (no logs behind them)."""
+    empty = {name: tables.to_pandas([], columns) for name, columns in tables.TABLES.items()}
+    frame = pd.DataFrame(
+        [
+            {"file": "x.log", "run": i, "outcome": "completed", "path": "process",
+             "overloads": 0, "processpool_failed": 0, "threadpool_failed": 0,
+             "max_threads": None, "last_line": 1, "end_evidence": "", "instance": "i",
+             "requested_tasks": 32, "tasks_done": 32, **run}
+            for i, run in enumerate(runs)
+        ]
+    )  # fmt: skip
+    return Fleet(Ingest(**empty), GUIDE, frame, frame, pd.DataFrame(), pd.DataFrame())

@@ -3,22 +3,15 @@ made-up fleets, the guide's two worked examples, every simulated scenario."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from conftest import read
+from conftest import GUIDE, made_up, read
 from poolwatch.analyze.health import flags, metrics, verdict
 from poolwatch.analyze.runs import Fleet, fleet
-from poolwatch.config import load
 from poolwatch.findings import Flag, MetricRow
-from poolwatch.ingest import tables
-from poolwatch.ingest.parse import Ingest
 from poolwatch.simulate import simulate
-
-GUIDE = load(cwd=Path("/nonexistent"))
 
 
 def fleet_of(folder: Path) -> Fleet:
@@ -29,20 +22,6 @@ def fleet_of(folder: Path) -> Fleet:
 def graded(folder: Path) -> dict[str, MetricRow]:
     """The metrics of a folder of logs, by name."""
     return {m.name: m for m in metrics(fleet_of(folder))}
-
-
-def made_up(runs: Sequence[Mapping[str, object]]) -> Fleet:
-    """A fleet of finished runs described directly (no logs behind them)."""
-    empty = {name: tables.to_pandas([], columns) for name, columns in tables.TABLES.items()}
-    frame = pd.DataFrame(
-        [
-            {"file": "x.log", "run": i, "outcome": "completed", "path": "process",
-             "overloads": 0, "processpool_failed": 0, "threadpool_failed": 0,
-             "max_threads": None, "last_line": 1, "end_evidence": "", **run}
-            for i, run in enumerate(runs)
-        ]
-    )  # fmt: skip
-    return Fleet(Ingest(**empty), GUIDE, frame, frame, pd.DataFrame(), pd.DataFrame())
 
 
 def held(fleet_: Fleet) -> set[str]:

@@ -8,12 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import read
+from conftest import GUIDE, read
 from poolwatch.analyze.runs import concurrency, run_intervals, run_outcomes, task_paths
-from poolwatch.config import load
 from poolwatch.simulate import SCENARIOS, simulate
-
-GUIDE = load(cwd=Path("/nonexistent"))
 
 
 def test_task_paths_follow_run_batt_s_fallbacks(logs: Path) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +17,8 @@ from poolwatch.ingest.sources import STDIN
 from poolwatch.sizes import parse_size
 
 if TYPE_CHECKING:
+    from poolwatch.config import Config
+    from poolwatch.findings import Findings
     from poolwatch.ingest.parse import Ingest
 
 # The pipeline (pandas, polars) is imported by the commands that use it: ``--help`` stays
@@ -43,7 +47,8 @@ def parse(*, paths: tuple[str, ...], out: Path | None, quiet: bool) -> None:
     Compressed files (.gz, .bz2, .xz) are read transparently; each file's family
     (run log, run_card console, monitor log, thread snapshot) is told from its content.
     """
-    from poolwatch.render.tables import OutputError, write_tables
+    from poolwatch.render.output import OutputError
+    from poolwatch.render.tables import write_tables
     from poolwatch.render.terminal import parse_summary
 
     result = _ingest(paths)
@@ -96,6 +101,138 @@ def _progress_bar(paths: tuple[str, ...]) -> Iterator[Progress | None]:
         yield bar.update
 
 
+_FORMATS = ("json",)
+
+
+def _config_option(command: Callable[..., None]) -> Callable[..., None]:
+    """The ``--config`` option of the commands that judge."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="A poolwatch.toml (default: ./poolwatch.toml if present).",
+    )(command)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Directory to write the report files into.",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="json",
+    show_default=True,
+    help="Comma-separated formats to write: json (summary.json).",
+)
+@_config_option
+def report(*, paths: tuple[str, ...], out: Path, formats: str, config_path: Path | None) -> None:
+    """Diagnose the fleet the logs come from and write the report files into --out."""
+    from poolwatch.render.json import render
+    from poolwatch.render.output import OutputError, refuse_inputs, write_text
+
+    chosen = _formats(formats)
+    config = _config(config_path)
+    findings = _diagnose(_ingest(paths), config)
+    targets = {"json": out / "summary.json"}
+    try:
+        refuse_inputs([targets[f] for f in chosen], paths)
+    except OutputError as err:
+        raise click.UsageError(str(err)) from err
+    if "json" in chosen:
+        write_text(targets["json"], render(findings))
+    click.echo(f"{findings.verdict}: {findings.summary}")
+    click.echo("wrote " + ", ".join(str(targets[f]) for f in chosen))
+
+
+class _PluginCommand(click.Command):
+    """A command whose usage errors exit 3 (UNKNOWN), as monitoring plugins do."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as err:
+            raise _PluginUsageError(err.message, ctx) from err
+
+
+class _PluginUsageError(click.UsageError):
+    """A usage error of ``check``: UNKNOWN."""
+
+    exit_code = 3
+
+
+@main.command(cls=_PluginCommand)
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print summary.json instead.")
+@_config_option
+def check(*, paths: tuple[str, ...], as_json: bool, config_path: Path | None) -> None:
+    """Monitoring-plugin check: one status line, a short summary, exit 0/1/2/3.
+
+    0 OK (healthy), 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no usable input, bad usage).
+    """
+    from poolwatch.ingest.parse import ingest
+    from poolwatch.render.json import render
+    from poolwatch.render.terminal import STATUS, check_report
+
+    if paths.count(STDIN) > 1:
+        raise _PluginUsageError("'-' (standard input) can be given only once")
+    try:
+        config = _config(config_path)
+    except click.UsageError as err:
+        raise _PluginUsageError(err.message) from err
+    result = ingest(paths)
+    if not (result.files["status"] == "read").any():
+        click.echo("POOLWATCH UNKNOWN - no usable input: every path was skipped")
+        sys.exit(3)
+    findings = _diagnose(result, config)
+    click.echo(render(findings) if as_json else check_report(findings), nl=not as_json)
+    sys.exit(STATUS[findings.verdict][1])
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    """The ``--format`` list, checked."""
+    chosen = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [f for f in chosen if f not in _FORMATS]
+    if unknown or not chosen:
+        raise click.BadParameter(
+            f"unknown format {unknown[0]!r}" if unknown else "no format given",
+            param_hint=f"--format (one or more of: {', '.join(_FORMATS)})",
+        )
+    return chosen
+
+
+def _config(path: Path | None) -> Config:
+    """The effective configuration, or a usage error naming the file."""
+    from poolwatch.config import ConfigError, load
+
+    try:
+        return load(path)
+    except ConfigError as err:
+        raise click.UsageError(str(err)) from err
+
+
+def _diagnose(result: Ingest, config: Config) -> Findings:
+    """Findings, dated by ``SOURCE_DATE_EPOCH`` when it is set (reproducible reports)."""
+    from poolwatch.analyze.diagnose import diagnose
+
+    return diagnose(result, config, now=_now())
+
+
+def _now() -> datetime:
+    """Now, or ``SOURCE_DATE_EPOCH`` (seconds since 1970) when the environment sets it."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), UTC)
+        except ValueError as err:
+            raise click.UsageError(f"SOURCE_DATE_EPOCH={epoch!r}: not a number of seconds") from err
+    return datetime.now(UTC)
+
+
 @main.command()
 @click.option(
     "--config",
@@ -105,12 +242,9 @@ def _progress_bar(paths: tuple[str, ...]) -> Iterator[Progress | None]:
 )
 def thresholds(*, config_path: Path | None) -> None:
     """Print the effective thresholds and settings, and where each came from."""
-    from poolwatch.config import ConfigError, describe, load
+    from poolwatch.config import describe
 
-    try:
-        click.echo(describe(load(config_path)))
-    except ConfigError as err:
-        raise click.UsageError(str(err)) from err
+    click.echo(describe(_config(config_path)))
 
 
 @main.command()

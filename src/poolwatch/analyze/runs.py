@@ -136,7 +136,7 @@ def _stale_tail(result: Ingest, config: Config) -> pd.Series:
 
 
 def run_intervals(result: Ingest, outcomes: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """When each run with a known start ran: instance, start, end (UTC).
+    """When each run with a known start ran: file, run, instance, start, end (UTC).
 
     A run ends where the next run of its instance starts, else after its
     ``main.run_batt`` time, else at the timeout if it was killed, else (still running)
@@ -153,7 +153,10 @@ def run_intervals(result: Ingest, outcomes: pd.DataFrame, config: Config) -> pd.
     end = start + pd.to_timedelta(seconds.astype("float64"), unit="s")
     still = outcomes["outcome"] == "incomplete"
     end = end.mask(still, _collected(result))
-    frame = pd.DataFrame({"instance": runs["instance"], "start": start, "end": end})
+    frame = pd.DataFrame(
+        {"file": runs["file"], "run": runs["run"], "instance": runs["instance"],
+         "start": start, "end": end}
+    )  # fmt: skip
     return frame.dropna(subset=["start", "end"]).reset_index(drop=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from poolwatch.findings import Findings
 from poolwatch.ingest.grammar import KINDS
 from poolwatch.ingest.parse import Ingest
 
@@ -25,3 +26,61 @@ def parse_summary(result: Ingest) -> str:
     width = max(len(k) for k in KINDS)
     out += [f"  {kind:<{width}}  {int(counts[kind]):>9,}" for kind in KINDS if counts.get(kind)]
     return "\n".join(out)
+
+
+#: Monitoring-plugin status words and exit codes, by verdict.
+STATUS = {"healthy": ("OK", 0), "warning": ("WARNING", 1), "critical": ("CRITICAL", 2)}
+UNKNOWN = ("UNKNOWN", 3)
+
+
+def plugin_line(findings: Findings) -> str:
+    """The monitoring-plugin status line: ``POOLWATCH <STATUS> - <summary> | <perfdata>``."""
+    status, _ = STATUS[findings.verdict]
+    return f"POOLWATCH {status} - {_one_line(findings.summary)} | {perfdata(findings)}"
+
+
+def perfdata(findings: Findings) -> str:
+    """The metrics as plugin performance data: ``label=value[UOM];warn;crit;min;max``."""
+    parts = []
+    for row in findings.metrics:
+        value = "U" if row.value is None else f"{round(row.value, 2):g}"
+        unit, bounds = ("%", ";0;100") if row.unit == "%" else ("", ";0;")
+        parts.append(f"{row.name}={value}{unit};{row.warning:g};{row.critical:g}{bounds}")
+    runs = findings.runs
+    parts.append(f"runs={runs.total};;;0;")
+    parts.append(f"timeouts={runs.timed_out + runs.hung};;;0;")
+    return " ".join(parts)
+
+
+def check_report(findings: Findings) -> str:
+    """The plugin line, then a short table for a person reading the terminal."""
+    rows = [("metric", "value", "grade", "limits (warning/critical)")]
+    for row in findings.metrics:
+        value = (
+            "-"
+            if row.value is None
+            else f"{row.value:.0f}{'' if row.unit == 'threads' else row.unit}"
+        )
+        rows.append((row.name, value, row.grade, f"{row.warning:g}/{row.critical:g}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    table = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    runs = findings.runs
+    lines = [
+        plugin_line(findings),
+        "",
+        f"verdict: {findings.verdict}   instances: {findings.instances}   runs: {runs.total} "
+        f"({runs.completed} completed, {runs.timed_out} timed out, {runs.hung} hung, "
+        f"{runs.incomplete} running)",
+        "",
+        *table,
+    ]
+    if findings.actions:
+        lines += ["", "actions:", *(f"  - {a.text}: {a.reason}" for a in findings.actions)]
+    if findings.monitor is not None and findings.monitor.blind:
+        lines += ["", f"monitor: blind: {findings.monitor.reason}"]
+    return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    """Text safe for the plugin's first line (no newline, no ``|``)."""
+    return " ".join(text.split()).replace("|", "/")

@@ -1,0 +1,135 @@
+"""Ingested tables to Findings: the one call the outputs need.
+
+Runs ``fleet`` (paths, outcomes, concurrency), then the health metrics, flags and
+verdict, the decision tree, scenarios and actions, the performance comparison and
+the monitor cross-check, and gathers them into one frozen ``Findings``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from poolwatch.analyze.decide import actions, decision_path, running_at_once, scenarios
+from poolwatch.analyze.health import flags, metrics, verdict
+from poolwatch.analyze.monitoring import monitor_check
+from poolwatch.analyze.performance import performance
+from poolwatch.analyze.runs import PATHS, Fleet, fleet
+from poolwatch.config import Config
+from poolwatch.findings import (
+    Counts,
+    ExecutorMix,
+    Findings,
+    Flag,
+    Inputs,
+    RunCounts,
+    Scenario,
+)
+from poolwatch.ingest.parse import Ingest
+
+#: The event kinds behind each ``counts`` key (lines, as ``grep -c`` counts them).
+COUNTED = {
+    "system_overloaded": "overload",
+    "processpool_failed": "processpool_failed",
+    "threadpool_failed": "threadpool_failed",
+    "parallel_failed": "parallel_failed",
+    "sample_timeouts": "sample_timeout",
+    "sample_failures": "sample_failed",
+}
+
+
+def diagnose(result: Ingest, config: Config, *, now: datetime) -> Findings:
+    """Everything a report shows about the fleet these logs come from."""
+    facts = fleet(result, config)
+    rows = metrics(facts)
+    held = flags(facts)
+    found = scenarios(facts)
+    judged = verdict(held, rows)
+    return Findings(
+        generated_at=now,
+        window=_window(result),
+        inputs=_inputs(result),
+        instances=int(result.runs["instance"].nunique()),
+        concurrency=running_at_once(facts) if len(facts.runs) else None,
+        runs=_run_counts(facts),
+        executor_mix=_mix(facts),
+        counts=Counts(**{key: _lines(result, kind) for key, kind in COUNTED.items()}),
+        monitor=monitor_check(facts),
+        metrics=rows,
+        verdict=judged,
+        summary=_summary(judged, held, found),
+        flags=held,
+        scenarios=found,
+        decision_path=decision_path(facts, rows),
+        actions=actions(facts, found, rows),
+        performance=performance(facts),
+    )
+
+
+def _lines(result: Ingest, kind: str) -> int:
+    """Lines of one event kind."""
+    return int((result.events["kind"] == kind).sum())
+
+
+def _window(result: Ingest) -> tuple[datetime | None, datetime | None]:
+    """The first and last wall-clock times the logs give (run starts, monitor records)."""
+    times = pd.concat(
+        [result.runs["started_at"], result.monitor["timestamp"], result.events["timestamp"]]
+    ).dropna()
+    if times.empty:
+        return None, None
+    return times.min().to_pydatetime(), times.max().to_pydatetime()
+
+
+def _inputs(result: Ingest) -> Inputs:
+    """What was read, skipped and counted once."""
+    files = result.files
+    read = files[files["status"] == "read"]
+    skipped = files[files["status"] == "skipped"]
+    return Inputs(
+        files=len(read),
+        bytes=int(read["bytes"].fillna(0).sum()),
+        lines=int(read["lines"].fillna(0).sum()),
+        unparsed_lines=int(read["unparsed"].fillna(0).sum()),
+        duplicates=int((files["status"] == "duplicate").sum()),
+        skipped=tuple(zip(skipped["path"].astype(str), skipped["reason"].astype(str), strict=True)),
+    )
+
+
+def _run_counts(facts: Fleet) -> RunCounts:
+    """How the runs ended."""
+    outcome = facts.runs["outcome"]
+    return RunCounts(
+        total=len(outcome),
+        completed=int((outcome == "completed").sum()),
+        exited=int((outcome == "exited").sum()),
+        timed_out=int((outcome == "timed_out").sum()),
+        hung=int((outcome == "hung").sum()),
+        incomplete=int((outcome == "incomplete").sum()),
+    )
+
+
+def _mix(facts: Fleet) -> ExecutorMix:
+    """Percent of finished runs on each executor path."""
+    paths = facts.finished["path"]
+    total = len(paths)
+    share = {p: (100.0 * int((paths == p).sum()) / total if total else 0.0) for p in PATHS}
+    return ExecutorMix(**share)
+
+
+#: Which scenario's diagnosis leads the summary when several hold: the most severe.
+_LEAD = ("sequential-excessive", "frequent-overload", "script-timeouts", "processpool-fallbacks")
+
+
+def _summary(judged: str, held: tuple[Flag, ...], found: tuple[Scenario, ...]) -> str:
+    """One sentence saying what is wrong (or that nothing is)."""
+    colors = ("red",) if judged == "critical" else ("yellow",)
+    wrong = [f"{flag.text}: {flag.evidence}" for flag in held
+             if flag.holds and flag.color in colors]  # fmt: skip
+    if judged == "healthy" or not wrong:
+        good = [flag.text for flag in held if flag.holds and flag.color == "green"]
+        return "Healthy: " + ("; ".join(good) if good else "no flag raised") + "."
+    ranked = sorted(found, key=lambda scenario: _LEAD.index(scenario.id))
+    lead = ranked[0].diagnosis if ranked else "Needs attention"
+    return f"{lead}. " + "; ".join(wrong) + "."

@@ -1,0 +1,64 @@
+"""Run durations against the guide's "Performance Expectations" table.
+
+The table gives the time to score one task's samples on the ProcessPool at normal
+load (2-3 samples ~1-2 s, 6-8 ~2-4 s, 32+ ~10-20 s) and the slowdown of the
+1-worker ThreadPool (1.5-2x) and of sequential processing (2-3x). A run's expected
+time is the sum over its tasks, each on its own executor path; a run is slower than
+expected when it took longer than the upper end of that sum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from poolwatch.analyze.runs import Fleet, task_paths
+from poolwatch.config import NORMAL_SECONDS, SLOWDOWN
+from poolwatch.findings import Performance
+
+
+def expected_seconds(samples: pd.Series, paths: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The low and high expected seconds of tasks with these samples and paths."""
+    counts, lows, highs = (np.array(column) for column in zip(*NORMAL_SECONDS, strict=True))
+    n = samples.fillna(0).to_numpy(dtype=float)
+    # Interpolated between the table's rows, proportional beyond its last one.
+    beyond = n / counts[-1]
+    low = np.where(n > counts[-1], lows[-1] * beyond, np.interp(n, counts, lows, left=0.0))
+    high = np.where(n > counts[-1], highs[-1] * beyond, np.interp(n, counts, highs, left=0.0))
+    slow_low = paths.map(lambda p: SLOWDOWN.get(str(p), (1.0, 1.0))[0]).to_numpy(dtype=float)
+    slow_high = paths.map(lambda p: SLOWDOWN.get(str(p), (1.0, 1.0))[1]).to_numpy(dtype=float)
+    return low * slow_low, high * slow_high
+
+
+def performance(fleet: Fleet) -> Performance | None:
+    """How many completed runs took longer than the guide expects, and by how much.
+
+    A run's time is its ``main.run_batt`` timing row, else the gap to its instance's
+    next run (which also holds run_card.sh's few seconds between runs).
+    """
+    result = fleet.result
+    tasks = result.tasks
+    low, high = expected_seconds(tasks["samples"], task_paths(result))
+    expected = (
+        tasks[["file", "run"]]
+        .assign(low=low, high=high)
+        .groupby(["file", "run"], observed=True)[["low", "high"]]
+        .sum()
+        .reset_index()
+    )
+    runs = fleet.finished[fleet.finished["outcome"] == "completed"]
+    took = runs["total_seconds"].astype("Float64").fillna(runs["seconds"].astype("Float64"))
+    measured = runs.assign(took=took).dropna(subset=["took"])
+    measured = measured.merge(expected, on=["file", "run"], how="inner")
+    measured = measured[measured["high"] > 0]
+    if measured.empty:
+        return None
+    ratio = measured["took"].astype(float) / measured["high"]
+    slower = ratio > 1
+    worst = float(ratio.max())
+    evidence = (
+        f"{int(slower.sum())} of {len(measured)} timed runs took longer than the guide "
+        f"expects for their tasks and executors"
+        + (f"; the slowest took {worst:.1f}x the upper expectation" if slower.any() else "")
+    )
+    return Performance(len(measured), int(slower.sum()), worst, evidence)

@@ -1,0 +1,129 @@
+"""summary.json: the Findings as a stable, versioned JSON document.
+
+The contract is ``data/summary.schema.json`` (shipped in the package) and the
+README's "summary.json" section. Keys keep their order; numbers are rounded so that
+the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from poolwatch.findings import Findings, Flag, Ref
+
+SCHEMA_VERSION = 1
+SCHEMA_FILE = "summary.schema.json"
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of summary.json."""
+    text = resources.files("poolwatch").joinpath("data", SCHEMA_FILE).read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def document(findings: Findings) -> dict[str, Any]:
+    """The summary as plain JSON data, in the contract's key order."""
+    f = findings
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": _time(f.generated_at),
+        "window": {"start": _time(f.window[0]), "end": _time(f.window[1])},
+        "inputs": {
+            "files": f.inputs.files,
+            "bytes": f.inputs.bytes,
+            "lines": f.inputs.lines,
+            "unparsed_lines": f.inputs.unparsed_lines,
+            "duplicates": f.inputs.duplicates,
+            "skipped": [{"path": p, "reason": r} for p, r in f.inputs.skipped],
+        },
+        "instances": f.instances,
+        "concurrency": f.concurrency,
+        "runs": asdict(f.runs),
+        "executor_mix": {k: _pct(v) for k, v in asdict(f.executor_mix).items()},
+        "counts": asdict(f.counts),
+        "monitor": None if f.monitor is None else asdict(f.monitor),
+        "metrics": {
+            m.name: {
+                "value": _num(m.value),
+                "unit": m.unit,
+                "grade": m.grade,
+                "source": m.source,
+                "action": m.action,
+                "warning": _num(m.warning),
+                "critical": _num(m.critical),
+            }
+            for m in f.metrics
+        },
+        "verdict": f.verdict,
+        "summary": f.summary,
+        "flags": {
+            color: [_flag(x) for x in f.flags if x.color == color]
+            for color in ("green", "yellow", "red")
+        },
+        "scenarios": [
+            {
+                "id": s.id,
+                "title": s.title,
+                "diagnosis": s.diagnosis,
+                "evidence": s.evidence,
+                "solutions": list(s.solutions),
+                "refs": _refs(s.refs),
+            }
+            for s in f.scenarios
+        ],
+        "decision_path": [asdict(step) for step in f.decision_path],
+        "actions": [
+            {
+                "id": a.id,
+                "text": a.text,
+                "reason": a.reason,
+                "evidence": a.evidence,
+                "refs": _refs(a.refs),
+            }
+            for a in f.actions
+        ],
+        "performance": None
+        if f.performance is None
+        else {**asdict(f.performance), "worst_ratio": _num(f.performance.worst_ratio)},
+    }
+
+
+def render(findings: Findings) -> str:
+    """summary.json's text."""
+    return json.dumps(document(findings), indent=2, ensure_ascii=False) + "\n"
+
+
+def _time(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC, to the second."""
+    return None if value is None else value.replace(microsecond=0).isoformat()
+
+
+def _num(value: float | None) -> float | None:
+    """A number rounded to 2 decimals (integers stay integral)."""
+    if value is None:
+        return None
+    return float(round(value, 2))
+
+
+def _pct(value: float) -> float:
+    """A percentage to one decimal."""
+    return float(round(value, 1))
+
+
+def _flag(flag: Flag) -> dict[str, Any]:
+    return {
+        "id": flag.id,
+        "text": flag.text,
+        "holds": flag.holds,
+        "evidence": flag.evidence,
+        "refs": _refs(flag.refs),
+    }
+
+
+def _refs(refs: tuple[Ref, ...]) -> list[dict[str, Any]]:
+    return [{"file": r.file, "line": r.line, "text": r.text} for r in refs]
