@@ -45,4 +45,13 @@ def made_up(runs: Sequence[Mapping[str, object]]) -> Fleet:
             for i, run in enumerate(runs)
         ]
     )  # fmt: skip
-    return Fleet(Ingest(**empty), GUIDE, frame, frame, pd.DataFrame(), pd.DataFrame())
+    return Fleet(
+        result=Ingest(**empty),
+        config=GUIDE,
+        runs=frame,
+        finished=frame,
+        task_path=pd.Series(dtype="category"),
+        notable=empty["events"],
+        intervals=pd.DataFrame(),
+        concurrency=pd.DataFrame(),
+    )

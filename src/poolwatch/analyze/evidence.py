@@ -25,7 +25,7 @@ def refs(fleet: Fleet, kind: str | None, runs: pd.DataFrame, limit: int = CITED)
                 chosen["file"], chosen["last_line"], chosen["end_evidence"], strict=True
             )
         )
-    events = fleet.result.events
+    events = fleet.notable
     of_kind = events[events["kind"] == kind]
     keys = runs[["file", "run"]].drop_duplicates()
     found = of_kind.merge(keys, on=["file", "run"], how="inner").head(limit)

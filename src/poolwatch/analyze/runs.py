@@ -59,7 +59,7 @@ def _older_sequential_wording(result: Ingest) -> pd.Series:
     return pd.Series(found.fillna(False).to_numpy(dtype=bool), index=tasks.index)
 
 
-def run_outcomes(result: Ingest, config: Config) -> pd.DataFrame:
+def run_outcomes(result: Ingest, config: Config, paths: pd.Series | None = None) -> pd.DataFrame:
     """Each run's outcome and executor path, beside the runs table's identity columns.
 
     A run without its closing line that the log shows killed (a timeout message, or
@@ -76,7 +76,7 @@ def run_outcomes(result: Ingest, config: Config) -> pd.DataFrame:
     keys = list(zip(runs["file"], runs["run"], strict=True))
     hung = _hangs(result)
     outcome[killed & pd.Series([key in hung for key in keys], index=runs.index)] = "hung"
-    worst = _worst_task_path(result)
+    worst = _worst_task_path(result, task_paths(result) if paths is None else paths)
     path = pd.Series([worst.get(key, "process") for key in keys], index=runs.index)
     path[killed] = "timeout"
     return pd.DataFrame(
@@ -112,9 +112,9 @@ def _hangs(result: Ingest) -> set[tuple[object, object]]:
     }
 
 
-def _worst_task_path(result: Ingest) -> dict[object, str]:
+def _worst_task_path(result: Ingest, paths: pd.Series) -> dict[object, str]:
     """The most degraded task path of each run, by (file, run)."""
-    tasks = result.tasks.assign(path=task_paths(result))
+    tasks = result.tasks.assign(path=paths)
     worst = tasks.groupby(["file", "run"], observed=True)["path"].max()
     return {key: str(value) for key, value in worst.items()}
 
@@ -194,6 +194,10 @@ class Fleet:
     config: Config
     runs: pd.DataFrame
     finished: pd.DataFrame
+    task_path: pd.Series
+    """Every task's executor path, aligned with ``result.tasks``."""
+    notable: pd.DataFrame
+    """The events but task starts and ends (one of each per task): what findings cite."""
     intervals: pd.DataFrame
     concurrency: pd.DataFrame
 
@@ -209,7 +213,8 @@ _TASK_TOTALS = (
 
 def fleet(result: Ingest, config: Config) -> Fleet:
     """Runs with their outcomes, paths and fallback totals; when they ran; how many at once."""
-    outcomes = run_outcomes(result, config)
+    paths = task_paths(result)
+    outcomes = run_outcomes(result, config, paths)
     runs = result.runs.assign(outcome=outcomes["outcome"], path=outcomes["path"])
     totals = (
         result.tasks.groupby(["file", "run"], observed=True)
@@ -228,6 +233,8 @@ def fleet(result: Ingest, config: Config) -> Fleet:
         config=config,
         runs=runs,
         finished=runs[runs["outcome"] != "incomplete"].reset_index(drop=True),
+        task_path=paths,
+        notable=result.events[~result.events["kind"].isin(["task_start", "task_done"])],
         intervals=intervals,
         concurrency=concurrency(intervals),
     )
