@@ -1,4 +1,5 @@
 # poolwatch: two commands on a fresh machine: `make demo` and `make test`.
+# `make demo` writes its tables and reports under build/demo/.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -24,7 +25,10 @@ system-deps:
 	fi
 
 demo: system-deps $(STAMP)
-	$(BIN)/poolwatch parse sample_logs/ --out build/demo/
+	$(BIN)/poolwatch parse sample_logs/ --out build/demo/tables/
+	$(BIN)/poolwatch report sample_logs/overloaded --out build/demo/overloaded
+	$(BIN)/poolwatch report sample_logs/healthy --out build/demo/healthy
+	@$(BIN)/poolwatch check sample_logs/overloaded; echo "(check exited $$?: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -131,5 +131,8 @@ def _summary(judged: str, held: tuple[Flag, ...], found: tuple[Scenario, ...]) -
         good = [flag.text for flag in held if flag.holds and flag.color == "green"]
         return "Healthy: " + ("; ".join(good) if good else "no flag raised") + "."
     ranked = sorted(found, key=lambda scenario: _LEAD.index(scenario.id))
-    lead = ranked[0].diagnosis if ranked else "Needs attention"
+    # Without a scenario, the guide's own headings: "Monitor Closely", "Take Action".
+    lead = ranked[0].diagnosis if ranked else {"warning": "Monitor closely"}.get(
+        judged, "Take action"
+    )
     return f"{lead}. " + "; ".join(wrong) + "."
