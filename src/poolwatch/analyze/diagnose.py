@@ -132,7 +132,7 @@ def _summary(judged: str, held: tuple[Flag, ...], found: tuple[Scenario, ...]) -
         return "Healthy: " + ("; ".join(good) if good else "no flag raised") + "."
     ranked = sorted(found, key=lambda scenario: _LEAD.index(scenario.id))
     # Without a scenario, the guide's own headings: "Monitor Closely", "Take Action".
-    lead = ranked[0].diagnosis if ranked else {"warning": "Monitor closely"}.get(
-        judged, "Take action"
+    lead = (
+        ranked[0].diagnosis if ranked else {"warning": "Monitor closely"}.get(judged, "Take action")
     )
     return f"{lead}. " + "; ".join(wrong) + "."

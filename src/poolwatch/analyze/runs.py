@@ -59,7 +59,24 @@ def _older_sequential_wording(result: Ingest) -> pd.Series:
     return pd.Series(found.fillna(False).to_numpy(dtype=bool), index=tasks.index)
 
 
-def run_outcomes(result: Ingest, config: Config, paths: pd.Series | None = None) -> pd.DataFrame:
+def run_paths(runs: pd.DataFrame) -> pd.Series:
+    """The executor path of every run from its fallback lines (its worst task's path)."""
+    sequential = (
+        runs["overloads"]
+        + runs["threadpool_failed"]
+        + runs["parallel_failed"]
+        + runs["processpool_to_sequential"]
+    ) > 0
+    thread = runs["processpool_failed"] > 0
+    codes = np.where(
+        sequential.to_numpy(dtype=bool, na_value=False),
+        2,
+        np.where(thread.to_numpy(dtype=bool, na_value=False), 1, 0),
+    )
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=PATH_DTYPE), index=runs.index)
+
+
+def run_outcomes(result: Ingest, config: Config) -> pd.DataFrame:
     """Each run's outcome and executor path, beside the runs table's identity columns.
 
     A run without its closing line that the log shows killed (a timeout message, or
@@ -76,8 +93,7 @@ def run_outcomes(result: Ingest, config: Config, paths: pd.Series | None = None)
     keys = list(zip(runs["file"], runs["run"], strict=True))
     hung = _hangs(result)
     outcome[killed & pd.Series([key in hung for key in keys], index=runs.index)] = "hung"
-    worst = _worst_task_path(result, task_paths(result) if paths is None else paths)
-    path = pd.Series([worst.get(key, "process") for key in keys], index=runs.index)
+    path = run_paths(runs).astype(object)
     path[killed] = "timeout"
     return pd.DataFrame(
         {
@@ -110,13 +126,6 @@ def _hangs(result: Ingest) -> set[tuple[object, object]]:
         for name, run, task in zip(last["file"], last["run"], last["task"], strict=True)
         if (name, run, task) in trouble
     }
-
-
-def _worst_task_path(result: Ingest, paths: pd.Series) -> dict[object, str]:
-    """The most degraded task path of each run, by (file, run)."""
-    tasks = result.tasks.assign(path=paths)
-    worst = tasks.groupby(["file", "run"], observed=True)["path"].max()
-    return {key: str(value) for key, value in worst.items()}
 
 
 def _stale_tail(result: Ingest, config: Config) -> pd.Series:
@@ -184,10 +193,9 @@ def _collected(result: Ingest) -> pd.Timestamp:
 class Fleet:
     """The facts every later finding starts from, computed once.
 
-    ``runs`` has one row per run: the runs table's columns, its outcome and path, and
-    per-run totals of its tasks' fallback lines (``overloads``, ``processpool_failed``,
-    ``threadpool_failed``, ``parallel_failed``, ``thread_retries``, ``max_threads``).
-    ``finished`` is the same without the runs still going, the unit of percentages.
+    ``runs`` has one row per run: the runs table's columns (fallback line counts
+    included), its outcome and its path. ``finished`` is the same without the runs
+    still going, the unit of percentages.
     """
 
     result: Ingest
@@ -202,38 +210,17 @@ class Fleet:
     concurrency: pd.DataFrame
 
 
-_TASK_TOTALS = (
-    "overloads",
-    "processpool_failed",
-    "threadpool_failed",
-    "parallel_failed",
-    "thread_retries",
-)
-
-
 def fleet(result: Ingest, config: Config) -> Fleet:
-    """Runs with their outcomes, paths and fallback totals; when they ran; how many at once."""
-    paths = task_paths(result)
-    outcomes = run_outcomes(result, config, paths)
+    """Runs with their outcomes and paths; when they ran; how many at once."""
+    outcomes = run_outcomes(result, config)
     runs = result.runs.assign(outcome=outcomes["outcome"], path=outcomes["path"])
-    totals = (
-        result.tasks.groupby(["file", "run"], observed=True)
-        .agg(
-            **{name: (name, "sum") for name in _TASK_TOTALS},
-            max_threads=("max_threads", "max"),
-            tasks=("task", "size"),
-        )
-        .reset_index()
-    )
-    runs = runs.merge(totals, on=["file", "run"], how="left")
-    runs[list(_TASK_TOTALS)] = runs[list(_TASK_TOTALS)].fillna(0).astype("int64")
     intervals = run_intervals(result, outcomes, config)
     return Fleet(
         result=result,
         config=config,
         runs=runs,
         finished=runs[runs["outcome"] != "incomplete"].reset_index(drop=True),
-        task_path=paths,
+        task_path=task_paths(result),
         notable=result.events[~result.events["kind"].isin(["task_start", "task_done"])],
         intervals=intervals,
         concurrency=concurrency(intervals),

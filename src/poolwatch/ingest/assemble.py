@@ -25,6 +25,14 @@ from poolwatch.ingest.timestamps import parse_date_lines
 _BOUNDARY_KINDS = ("date", "run_start", "gpu")
 _INTERNAL_KINDS = ("date", "gpu", "generating")
 _END_KINDS = ("run_end", "timeout_kill", "critical_memory")
+_RUN_COUNTS = (
+    "overloads",
+    "processpool_failed",
+    "processpool_to_sequential",
+    "threadpool_failed",
+    "parallel_failed",
+    "thread_retries",
+)
 _CONTENT_EXCLUDED = ("date", "gpu", "generating", "run_start")
 #: A rare line as run content (to recognise tee copies): its kind and text.
 _RARE_ITEM = pl.concat_str(["kind", "text"], separator="|", ignore_nulls=True)
@@ -274,6 +282,18 @@ def _runs(
         reported_tasks=pl.col("count").filter(kind == "run_end").last(),
         reported_timeouts=pl.col("timeouts").filter(kind == "run_end").last(),
         total_seconds=pl.col("seconds").filter(kind == "timing_total").last(),
+        overloads=(kind == "overload").sum().cast(pl.Int32),
+        processpool_failed=(kind == "processpool_failed").sum().cast(pl.Int32),
+        processpool_to_sequential=(
+            (kind == "processpool_failed")
+            & pl.col("text").str.contains(grammar.PROCESSPOOL_TO_SEQUENTIAL, literal=True)
+        )
+        .sum()
+        .cast(pl.Int32),
+        threadpool_failed=(kind == "threadpool_failed").sum().cast(pl.Int32),
+        parallel_failed=(kind == "parallel_failed").sum().cast(pl.Int32),
+        thread_retries=(kind == "thread_retry").sum().cast(pl.Int32),
+        max_threads=pl.col("threads").filter(kind == "overload").max(),
         end_kind=pl.col("kind").filter(kind.is_in(_END_KINDS)).last(),
         end_line=pl.col("line").filter(kind.is_in(_END_KINDS)).last(),
         end_text=pl.col("text").filter(kind.is_in(_END_KINDS)).last(),
@@ -292,7 +312,7 @@ def _runs(
         from_marks.join(from_tasks, on="run", how="full", coalesce=True)
         .sort("run")
         .with_columns(
-            pl.col("tasks_started", "tasks_done").fill_null(0),
+            pl.col("tasks_started", "tasks_done", *_RUN_COUNTS).fill_null(0),
             line=pl.min_horizontal("mark_line", "task_line"),
             instance=pl.coalesce("mark_instance", "task_instance"),
             start_prog=pl.when(pl.col("run") == 0)

@@ -78,6 +78,9 @@ class Rule:
 _ALERT_OVERLOAD = r"ALERT: System overloaded detected"
 _ALERT_THREADPOOL = r"ALERT: ThreadPool failures"
 
+#: The older wording of a ProcessPool failure that skips the ThreadPool entirely.
+PROCESSPOOL_TO_SEQUENTIAL = "falling back to sequential"
+
 #: Rules for the rare lines of run_batt output and run_card consoles. Each is tested on
 #: its own, so a line that quotes two phrases yields an event for each (as grep counts it).
 RUN_RULES: tuple[Rule, ...] = (
