@@ -131,6 +131,8 @@ class MonitorCheck:
     alerts: int
     blind: bool
     reason: str | None
+    host_threads: tuple[int, int] | None = None
+    """Lowest and highest System= (every thread on the host): context, never graded."""
 
 
 @dataclass(frozen=True)

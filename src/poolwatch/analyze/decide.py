@@ -166,11 +166,12 @@ def _thread_step(fleet: Fleet, rows: tuple[MetricRow, ...]) -> Step:
 
 
 def running_at_once(fleet: Fleet) -> int:
-    """Instances running at the same time: the peak of the runs going at once, or the
-    number of instances when the logs give no start times."""
+    """Instances running at the same time: the peak of the runs going at once; without
+    start times, the configured fleet size (the guide's 8) or, if more, those seen."""
     if not fleet.concurrency.empty and fleet.concurrency["running"].max() > 0:
         return int(fleet.concurrency["running"].max())
-    return int(fleet.runs["instance"].nunique())
+    seen = int(fleet.runs["instance"].nunique())
+    return max(seen, int(fleet.config.setting("instances")))
 
 
 def _fewer_instances(fleet: Fleet, *, severe: bool) -> int:

@@ -26,8 +26,10 @@ def monitor_check(fleet: Fleet) -> MonitorCheck | None:
     alerts = int((monitor["record"] == "alert").sum())
     reported = int(samples[list(_FAILS)].fillna(0).to_numpy().sum())
     missed = _fallbacks_while_monitoring(fleet, samples)
+    host = samples["system_threads"].dropna()
+    span = (int(host.min()), int(host.max())) if len(host) else None
     if reported or alerts or not missed:
-        return MonitorCheck(len(samples), alerts, blind=False, reason=None)
+        return MonitorCheck(len(samples), alerts, blind=False, reason=None, host_threads=span)
     at_once = _instances_while_monitoring(fleet, samples)
     why = (
         f"with {at_once} run logs at once, GNU tail rejects `tail -100 tmp_batt_*_run.log` "
@@ -42,6 +44,7 @@ def monitor_check(fleet: Fleet) -> MonitorCheck | None:
         reason=f"the monitor reported no fallback in {len(samples)} samples while the run logs "
         f"show {missed:,} fallback lines in the same period: {why}; its Python= is always 1 "
         "and its System= counts every thread on the host, so neither shows a worker's threads",
+        host_threads=span,
     )
 
 

@@ -46,7 +46,14 @@ def document(findings: Findings) -> dict[str, Any]:
         "runs": asdict(f.runs),
         "executor_mix": {k: _pct(v) for k, v in asdict(f.executor_mix).items()},
         "counts": asdict(f.counts),
-        "monitor": None if f.monitor is None else asdict(f.monitor),
+        "monitor": None
+        if f.monitor is None
+        else {
+            **asdict(f.monitor),
+            "host_threads": None
+            if f.monitor.host_threads is None
+            else dict(zip(("min", "max"), f.monitor.host_threads, strict=True)),
+        },
         "metrics": {
             m.name: {
                 "value": _num(m.value),
