@@ -17,3 +17,10 @@ def test_readme_table_reference_is_the_code_s() -> None:
 def test_readme_names_every_event_kind() -> None:
     for kind in KINDS:
         assert f"`{kind}`" in README
+
+
+def test_templates_and_schema_ship_as_package_data() -> None:
+    from importlib import resources
+
+    assert resources.files("poolwatch.templates").joinpath("ticket.md.j2").is_file()
+    assert resources.files("poolwatch").joinpath("data", "summary.schema.json").is_file()

@@ -101,7 +101,7 @@ def _progress_bar(paths: tuple[str, ...]) -> Iterator[Progress | None]:
         yield bar.update
 
 
-_FORMATS = ("json",)
+_FORMATS = ("json", "md")
 
 
 def _config_option(command: Callable[..., None]) -> Callable[..., None]:
@@ -125,26 +125,27 @@ def _config_option(command: Callable[..., None]) -> Callable[..., None]:
 @click.option(
     "--format",
     "formats",
-    default="json",
+    default="json,md",
     show_default=True,
-    help="Comma-separated formats to write: json (summary.json).",
+    help="Comma-separated formats to write: json (summary.json), md (ticket.md).",
 )
 @_config_option
 def report(*, paths: tuple[str, ...], out: Path, formats: str, config_path: Path | None) -> None:
     """Diagnose the fleet the logs come from and write the report files into --out."""
-    from poolwatch.render.json import render
+    from poolwatch.render import json, markdown
     from poolwatch.render.output import OutputError, refuse_inputs, write_text
 
     chosen = _formats(formats)
     config = _config(config_path)
-    findings = _diagnose(_ingest(paths), config)
-    targets = {"json": out / "summary.json"}
+    targets = {"json": out / "summary.json", "md": out / "ticket.md"}
     try:
         refuse_inputs([targets[f] for f in chosen], paths)
     except OutputError as err:
         raise click.UsageError(str(err)) from err
-    if "json" in chosen:
-        write_text(targets["json"], render(findings))
+    findings = _diagnose(_ingest(paths), config)
+    renderers = {"json": json.render, "md": markdown.render}
+    for name in chosen:
+        write_text(targets[name], renderers[name](findings))
     click.echo(f"{findings.verdict}: {findings.summary}")
     click.echo("wrote " + ", ".join(str(targets[f]) for f in chosen))
 

@@ -19,6 +19,11 @@ from poolwatch.findings import Action, MetricRow, Scenario, Step
 _KILLED = ("timed_out", "hung")
 
 
+def runs_of(count: int) -> str:
+    """``1 run``, ``3 runs``."""
+    return f"{count} run" if count == 1 else f"{count} runs"
+
+
 @dataclass(frozen=True)
 class Shares:
     """Percent of finished runs showing each fallback, and the runs behind them."""
@@ -79,14 +84,14 @@ def decision_path(fleet: Fleet, rows: tuple[MetricRow, ...]) -> tuple[Step, ...]
         second = Step(
             "Script hanging or timing out?",
             "Hanging",
-            f"{shares.hung} runs hung: their last task started, never finished, and shows "
+            f"{runs_of(shares.hung)} hung: their last task started, never finished, and shows "
             "thread exhaustion (thread creation failed, exceptions)",
         )
         return (first, second, _thread_step(fleet, rows))
     second = Step(
         "Script hanging or timing out?",
         "Timing out (10 minutes)",
-        f"{shares.timed_out} runs were still making progress when the timeout killed them",
+        f"{runs_of(shares.timed_out)} still making progress when the timeout killed them",
     )
     third = Step(
         "Legitimate work or hang?",
@@ -376,7 +381,7 @@ def _lower_threshold_action(fleet: Fleet, hung: pd.DataFrame) -> Action:
         "lower-threshold",
         f"Lower the thread threshold from {limit:g} to {_lower_threshold(fleet):g}",
         "runs hung on thread creation despite the overload check",
-        f"{len(hung)} runs hung and were killed by the timeout",
+        f"{runs_of(len(hung))} hung and killed by the timeout",
         refs(fleet, "thread_retry", hung) or refs(fleet, RUNS, hung),
     )
 
@@ -387,7 +392,7 @@ def _raise_timeout(fleet: Fleet, working: pd.DataFrame) -> Action:
         "raise-timeout",
         f"Raise the timeout from {timeout:g} s to {_longer_timeout(fleet):g} s",
         "runs were still making progress when the timeout killed them (legitimate work)",
-        f"{len(working)} runs killed while working; "
+        f"{runs_of(len(working))} killed while working; "
         f"{int(working['tasks_done'].sum()):,} tasks done in them",
         refs(fleet, RUNS, working),
     )

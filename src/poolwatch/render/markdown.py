@@ -1,0 +1,76 @@
+"""ticket.md: a short Markdown summary of the Findings for an incident ticket.
+
+Log text is data: everything a finding quotes is escaped for Markdown (and the HTML
+that Markdown allows), so a log line can neither format the ticket nor run or fetch
+anything where it is rendered.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import jinja2
+
+from poolwatch.findings import Findings
+
+_BADGES = {"healthy": "🟢", "warning": "🟡", "critical": "🔴"}
+#: Characters that give inline Markdown a meaning (emphasis, code, links, tables,
+#: strike-through); with ``[`` escaped no link or image can form.
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
+
+
+def environment() -> jinja2.Environment:
+    """The templates' environment: strict, no autoescape (Markdown escapes by filter)."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("poolwatch.templates", "."),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(md=md, code=code, pct=pct, when=when, label=label, value=value)
+    return env
+
+
+def render(findings: Findings) -> str:
+    """ticket.md's text."""
+    template = environment().get_template("ticket.md.j2")
+    text = template.render(f=findings, verdict_badge=_BADGES[findings.verdict])
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def md(text: object) -> str:
+    """Text safe in Markdown: no HTML tag can open, Markdown's own characters backslashed."""
+    plain = " ".join(str(text).split()).replace("&", "&amp;").replace("<", "&lt;")
+    return _MARKDOWN.sub(r"\\\1", plain)
+
+
+def code(text: object) -> str:
+    """Text safe inside a Markdown code span (no backtick can close it)."""
+    return " ".join(str(text).split()).replace("`", "'")
+
+
+def pct(value: float) -> str:
+    """``75 %``."""
+    return f"{value:.0f} %"
+
+
+def when(value: datetime | None) -> str:
+    """A UTC time to the minute, or a dash."""
+    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def label(name: str) -> str:
+    """``processpool_fallback_rate`` → ``ProcessPool fallback rate``."""
+    words = name.replace("processpool", "ProcessPool").replace("threadpool", "ThreadPool")
+    text = words.replace("_", " ")
+    return text[0].upper() + text[1:]
+
+
+def value(number: float | None, unit: str) -> str:
+    """A metric's value with its unit, or ``unknown``."""
+    if number is None:
+        return "unknown"
+    return f"{number:.0f} %" if unit == "%" else f"{number:.0f} {unit}"

@@ -1,0 +1,1 @@
+"""poolwatch's report templates (jinja2), shipped as package data."""
