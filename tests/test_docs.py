@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from poolwatch.ingest.grammar import KINDS
@@ -20,7 +21,5 @@ def test_readme_names_every_event_kind() -> None:
 
 
 def test_templates_and_schema_ship_as_package_data() -> None:
-    from importlib import resources
-
     assert resources.files("poolwatch.templates").joinpath("ticket.md.j2").is_file()
     assert resources.files("poolwatch").joinpath("data", "summary.schema.json").is_file()
