@@ -115,3 +115,15 @@ def test_thresholds_from_a_toml_change_the_grades(fleets: dict[str, Path], tmp_p
     config.write_text("[thresholds.thread_count]\nwarning = 100\ncritical = 200\n")
     _, out, _ = run("check", str(fleets["overloaded"]), "--config", str(config), "--json")
     assert json.loads(out)["metrics"]["thread_count"]["grade"] == "healthy"
+
+
+def test_nothing_to_judge_is_unknown(tmp_path: Path) -> None:
+    monitor_only = Path(__file__).parent / "logs" / "week6b_monitoring.log"
+    code, out, _ = run("check", str(monitor_only))
+    assert code == 3
+    assert out.startswith("POOLWATCH UNKNOWN - No finished run in the logs")
+    code, out, _ = run("check", str(monitor_only), "--json")
+    data = json.loads(out)
+    assert data["verdict"] == "unknown"
+    assert data["concurrency"] is None
+    jsonschema.validate(data, schema())

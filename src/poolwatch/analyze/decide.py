@@ -170,11 +170,19 @@ def _thread_step(fleet: Fleet, rows: tuple[MetricRow, ...]) -> Step:
 # --- numbers the actions use --------------------------------------------------------------
 
 
+def observed_concurrency(fleet: Fleet) -> int | None:
+    """The most runs going at once, when the logs give their start times."""
+    if fleet.concurrency.empty or fleet.concurrency["running"].max() <= 0:
+        return None
+    return int(fleet.concurrency["running"].max())
+
+
 def running_at_once(fleet: Fleet) -> int:
-    """Instances running at the same time: the peak of the runs going at once; without
-    start times, the configured fleet size (the guide's 8) or, if more, those seen."""
-    if not fleet.concurrency.empty and fleet.concurrency["running"].max() > 0:
-        return int(fleet.concurrency["running"].max())
+    """Instances to size actions by: the most seen running at once; without start times,
+    the configured fleet size (the guide's 8) or, if more, the instances seen."""
+    observed = observed_concurrency(fleet)
+    if observed is not None:
+        return observed
     seen = int(fleet.runs["instance"].nunique())
     return max(seen, int(fleet.config.setting("instances")))
 

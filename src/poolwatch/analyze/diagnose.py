@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from poolwatch.analyze.decide import actions, decision_path, running_at_once, scenarios
+from poolwatch.analyze.decide import actions, decision_path, observed_concurrency, scenarios
 from poolwatch.analyze.health import flags, metrics, verdict
 from poolwatch.analyze.monitoring import monitor_check
 from poolwatch.analyze.performance import performance
@@ -45,13 +45,13 @@ def diagnose(result: Ingest, config: Config, *, now: datetime) -> Findings:
     rows = metrics(facts)
     held = flags(facts)
     found = scenarios(facts)
-    judged = verdict(held, rows)
+    judged = verdict(held, rows, finished=len(facts.finished))
     return Findings(
         generated_at=now,
         window=_window(result),
         inputs=_inputs(result),
         instances=int(result.runs["instance"].nunique()),
-        concurrency=running_at_once(facts) if len(facts.runs) else None,
+        concurrency=observed_concurrency(facts),
         runs=_run_counts(facts),
         executor_mix=_mix(facts),
         counts=Counts(**{key: _lines(result, kind) for key, kind in COUNTED.items()}),
@@ -124,6 +124,8 @@ _LEAD = ("sequential-excessive", "frequent-overload", "script-timeouts", "proces
 
 def _summary(judged: str, held: tuple[Flag, ...], found: tuple[Scenario, ...]) -> str:
     """One sentence saying what is wrong (or that nothing is)."""
+    if judged == "unknown":
+        return "No finished run in the logs: nothing to judge yet."
     colors = ("red",) if judged == "critical" else ("yellow",)
     wrong = [f"{flag.text}: {flag.evidence}" for flag in held
              if flag.holds and flag.color in colors]  # fmt: skip

@@ -226,14 +226,17 @@ _RULES: tuple[_Rule, ...] = (
 # --- verdict -----------------------------------------------------------------------------
 
 
-def verdict(held: tuple[Flag, ...], rows: tuple[MetricRow, ...]) -> str:
+def verdict(held: tuple[Flag, ...], rows: tuple[MetricRow, ...], *, finished: int = 1) -> str:
     """``critical`` if a red flag holds; ``warning`` if a yellow one does or a metric is
-    critical on the thresholds table; ``healthy`` otherwise.
+    critical on the thresholds table; ``healthy`` otherwise; ``unknown`` when no run
+    finished (only a monitor log, snapshots, or runs still going: nothing to judge).
 
     The thresholds table alone would call the guide's healthy example a warning (see
     the module's docstring): its grades are shown beside the limits, and only its
     critical band raises the verdict, to a warning, when no red flag already has.
     """
+    if not finished:
+        return "unknown"
     colors = {flag.color for flag in held if flag.holds}
     if "red" in colors:
         return "critical"

@@ -14,7 +14,7 @@ import jinja2
 
 from poolwatch.findings import Findings
 
-_BADGES = {"healthy": "🟢", "warning": "🟡", "critical": "🔴"}
+_BADGES = {"healthy": "🟢", "warning": "🟡", "critical": "🔴", "unknown": "⚪"}
 #: Characters that give inline Markdown a meaning (emphasis, code, links, tables,
 #: strike-through); with ``[`` escaped no link or image can form.
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")

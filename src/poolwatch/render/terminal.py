@@ -29,7 +29,12 @@ def parse_summary(result: Ingest) -> str:
 
 
 #: Monitoring-plugin status words and exit codes, by verdict.
-STATUS = {"healthy": ("OK", 0), "warning": ("WARNING", 1), "critical": ("CRITICAL", 2)}
+STATUS = {
+    "healthy": ("OK", 0),
+    "warning": ("WARNING", 1),
+    "critical": ("CRITICAL", 2),
+    "unknown": ("UNKNOWN", 3),
+}
 UNKNOWN = ("UNKNOWN", 3)
 
 
