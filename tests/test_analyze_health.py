@@ -114,7 +114,7 @@ def test_guide_s_healthy_production_is_healthy(tmp_path: Path) -> None:
     assert {f.id for f in found if f.holds} == {
         "threads-below-limit", "processpool-used", "no-timeouts", "fallback-low",
     }  # fmt: skip
-    assert verdict(found, metrics(facts)) == "healthy"
+    assert verdict(found, metrics(facts), finished=len(facts.finished)) == "healthy"
 
 
 def test_guide_s_overloaded_production_is_critical(tmp_path: Path) -> None:
@@ -124,7 +124,7 @@ def test_guide_s_overloaded_production_is_critical(tmp_path: Path) -> None:
     assert {"threads-critical-frequently", "script-timeouts", "overload-frequent"} <= {
         f.id for f in found if f.holds
     }
-    assert verdict(found, metrics(facts)) == "critical"
+    assert verdict(found, metrics(facts), finished=len(facts.finished)) == "critical"
 
 
 @pytest.mark.parametrize(
@@ -155,7 +155,11 @@ def test_verdict_rules() -> None:
     def row(grade: str) -> MetricRow:
         return MetricRow("thread_count", 1, "threads", grade, "", "", 50, 80)
 
-    assert verdict((flag("green", True), flag("yellow", False)), (row("warning"),)) == "healthy"
-    assert verdict((flag("yellow", True),), (row("healthy"),)) == "warning"
-    assert verdict((), (row("critical"),)) == "warning"  # no red flag covers it
-    assert verdict((flag("red", True), flag("yellow", True)), ()) == "critical"
+    def judge(flags_: tuple[Flag, ...], rows: tuple[MetricRow, ...], finished: int = 10) -> str:
+        return verdict(flags_, rows, finished=finished)
+
+    assert judge((flag("green", True), flag("yellow", False)), (row("warning"),)) == "healthy"
+    assert judge((flag("yellow", True),), (row("healthy"),)) == "warning"
+    assert judge((), (row("critical"),)) == "warning"  # no red flag covers it
+    assert judge((flag("red", True), flag("yellow", True)), ()) == "critical"
+    assert judge((flag("red", True),), (), finished=0) == "unknown"

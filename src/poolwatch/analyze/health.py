@@ -226,7 +226,7 @@ _RULES: tuple[_Rule, ...] = (
 # --- verdict -----------------------------------------------------------------------------
 
 
-def verdict(held: tuple[Flag, ...], rows: tuple[MetricRow, ...], *, finished: int = 1) -> str:
+def verdict(held: tuple[Flag, ...], rows: tuple[MetricRow, ...], *, finished: int) -> str:
     """``critical`` if a red flag holds; ``warning`` if a yellow one does or a metric is
     critical on the thresholds table; ``healthy`` otherwise; ``unknown`` when no run
     finished (only a monitor log, snapshots, or runs still going: nothing to judge).
