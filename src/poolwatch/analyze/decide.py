@@ -13,10 +13,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from poolwatch.analyze.evidence import RUNS, refs
-from poolwatch.analyze.runs import Fleet
+from poolwatch.analyze.runs import KILLED, Fleet
 from poolwatch.findings import Action, MetricRow, Scenario, Step
-
-_KILLED = ("timed_out", "hung")
 
 
 def runs_of(count: int) -> str:
@@ -53,7 +51,7 @@ class Shares:
             threadpool=pct(runs["threadpool_failed"] > 0),
             sequential=pct(runs["path"] == "sequential"),
             overload=pct(runs["overloads"] > 0),
-            killed=int(outcome.isin(_KILLED).sum()),
+            killed=int(outcome.isin(KILLED).sum()),
             hung=int((outcome == "hung").sum()),
             timed_out=int((outcome == "timed_out").sum()),
         )
@@ -246,7 +244,7 @@ def scenarios(fleet: Fleet) -> tuple[Scenario, ...]:
     if s.processpool > pp_limit:
         found.append(_processpool_fallbacks(fleet, s, runs[runs["processpool_failed"] > 0]))
     if s.killed:
-        found.append(_script_timeouts(fleet, s, runs[runs["outcome"].isin(_KILLED)]))
+        found.append(_script_timeouts(fleet, s, runs[runs["outcome"].isin(KILLED)]))
     if s.threadpool > frequent:
         found.append(_sequential_excessive(fleet, s, runs[runs["threadpool_failed"] > 0]))
     return tuple(found)

@@ -25,12 +25,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from poolwatch.analyze.evidence import RUNS, refs
-from poolwatch.analyze.runs import Fleet
+from poolwatch.analyze.runs import KILLED, Fleet
 from poolwatch.config import Band, Config
 from poolwatch.findings import Flag, MetricRow
 
 _PER_PROCESS_SNAPSHOTS = ("threading.active_count()", "ps -o nlwp")
-_KILLED = ("timed_out", "hung")
 
 
 def metrics(fleet: Fleet) -> tuple[MetricRow, ...]:
@@ -42,7 +41,7 @@ def metrics(fleet: Fleet) -> tuple[MetricRow, ...]:
                                            "with a ProcessPool failure"),
         "threadpool_fallback_rate": _rate(finished, finished["threadpool_failed"] > 0,
                                           "with a ThreadPool failure"),
-        "timeout_rate": _rate(finished, finished["outcome"].isin(_KILLED),
+        "timeout_rate": _rate(finished, finished["outcome"].isin(KILLED),
                               "killed by the timeout"),
         "threads_per_instance": _threads_per_instance(fleet),
     }  # fmt: skip
@@ -160,7 +159,7 @@ def _w(config: Config, name: str) -> float:
 
 
 def _killed(fleet: Fleet) -> pd.Series:
-    return fleet.finished["outcome"].isin(_KILLED)
+    return fleet.finished["outcome"].isin(KILLED)
 
 
 def _pp_failed(fleet: Fleet) -> pd.Series:

@@ -26,6 +26,8 @@ PATH_DTYPE = pd.CategoricalDtype(list(PATHS), ordered=True)
 #: making steady progress (a legitimately long batch) or while hanging; or still running
 #: (the unfinished tail of a file being written when the logs were collected).
 OUTCOMES: tuple[str, ...] = ("completed", "exited", "timed_out", "hung", "incomplete")
+#: The outcomes of runs the timeout killed.
+KILLED: tuple[str, ...] = ("timed_out", "hung")
 _SEQUENTIAL_WORDING = "falling back to sequential"
 
 
@@ -155,7 +157,7 @@ def run_intervals(result: Ingest, outcomes: pd.DataFrame, config: Config) -> pd.
     runs = result.runs
     start = runs["started_at"]
     seconds = runs["seconds"].astype("Float64").fillna(runs["total_seconds"].astype("Float64"))
-    killed = outcomes["outcome"].isin(["timed_out", "hung"])
+    killed = outcomes["outcome"].isin(KILLED)
     seconds = seconds.mask(seconds.isna() & killed, config.setting("timeout"))
     median = seconds.groupby(runs["instance"], observed=True).transform("median")
     seconds = seconds.fillna(median.where(outcomes["outcome"] != "incomplete"))
