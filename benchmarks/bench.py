@@ -46,7 +46,7 @@ class Timing:
 def corpus(name: str, size: int) -> Path:
     """The simulated corpus of a size, generated once and reused."""
     out = BUILD / name
-    stamp = out / ".complete"
+    stamp = BUILD / f"{name}.complete"  # beside the corpus, so it is not one of its files
     if not stamp.exists():
         shutil.rmtree(out, ignore_errors=True)
         print(f"generating {name} corpus in {out} ...", flush=True)
@@ -56,6 +56,7 @@ def corpus(name: str, size: int) -> Path:
             check=True,
         )  # fmt: skip
         stamp.touch()
+    (out / ".complete").unlink(missing_ok=True)  # where an older benchmark left its stamp
     return out
 
 
