@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from poolwatch.analyze.evidence import RUNS, refs
-from poolwatch.analyze.runs import KILLED, Fleet
+from poolwatch.analyze.runs import KILLED, Fleet, overload_threads
 from poolwatch.findings import Action, MetricRow, Scenario, Step
 
 
@@ -193,8 +193,7 @@ def _fewer_instances(fleet: Fleet, *, severe: bool) -> int:
     4). When ThreadPools also fail, the guide cuts harder (8 → 2-3): at most 3/8.
     """
     now = running_at_once(fleet)
-    events = fleet.result.events
-    threads = events.loc[events["kind"] == "overload", "threads"].dropna()
+    threads = overload_threads(fleet)
     target = now - 1
     if not threads.empty:
         typical = float(threads.quantile(0.9))
@@ -253,8 +252,7 @@ def scenarios(fleet: Fleet) -> tuple[Scenario, ...]:
 def _thread_range(fleet: Fleet, runs: pd.DataFrame) -> str:
     """``(51-95 threads)`` from the overload messages of some runs."""
     counts = runs["max_threads"].dropna()
-    events = fleet.result.events
-    low = events.loc[events["kind"] == "overload", "threads"].dropna()
+    low = overload_threads(fleet)
     if counts.empty or low.empty:
         return ""
     return f", {int(low.min())}-{int(counts.max())} threads"
@@ -367,8 +365,7 @@ def _reduce_instances(fleet: Fleet, *, severe: bool) -> Action:
     now, target = running_at_once(fleet), _fewer_instances(fleet, severe=severe)
     runs = fleet.finished
     overloaded = runs[(runs["overloads"] > 0) | (runs["threadpool_failed"] > 0)]
-    events = fleet.result.events
-    threads = events.loc[events["kind"] == "overload", "threads"].dropna()
+    threads = overload_threads(fleet)
     peak = f"up to {int(threads.max())} threads per process" if len(threads) else "no counts"
     limit = fleet.config.setting("overload_threads")
     return Action(

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from poolwatch.analyze.evidence import RUNS, refs
-from poolwatch.analyze.runs import KILLED, Fleet
+from poolwatch.analyze.runs import KILLED, Fleet, overload_threads
 from poolwatch.config import Band, Config
 from poolwatch.findings import Flag, MetricRow
 
@@ -55,7 +55,7 @@ def metrics(fleet: Fleet) -> tuple[MetricRow, ...]:
 
 def _per_process_snapshots(fleet: Fleet) -> pd.Series:
     """Thread counts of ``Active threads:`` and ``nlwp`` snapshots."""
-    events = fleet.result.events
+    events = fleet.notable
     chosen = (events["kind"] == "thread_snapshot") & events["message"].isin(_PER_PROCESS_SNAPSHOTS)
     return events.loc[chosen, "threads"].dropna()
 
@@ -66,8 +66,7 @@ def _thread_count(fleet: Fleet) -> tuple[float | None, str]:
     run_batt.py prints its count only when it is over the overload threshold, so
     without overload lines every decision it made saw at most that many threads.
     """
-    events = fleet.result.events
-    overload = events.loc[events["kind"] == "overload", "threads"].dropna()
+    overload = overload_threads(fleet)
     snapshots = _per_process_snapshots(fleet)
     seen = pd.concat([overload, snapshots])
     decisions = int(fleet.result.tasks["started"].fillna(False).sum())

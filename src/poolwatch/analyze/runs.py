@@ -28,54 +28,31 @@ PATH_DTYPE = pd.CategoricalDtype(list(PATHS), ordered=True)
 OUTCOMES: tuple[str, ...] = ("completed", "exited", "timed_out", "hung", "incomplete")
 #: The outcomes of runs the timeout killed.
 KILLED: tuple[str, ...] = ("timed_out", "hung")
-_SEQUENTIAL_WORDING = "falling back to sequential"
 
 
-def task_paths(result: Ingest) -> pd.Series:
-    """The executor path of every task, aligned with ``result.tasks``."""
-    tasks = result.tasks
+def executor_paths(counts: pd.DataFrame) -> pd.Series:
+    """The executor path shown by each row's fallback line counts (a task's or a run's).
+
+    For a run, these are all its tasks' lines, so its path is its worst task's.
+    """
     sequential = (
-        (tasks["overloads"] > 0)
-        | (tasks["threadpool_failed"] > 0)
-        | (tasks["parallel_failed"] > 0)
-        | _older_sequential_wording(result)
-    )
-    thread = (tasks["processpool_failed"] > 0).to_numpy(dtype=bool, na_value=False)
-    codes = np.where(sequential.to_numpy(dtype=bool, na_value=False), 2, np.where(thread, 1, 0))
-    return pd.Series(pd.Categorical.from_codes(codes, dtype=PATH_DTYPE), index=tasks.index)
-
-
-def _older_sequential_wording(result: Ingest) -> pd.Series:
-    """Tasks whose ProcessPool failure fell straight back to sequential (older wording)."""
-    events = result.events
-    older = events[
-        (events["kind"] == "processpool_failed")
-        & events["text"].str.contains(_SEQUENTIAL_WORDING, regex=False).fillna(False)
-    ]
-    tasks = result.tasks
-    if older.empty:
-        return pd.Series(False, index=tasks.index)
-    keys = ["file", "run", "task"]
-    marked = older[keys].drop_duplicates().assign(older=True)
-    found = tasks[keys].merge(marked, on=keys, how="left")["older"]
-    return pd.Series(found.fillna(False).to_numpy(dtype=bool), index=tasks.index)
-
-
-def run_paths(runs: pd.DataFrame) -> pd.Series:
-    """The executor path of every run from its fallback lines (its worst task's path)."""
-    sequential = (
-        runs["overloads"]
-        + runs["threadpool_failed"]
-        + runs["parallel_failed"]
-        + runs["processpool_to_sequential"]
+        counts["overloads"]
+        + counts["threadpool_failed"]
+        + counts["parallel_failed"]
+        + counts["processpool_to_sequential"]
     ) > 0
-    thread = runs["processpool_failed"] > 0
+    thread = counts["processpool_failed"] > 0
     codes = np.where(
         sequential.to_numpy(dtype=bool, na_value=False),
         2,
         np.where(thread.to_numpy(dtype=bool, na_value=False), 1, 0),
     )
-    return pd.Series(pd.Categorical.from_codes(codes, dtype=PATH_DTYPE), index=runs.index)
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=PATH_DTYPE), index=counts.index)
+
+
+def task_paths(result: Ingest) -> pd.Series:
+    """The executor path of every task, aligned with ``result.tasks``."""
+    return executor_paths(result.tasks)
 
 
 def run_outcomes(result: Ingest, config: Config) -> pd.DataFrame:
@@ -95,7 +72,7 @@ def run_outcomes(result: Ingest, config: Config) -> pd.DataFrame:
     keys = list(zip(runs["file"], runs["run"], strict=True))
     hung = _hangs(result)
     outcome[killed & pd.Series([key in hung for key in keys], index=runs.index)] = "hung"
-    path = run_paths(runs).astype(object)
+    path = executor_paths(runs).astype(object)
     path[killed] = "timeout"
     return pd.DataFrame(
         {
@@ -227,3 +204,9 @@ def fleet(result: Ingest, config: Config) -> Fleet:
         intervals=intervals,
         concurrency=concurrency(intervals),
     )
+
+
+def overload_threads(fleet: Fleet) -> pd.Series:
+    """The per-process thread counts every overload message reported."""
+    events = fleet.notable
+    return events.loc[events["kind"] == "overload", "threads"].dropna()

@@ -25,29 +25,36 @@ from poolwatch.ingest.timestamps import parse_date_lines
 _BOUNDARY_KINDS = ("date", "run_start", "gpu")
 _INTERNAL_KINDS = ("date", "gpu", "generating")
 _END_KINDS = ("run_end", "timeout_kill", "critical_memory")
-_RUN_COUNTS = (
-    "overloads",
-    "processpool_failed",
-    "processpool_to_sequential",
-    "threadpool_failed",
-    "parallel_failed",
-    "thread_retries",
-)
 _CONTENT_EXCLUDED = ("date", "gpu", "generating", "run_start")
 #: A rare line as run content (to recognise tee copies): its kind and text.
 _RARE_ITEM = pl.concat_str(["kind", "text"], separator="|", ignore_nulls=True)
 #: Columns kept as polars categoricals from assembly on (few distinct values, many rows).
 _CATEGORICAL = ("file", "instance", "task", "kind", "error_type", "sample_kind")
-#: Per-task counts of the rare lines that belong to a task.
-_TASK_COUNTS = {
-    "sample_timeouts": "sample_timeout",
-    "sample_failures": "sample_failed",
+#: Counts of the executor-decision lines, by the column that holds them (tasks and runs).
+_FALLBACK_COUNTS = {
     "overloads": "overload",
     "processpool_failed": "processpool_failed",
     "threadpool_failed": "threadpool_failed",
     "parallel_failed": "parallel_failed",
     "thread_retries": "thread_retry",
 }
+#: Counts only tasks have: their samples' problems.
+_SAMPLE_COUNTS = {"sample_timeouts": "sample_timeout", "sample_failures": "sample_failed"}
+_COUNTED = (*_FALLBACK_COUNTS, "processpool_to_sequential")
+
+
+def _fallbacks() -> dict[str, pl.Expr]:
+    """Aggregations of a group's executor-decision lines: counts and the highest thread
+    count an overload line reported (the same for a task and for a run)."""
+    kind = pl.col("kind")
+    to_sequential = (kind == "processpool_failed") & pl.col("text").str.contains(
+        grammar.PROCESSPOOL_TO_SEQUENTIAL, literal=True
+    )
+    return {
+        **{name: (kind == event).sum().cast(pl.Int32) for name, event in _FALLBACK_COUNTS.items()},
+        "processpool_to_sequential": to_sequential.sum().cast(pl.Int32),
+        "max_threads": pl.col("threads").filter(kind == "overload").max(),
+    }
 
 
 @dataclass(frozen=True)
@@ -156,7 +163,7 @@ def _instances(marks: pl.DataFrame, task_lines: pl.DataFrame, name: str) -> pl.D
             "run",
             instance=pl.when(kind == "run_start")
             .then(pl.col("message").str.extract(grammar.RUNNING_INSTANCE, 1))
-            .otherwise(pl.col("message").str.extract(r"(tmp_batt_\w+?)_run\.py", 1)),
+            .otherwise(pl.col("message")),
         )
         .group_by("run")
         .agg(pl.col("instance").drop_nulls().first())
@@ -256,13 +263,15 @@ def _with_task_events(tasks: pl.DataFrame, marks: pl.DataFrame, keys: list[str])
             event_line=pl.col("line").min(),
             event_last=pl.col("line").max(),
             event_prog=pl.col("prog").min(),
-            max_threads=pl.col("threads").max(),
-            **{name: (kind == event).sum().cast(pl.Int32) for name, event in _TASK_COUNTS.items()},
+            **_fallbacks(),
+            **{
+                name: (kind == event).sum().cast(pl.Int32) for name, event in _SAMPLE_COUNTS.items()
+            },
         )
     )
     tasks = pl.concat([tasks, counts.select(keys).join(tasks, on=keys, how="anti")], how="diagonal")
     return tasks.join(counts, on=keys, how="left").with_columns(
-        pl.col(list(_TASK_COUNTS)).fill_null(0)
+        pl.col(*_COUNTED, *_SAMPLE_COUNTS).fill_null(0)
     )
 
 
@@ -282,18 +291,7 @@ def _runs(
         reported_tasks=pl.col("count").filter(kind == "run_end").last(),
         reported_timeouts=pl.col("timeouts").filter(kind == "run_end").last(),
         total_seconds=pl.col("seconds").filter(kind == "timing_total").last(),
-        overloads=(kind == "overload").sum().cast(pl.Int32),
-        processpool_failed=(kind == "processpool_failed").sum().cast(pl.Int32),
-        processpool_to_sequential=(
-            (kind == "processpool_failed")
-            & pl.col("text").str.contains(grammar.PROCESSPOOL_TO_SEQUENTIAL, literal=True)
-        )
-        .sum()
-        .cast(pl.Int32),
-        threadpool_failed=(kind == "threadpool_failed").sum().cast(pl.Int32),
-        parallel_failed=(kind == "parallel_failed").sum().cast(pl.Int32),
-        thread_retries=(kind == "thread_retry").sum().cast(pl.Int32),
-        max_threads=pl.col("threads").filter(kind == "overload").max(),
+        **_fallbacks(),
         end_kind=pl.col("kind").filter(kind.is_in(_END_KINDS)).last(),
         end_line=pl.col("line").filter(kind.is_in(_END_KINDS)).last(),
         end_text=pl.col("text").filter(kind.is_in(_END_KINDS)).last(),
@@ -312,7 +310,7 @@ def _runs(
         from_marks.join(from_tasks, on="run", how="full", coalesce=True)
         .sort("run")
         .with_columns(
-            pl.col("tasks_started", "tasks_done", *_RUN_COUNTS).fill_null(0),
+            pl.col("tasks_started", "tasks_done", *_COUNTED).fill_null(0),
             line=pl.min_horizontal("mark_line", "task_line"),
             instance=pl.coalesce("mark_instance", "task_instance"),
             start_prog=pl.when(pl.col("run") == 0)

@@ -208,7 +208,7 @@ GPU_LINE = rf"^{PREFIX}GPU Support: "
 RUNNING_INSTANCE = r"-b +(?:\S*/)?(?P<instance>tmp_batt_\w+?)(?:_run)?(?:\s|$)"
 RUNNING_COUNT = r"-c +(?P<count>-?\d+)"
 RUNNING_TIMEOUT = r"timeout +(?:-\S+ +\S+ +)*?(?P<seconds>\d+)s?\b"
-GENERATING_INSTANCE = r"^Generating batt: .*-f +(?:\S*/)?(?P<instance>tmp_batt_\w+?)_run\.py"
+GENERATING_INSTANCE = r"^Generating batt: .*-f +(?:\S*/)?(?P<message>tmp_batt_\w+?)_run\.py"
 
 #: The instance name in a run log's file name (``tmp_batt_Xa3k9Q_run.log``, rotated or not).
 RUN_LOG_NAME = r"(?P<instance>tmp_batt_[A-Za-z0-9]+?)_run\.log"

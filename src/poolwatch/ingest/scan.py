@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from poolwatch.ingest import grammar
+from poolwatch.ingest.tables import conform_to
 
 #: Event fields every mark frame carries (numbers typed, the rest strings).
 FIELDS: tuple[str, ...] = (
@@ -54,7 +55,8 @@ UNPARSED_EXAMPLES = 5
 INTERNAL_RULES: tuple[grammar.Rule, ...] = (
     grammar.Rule("date", grammar.DATE_LINE),
     grammar.Rule("gpu", grammar.GPU_LINE),
-    grammar.Rule("generating", grammar.GENERATING_INSTANCE, r"-f +(?:\S*/)?(?P<message>\S+)"),
+    # Its message is the instance the Generating line names.
+    grammar.Rule("generating", grammar.GENERATING_INSTANCE, grammar.GENERATING_INSTANCE),
 )
 _RULES = (*grammar.RUN_RULES, *INTERNAL_RULES)
 #: Any rule at all: one pass that spares each rule the lines none of them wants.
@@ -116,12 +118,13 @@ def clean(lines: pl.Series, raw: bytes) -> pl.Series:
     return lines
 
 
-def scan_chunk(raw: bytes, first_line: int = 1) -> ChunkScan:
+def scan_chunk(raw: bytes) -> ChunkScan:
     """Scan one line-aligned chunk of run_batt / run_card output.
 
     One regex pass finds the routine bulk (progress and task lines); everything
     else is rare. A progress line never becomes a row: the number of progress
-    lines before a kept line is its index minus the kept lines before it.
+    lines before a kept line is its index minus the kept lines before it. Lines are
+    numbered from 1 in the chunk; assembly adds the chunk's offset in its file.
     """
     lines = clean(split_lines(raw), raw)
     frame = pl.DataFrame({"text": lines}).with_row_index("index")
@@ -129,7 +132,7 @@ def scan_chunk(raw: bytes, first_line: int = 1) -> ChunkScan:
     # Of the bulk, only task lines (``-- <tid> ...``) are kept; progress lines are not.
     kept = frame.filter(~pl.col("bulk") | pl.col("text").str.contains("-- ", literal=True))
     kept = kept.with_columns(
-        line=(pl.col("index") + first_line).cast(pl.UInt32),
+        line=(pl.col("index") + 1).cast(pl.UInt32),
         prog=(pl.col("index") - pl.int_range(pl.len(), dtype=pl.UInt32)).cast(pl.UInt32),
     ).drop("index")
     marks, unparsed = _rule_marks(kept.filter(~pl.col("bulk")))
@@ -197,16 +200,6 @@ def _extract(rows: pl.DataFrame, rule: grammar.Rule) -> pl.DataFrame:
 
 
 def _conform(frame: pl.DataFrame) -> pl.DataFrame:
-    """Give a mark frame every mark column, in order, with the right types."""
-    columns = [
-        (
-            pl.col(name).cast(dtype, strict=False)
-            if name in frame.columns
-            else pl.lit(None, dtype=dtype).alias(name)
-        )
-        for name, dtype in MARK_SCHEMA.items()
-    ]
-    out = frame.select(columns) if frame.width else pl.DataFrame(schema=MARK_SCHEMA)
-    if "text" not in frame.columns:
-        return out
+    """Give a mark frame every mark column, in order, its text cut to ``TEXT_LIMIT``."""
+    out = conform_to(frame, MARK_SCHEMA)
     return out.with_columns(pl.col("text").str.slice(0, TEXT_LIMIT).str.replace_all("\r", " "))

@@ -7,6 +7,7 @@ parser builds into pandas frames with exactly these columns and dtypes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -79,6 +80,11 @@ TASKS: tuple[Column, ...] = (
     Column("sample_failures", INT32, "sample_failed lines"),
     Column("overloads", INT32, "System overloaded lines while the task ran"),
     Column("processpool_failed", INT32, "ProcessPoolExecutor failed lines"),
+    Column(
+        "processpool_to_sequential",
+        INT32,
+        "of those, the older wording that falls back to sequential at once",
+    ),
     Column("threadpool_failed", INT32, "ThreadPoolExecutor also failed lines"),
     Column("parallel_failed", INT32, "Parallel execution failed lines"),
     Column("thread_retries", INT32, "thread creation failed lines"),
@@ -225,7 +231,7 @@ def to_pandas(parts: list[pl.DataFrame], columns: tuple[Column, ...]) -> pd.Data
     kept = [conform(part, columns) for part in parts if part.height]
     parts.clear()
     if not kept:
-        kept = [pl.DataFrame(schema={c.name: _POLARS[c.dtype] for c in columns})]
+        kept = [pl.DataFrame(schema=polars_schema(columns))]
     out: dict[str, pd.Series] = {}
     for column in columns:
         arrow = pa.chunked_array([part.get_column(column.name).to_arrow() for part in kept])
@@ -238,15 +244,27 @@ def to_pandas(parts: list[pl.DataFrame], columns: tuple[Column, ...]) -> pd.Data
     return pd.DataFrame(out, copy=False)
 
 
+def polars_schema(columns: tuple[Column, ...]) -> dict[str, pl.DataType]:
+    """The polars types of a table's columns."""
+    return {c.name: _POLARS[c.dtype] for c in columns}
+
+
 def conform(part: pl.DataFrame, columns: tuple[Column, ...]) -> pl.DataFrame:
     """One part with exactly the table's columns and polars types (casts are no-ops mostly)."""
-    return part.select(
+    return conform_to(part, polars_schema(columns))
+
+
+def conform_to(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """``frame`` with exactly these columns, in order: cast where present, null where not."""
+    if not frame.width:
+        return pl.DataFrame(schema=dict(schema))
+    return frame.select(
         (
-            pl.col(c.name).cast(_POLARS[c.dtype], strict=False)
-            if c.name in part.columns
-            else pl.lit(None, dtype=_POLARS[c.dtype]).alias(c.name)
+            pl.col(name).cast(dtype, strict=False)
+            if name in frame.columns
+            else pl.lit(None, dtype=dtype).alias(name)
         )
-        for c in columns
+        for name, dtype in schema.items()
     )
 
 
