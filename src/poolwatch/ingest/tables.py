@@ -67,6 +67,21 @@ EVENTS: tuple[Column, ...] = (
     ),
 )
 
+#: The executor-decision lines of a task or a run, counted (the same columns in both).
+FALLBACK_COUNTS: tuple[Column, ...] = (
+    Column("overloads", INT32, "System overloaded lines"),
+    Column("processpool_failed", INT32, "ProcessPoolExecutor failed lines"),
+    Column(
+        "processpool_to_sequential",
+        INT32,
+        "of those, the older wording that falls back to sequential at once",
+    ),
+    Column("threadpool_failed", INT32, "ThreadPoolExecutor also failed lines"),
+    Column("parallel_failed", INT32, "Parallel execution failed lines"),
+    Column("thread_retries", INT32, "thread creation failed lines"),
+    Column("max_threads", INT32, "highest thread count an overload line reported"),
+)
+
 TASKS: tuple[Column, ...] = (
     Column("file", CATEGORY, "input file"),
     Column("instance", CATEGORY, "instance"),
@@ -78,17 +93,7 @@ TASKS: tuple[Column, ...] = (
     Column("samples", INT32, "per-sample progress lines seen"),
     Column("sample_timeouts", INT32, "sample_timeout lines"),
     Column("sample_failures", INT32, "sample_failed lines"),
-    Column("overloads", INT32, "System overloaded lines while the task ran"),
-    Column("processpool_failed", INT32, "ProcessPoolExecutor failed lines"),
-    Column(
-        "processpool_to_sequential",
-        INT32,
-        "of those, the older wording that falls back to sequential at once",
-    ),
-    Column("threadpool_failed", INT32, "ThreadPoolExecutor also failed lines"),
-    Column("parallel_failed", INT32, "Parallel execution failed lines"),
-    Column("thread_retries", INT32, "thread creation failed lines"),
-    Column("max_threads", INT32, "highest thread count an overload line reported"),
+    *FALLBACK_COUNTS,
     Column("started", BOOL, "its start line was seen"),
     Column("done", BOOL, "its done line was seen"),
     Column("candidates", INT32, "candidates scored, from the done line"),
@@ -113,17 +118,7 @@ RUNS: tuple[Column, ...] = (
     Column("closed", BOOL, "its closing '<N> tasks - <M> timeouts' line was seen"),
     Column("reported_tasks", INT32, "N of the closing line"),
     Column("reported_timeouts", INT32, "M of the closing line"),
-    Column("overloads", INT32, "System overloaded lines"),
-    Column("processpool_failed", INT32, "ProcessPoolExecutor failed lines"),
-    Column(
-        "processpool_to_sequential",
-        INT32,
-        "of those, the older wording that falls back to sequential at once",
-    ),
-    Column("threadpool_failed", INT32, "ThreadPoolExecutor also failed lines"),
-    Column("parallel_failed", INT32, "Parallel execution failed lines"),
-    Column("thread_retries", INT32, "thread creation failed lines"),
-    Column("max_threads", INT32, "highest thread count an overload line reported"),
+    *FALLBACK_COUNTS,
     Column("total_seconds", FLOAT64, "main.run_batt timing row"),
     Column("seconds", FLOAT64, "wall time to the next run's date line"),
     Column("end", "end", "completed, killed, exited or unfinished (tail of a file)"),
