@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
-# Debian packages poolwatch needs at run or test time (WeasyPrint's Pango; poppler for PDF checks).
-DEBS   := libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+# Debian packages poolwatch needs at run or test time: WeasyPrint's Pango and a font,
+# Graphviz to lay out the decision tree; poppler and a headless Chromium to check reports.
+DEBS   := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core graphviz poppler-utils chromium-headless-shell
 
 .PHONY: demo test lint typecheck bench system-deps clean
 
@@ -20,7 +21,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 system-deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	  else echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; fi; \
 	fi
 

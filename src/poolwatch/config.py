@@ -284,3 +284,15 @@ def _columns(rows: Sequence[tuple[str, ...]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
             for row in rows]  # fmt: skip
+
+
+def in_effect(config: Config) -> tuple[tuple[str, str, str], ...]:
+    """Every threshold and setting as (name, value, where it came from)."""
+    bands = [
+        (b.name, f"warning {_num(b.warning)}, critical {_num(b.critical)} {b.unit}".rstrip(),
+         b.source)
+        for b in config.bands
+    ]  # fmt: skip
+    settings = [(s.name, f"{_num(s.value)} {s.unit}".rstrip(), s.source) for s in config.settings]
+    watch = [(f"watch.{s.name}", f"{_num(s.value)}{s.unit}", s.source) for s in config.watch]
+    return (*bands, *settings, *watch)

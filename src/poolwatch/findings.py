@@ -52,6 +52,8 @@ class Step:
     question: str
     answer: str
     evidence: str
+    node: str | None = None
+    """The ``TreeNode`` the answer lands on; None where the data falls off the tree."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,131 @@ class Performance:
 
 
 @dataclass(frozen=True)
+class TreeNode:
+    """One box of the guide's "Troubleshooting Decision Tree", and whether the walk reached it."""
+
+    id: str
+    parent: str | None
+    label: str
+    taken: bool
+
+
+@dataclass(frozen=True)
+class InstanceRow:
+    """One instance of the fleet: its runs, executor mix, fallbacks, peak threads, verdict."""
+
+    instance: str
+    runs: int
+    finished: int
+    mix: ExecutorMix
+    processpool_failed: int
+    threadpool_failed: int
+    overloads: int
+    killed: int
+    peak_threads: int | None
+    verdict: str
+
+
+@dataclass(frozen=True)
+class ThreadPoint:
+    """A per-process thread count one instance reported (an overload message, a snapshot).
+
+    ``at`` is estimated within its run by line position when the run's start is known.
+    """
+
+    instance: str
+    run: int
+    at: datetime | None
+    threads: int
+
+
+@dataclass(frozen=True)
+class TimePoint:
+    """A value at a wall-clock time (UTC)."""
+
+    at: datetime
+    value: float
+
+
+@dataclass(frozen=True)
+class RunTime:
+    """A completed run's duration beside what the guide expects for its tasks."""
+
+    instance: str
+    run: int
+    seconds: float
+    expected_low: float
+    expected_high: float
+    path: str
+
+
+@dataclass(frozen=True)
+class Charts:
+    """The series behind the report's charts, downsampled so their size is bounded."""
+
+    threads: tuple[ThreadPoint, ...]
+    running: tuple[TimePoint, ...]
+    """Instances running at once, as a step series."""
+    durations: tuple[RunTime, ...]
+    host_threads: tuple[TimePoint, ...]
+    """The monitor's System= (every thread on the host): context, never graded."""
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A notable event on the timeline (first overload, a timeout or hang, an error)."""
+
+    at: datetime | None
+    instance: str
+    run: int
+    kind: str
+    text: str
+    ref: Ref
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """A cited log line with the lines around it, and the findings that cite it."""
+
+    ref: Ref
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    cited_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input as it was read, skipped, or counted once."""
+
+    path: str
+    family: str | None
+    status: str
+    reason: str | None
+    bytes: int | None
+    lines: int | None
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A threshold or setting in effect, and where its value came from."""
+
+    name: str
+    value: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How the report was made: the program, the command, the inputs, the thresholds."""
+
+    version: str
+    command: str
+    files: tuple[InputFile, ...]
+    files_omitted: int
+    thresholds: tuple[Threshold, ...]
+
+
+@dataclass(frozen=True)
 class Findings:
     """Everything a report shows."""
 
@@ -166,3 +293,10 @@ class Findings:
     decision_path: tuple[Step, ...]
     actions: tuple[Action, ...]
     performance: Performance | None
+    tree: tuple[TreeNode, ...]
+    instance_rows: tuple[InstanceRow, ...]
+    charts: Charts
+    timeline: tuple[Moment, ...]
+    timeline_omitted: int
+    evidence: tuple[Excerpt, ...]
+    provenance: Provenance

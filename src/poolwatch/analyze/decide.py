@@ -14,7 +14,7 @@ import pandas as pd
 
 from poolwatch.analyze.evidence import RUNS, refs
 from poolwatch.analyze.runs import KILLED, Fleet, overload_threads
-from poolwatch.findings import Action, MetricRow, Scenario, Step
+from poolwatch.findings import Action, MetricRow, Scenario, Step, TreeNode
 
 
 def runs_of(count: int) -> str:
@@ -59,6 +59,38 @@ class Shares:
 
 # --- the decision tree -------------------------------------------------------------------
 
+#: The guide's "Troubleshooting Decision Tree": (id, parent, label), in the guide's order.
+TREE: tuple[tuple[str, str | None, str], ...] = (
+    ("root", None, "Is script completing successfully?"),
+    ("yes", "root", "YES → Check logs for fallback patterns"),
+    ("no-fallbacks", "yes", "No fallbacks → ✅ Optimal performance"),
+    ("processpool", "yes", "ProcessPool fallbacks (<30%) → ✅ Working as designed"),
+    ("threadpool", "yes", "ThreadPool fallbacks (<15%) → ⚠️ Monitor, consider reducing load"),
+    ("sequential", "yes", "Sequential fallbacks (>30%) → ❌ System overloaded, reduce instances"),
+    ("no", "root", "NO → Script hanging or timing out?"),
+    ("hanging", "no", "Hanging → Check thread count"),
+    ("many-threads", "hanging",
+     ">80 threads → ❌ Thread exhaustion despite checks; ACTION: Reduce threshold (50 → 30)"),
+    ("few-threads", "hanging",
+     "<50 threads → ❌ Other issue (deadlock? infinite loop?); ACTION: Check code logic, "
+     "add logging"),
+    ("timing-out", "no", "Timing out (10 minutes) → Legitimate work or hang?"),
+    ("legitimate", "timing-out", "Legitimate (large batch) → Increase timeout (600s → 900s)"),
+    ("hang", "timing-out", 'Hang → See "Hanging" above'),
+)  # fmt: skip
+
+
+def tree(path: tuple[Step, ...]) -> tuple[TreeNode, ...]:
+    """The guide's tree, each node marked taken when the walk passed through it."""
+    parents = {node: parent for node, parent, _ in TREE}
+    taken = {"root"}
+    for step in path:
+        node = step.node
+        while node is not None:
+            taken.add(node)
+            node = parents[node]
+    return tuple(TreeNode(node, parent, label, node in taken) for node, parent, label in TREE)
+
 
 def decision_path(fleet: Fleet, rows: tuple[MetricRow, ...]) -> tuple[Step, ...]:
     """The guide's "Troubleshooting Decision Tree", walked from its root on this data."""
@@ -70,6 +102,7 @@ def decision_path(fleet: Fleet, rows: tuple[MetricRow, ...]) -> tuple[Step, ...]
             "YES",
             f"{shares.total} of {shares.total} finished runs completed or exited; none was "
             f"killed by the {timeout:g} s timeout",
+            "yes",
         )
         return (first, _fallback_step(fleet, shares))
     first = Step(
@@ -77,6 +110,7 @@ def decision_path(fleet: Fleet, rows: tuple[MetricRow, ...]) -> tuple[Step, ...]
         "NO",
         f"{shares.killed} of {shares.total} finished runs were killed by the {timeout:g} s "
         f"timeout ({shares.hung} hung, {shares.timed_out} still working)",
+        "no",
     )
     if shares.hung:
         second = Step(
@@ -84,17 +118,20 @@ def decision_path(fleet: Fleet, rows: tuple[MetricRow, ...]) -> tuple[Step, ...]
             "Hanging",
             f"{runs_of(shares.hung)} hung: their last task started, never finished, and shows "
             "thread exhaustion (thread creation failed, exceptions)",
+            "hanging",
         )
         return (first, second, _thread_step(fleet, rows))
     second = Step(
         "Script hanging or timing out?",
         "Timing out (10 minutes)",
         f"{runs_of(shares.timed_out)} still making progress when the timeout killed them",
+        "timing-out",
     )
     third = Step(
         "Legitimate work or hang?",
         f"Legitimate (large batch) → Increase timeout ({timeout:g}s → {_longer_timeout(fleet):g}s)",
         "no thread exhaustion in the task each killed run was working on",
+        "legitimate",
     )
     return (first, second, third)
 
@@ -114,26 +151,26 @@ def _fallback_step(fleet: Fleet, s: Shares) -> Step:
         f"{s.threadpool:.0f} %, sequential runs {s.sequential:.0f} %"
     )
     branches = (
-        (s.sequential > frequent,
+        (s.sequential > frequent, "sequential",
          "Sequential fallbacks (>30%) → ❌ System overloaded, reduce instances"),
-        (s.threadpool > tp_limit,
+        (s.threadpool > tp_limit, None,
          f"ThreadPool fallbacks at {s.threadpool:.0f} %: the tree has no branch above "
          f"{tp_limit:g} %; the thresholds table grades it critical: Reduce concurrent instances"),
-        (s.processpool > pp_limit,
+        (s.processpool > pp_limit, None,
          f"ProcessPool fallbacks at {s.processpool:.0f} %: the tree has no branch above "
          f"{pp_limit:g} %; the thresholds table grades it critical: Add memory or reduce "
          "workers"),
-        (s.threadpool > 0, "ThreadPool fallbacks (<15%) → ⚠️ Monitor, consider reducing load"),
-        (s.processpool > 0, "ProcessPool fallbacks (<30%) → ✅ Working as designed"),
-        (s.sequential > 0 or s.overload > 0,
+        (s.threadpool > 0, "threadpool",
+         "ThreadPool fallbacks (<15%) → ⚠️ Monitor, consider reducing load"),
+        (s.processpool > 0, "processpool", "ProcessPool fallbacks (<30%) → ✅ Working as designed"),
+        (s.sequential > 0 or s.overload > 0, None,
          f"Sequential runs at {s.sequential:.0f} % (overload skips): the tree has no branch up "
          f"to {frequent:g} %; the guide's High Load pattern calls it graceful degradation, no "
          "action needed"),
+        (True, "no-fallbacks", "No fallbacks → ✅ Optimal performance"),
     )  # fmt: skip
-    answer = next(
-        (text for holds, text in branches if holds), "No fallbacks → ✅ Optimal performance"
-    )
-    return Step("Check logs for fallback patterns", answer, numbers)
+    node, answer = next((node, text) for holds, node, text in branches if holds)
+    return Step("Check logs for fallback patterns", answer, numbers, node)
 
 
 def _thread_step(fleet: Fleet, rows: tuple[MetricRow, ...]) -> Step:
@@ -156,10 +193,11 @@ def _thread_step(fleet: Fleet, rows: tuple[MetricRow, ...]) -> Step:
     if threads > band.critical:
         return Step(question, f">{band.critical:g} threads → ❌ Thread exhaustion despite checks;"
                     f" ACTION: Reduce threshold ({limit:g} → {_lower_threshold(fleet):g})",
-                    evidence)  # fmt: skip
+                    evidence, "many-threads")  # fmt: skip
     if threads < band.warning:
         return Step(question, f"<{band.warning:g} threads → ❌ Other issue (deadlock? infinite "
-                    "loop?); ACTION: Check code logic, add logging", evidence)  # fmt: skip
+                    "loop?); ACTION: Check code logic, add logging", evidence,
+                    "few-threads")  # fmt: skip
     return Step(question, f"{threads:g} threads: the tree has no branch between "
                 f"{band.warning:g} and {band.critical:g}; the thresholds table grades it a "
                 "warning: Reduce concurrent instances", evidence)  # fmt: skip

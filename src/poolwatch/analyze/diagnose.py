@@ -11,18 +11,30 @@ from datetime import datetime
 
 import pandas as pd
 
-from poolwatch.analyze.decide import actions, decision_path, observed_concurrency, scenarios
+from poolwatch.analyze.decide import (
+    actions,
+    decision_path,
+    observed_concurrency,
+    scenarios,
+    tree,
+)
+from poolwatch.analyze.evidence import appendix
 from poolwatch.analyze.health import flags, metrics, verdict
+from poolwatch.analyze.instances import instance_rows, mix
 from poolwatch.analyze.monitoring import monitor_check
 from poolwatch.analyze.performance import performance
-from poolwatch.analyze.runs import PATHS, Fleet, fleet
+from poolwatch.analyze.provenance import provenance
+from poolwatch.analyze.runs import Fleet, fleet
+from poolwatch.analyze.series import charts
+from poolwatch.analyze.timeline import timeline
 from poolwatch.config import Config
 from poolwatch.findings import (
+    Action,
     Counts,
-    ExecutorMix,
     Findings,
     Flag,
     Inputs,
+    Ref,
     RunCounts,
     Scenario,
 )
@@ -39,13 +51,19 @@ COUNTED = {
 }
 
 
-def diagnose(result: Ingest, config: Config, *, now: datetime) -> Findings:
-    """Everything a report shows about the fleet these logs come from."""
+def diagnose(result: Ingest, config: Config, *, now: datetime, command: str = "") -> Findings:
+    """Everything a report shows about the fleet these logs come from.
+
+    ``command`` is the command line that asked for it, for the report's provenance.
+    """
     facts = fleet(result, config)
     rows = metrics(facts)
     held = flags(facts)
     found = scenarios(facts)
     judged = verdict(held, rows, finished=len(facts.finished))
+    path = decision_path(facts, rows)
+    todo = actions(facts, found, rows)
+    moments, omitted = timeline(facts)
     return Findings(
         generated_at=now,
         window=_window(result),
@@ -53,7 +71,7 @@ def diagnose(result: Ingest, config: Config, *, now: datetime) -> Findings:
         instances=int(result.runs["instance"].nunique()),
         concurrency=observed_concurrency(facts),
         runs=_run_counts(facts),
-        executor_mix=_mix(facts),
+        executor_mix=mix(facts.finished),
         counts=Counts(**{key: _lines(result, kind) for key, kind in COUNTED.items()}),
         monitor=monitor_check(facts),
         metrics=rows,
@@ -61,9 +79,29 @@ def diagnose(result: Ingest, config: Config, *, now: datetime) -> Findings:
         summary=_summary(judged, held, found),
         flags=held,
         scenarios=found,
-        decision_path=decision_path(facts, rows),
-        actions=actions(facts, found, rows),
+        decision_path=path,
+        actions=todo,
         performance=performance(facts),
+        tree=tree(path),
+        instance_rows=instance_rows(facts),
+        charts=charts(facts),
+        timeline=moments,
+        timeline_omitted=omitted,
+        evidence=appendix(facts, _cited(todo, found, held)),
+        provenance=provenance(result, config, command),
+    )
+
+
+def _cited(
+    todo: tuple[Action, ...], found: tuple[Scenario, ...], held: tuple[Flag, ...]
+) -> tuple[tuple[str, tuple[Ref, ...]], ...]:
+    """Each finding's cited lines, most important first: actions, scenarios, red and
+    yellow flags that hold."""
+    flagged = [f for color in ("red", "yellow") for f in held if f.holds and f.color == color]
+    return (
+        *((a.text, a.refs) for a in todo),
+        *((s.title, s.refs) for s in found),
+        *((f.text, f.refs) for f in flagged),
     )
 
 
@@ -108,14 +146,6 @@ def _run_counts(facts: Fleet) -> RunCounts:
         hung=int((outcome == "hung").sum()),
         incomplete=int((outcome == "incomplete").sum()),
     )
-
-
-def _mix(facts: Fleet) -> ExecutorMix:
-    """Percent of finished runs on each executor path."""
-    paths = facts.finished["path"]
-    total = len(paths)
-    share = {p: (100.0 * int((paths == p).sum()) / total if total else 0.0) for p in PATHS}
-    return ExecutorMix(**share)
 
 
 #: Which scenario's diagnosis leads the summary when several hold: the most severe.

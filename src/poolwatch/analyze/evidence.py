@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from poolwatch.analyze.runs import Fleet
-from poolwatch.findings import Ref
+from poolwatch.findings import Excerpt, Ref
+from poolwatch.ingest.excerpts import Lines, excerpts
 
 #: Lines cited for one finding (the report's evidence appendix shows more context).
 CITED = 3
@@ -32,4 +35,47 @@ def refs(fleet: Fleet, kind: str | None, runs: pd.DataFrame, limit: int = CITED)
     return tuple(
         Ref(str(f), int(line), None if pd.isna(text) else str(text))
         for f, line, text in zip(found["file"], found["line"], found["text"], strict=True)
+    )
+
+
+#: Excerpts in the report's evidence appendix, at most, and lines shown each side.
+APPENDIX = 30
+CONTEXT = 2
+
+
+def appendix(fleet: Fleet, cited: tuple[tuple[str, tuple[Ref, ...]], ...]) -> tuple[Excerpt, ...]:
+    """The lines behind the findings with their context, most important finding first.
+
+    ``cited`` is (finding, its refs) in rank order; a line cited by several findings
+    appears once, with all of them. At most ``APPENDIX`` lines are shown.
+    """
+    by_line: dict[tuple[str, int], tuple[Ref, list[str]]] = {}
+    for finding, lines in cited:
+        for ref in lines:
+            key = (ref.file, ref.line)
+            if key in by_line:
+                by_line[key][1].append(finding)
+            elif len(by_line) < APPENDIX:
+                by_line[key] = (ref, [finding])
+    wanted: dict[str, list[int]] = {}
+    for name, line in by_line:
+        wanted.setdefault(name, []).append(line)
+    files = fleet.result.files
+    read = files[files["status"] == "read"]
+    paths = {str(p): (None if p == "<stdin>" else Path(str(p))) for p in read["path"].astype(str)}
+    around = excerpts(wanted, paths, CONTEXT)
+    return tuple(_excerpt(ref, sorted(set(names), key=names.index), around.get(key))
+                 for key, (ref, names) in by_line.items())  # fmt: skip
+
+
+def _excerpt(ref: Ref, names: list[str], found: Lines | None) -> Excerpt:
+    """One appendix entry; only the cited line itself when the file cannot be read again."""
+    if found is None:
+        return Excerpt(ref, (), (), tuple(names))
+    at = ref.line - found.first
+    return Excerpt(
+        Ref(ref.file, ref.line, found.lines[at] if at < len(found.lines) else ref.text),
+        found.lines[:at],
+        found.lines[at + 1 :],
+        tuple(names),
     )

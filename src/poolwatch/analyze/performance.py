@@ -31,14 +31,13 @@ def expected_seconds(samples: pd.Series, paths: pd.Series) -> tuple[np.ndarray, 
     return low * factors[codes, 0], high * factors[codes, 1]
 
 
-def performance(fleet: Fleet) -> Performance | None:
-    """How many completed runs took longer than the guide expects, and by how much.
+def run_times(fleet: Fleet) -> pd.DataFrame:
+    """Completed runs with their time (``took``) and the guide's ``low``/``high`` for it.
 
     A run's time is its ``main.run_batt`` timing row, else the gap to its instance's
     next run (which also holds run_card.sh's few seconds between runs).
     """
-    result = fleet.result
-    tasks = result.tasks
+    tasks = fleet.result.tasks
     low, high = expected_seconds(tasks["samples"], fleet.task_path)
     expected = (
         tasks[["file", "run"]]
@@ -51,7 +50,12 @@ def performance(fleet: Fleet) -> Performance | None:
     took = runs["total_seconds"].astype("Float64").fillna(runs["seconds"].astype("Float64"))
     measured = runs.assign(took=took).dropna(subset=["took"])
     measured = measured.merge(expected, on=["file", "run"], how="inner")
-    measured = measured[measured["high"] > 0]
+    return measured[measured["high"] > 0].reset_index(drop=True)
+
+
+def performance(fleet: Fleet) -> Performance | None:
+    """How many completed runs took longer than the guide expects, and by how much."""
+    measured = run_times(fleet)
     if measured.empty:
         return None
     ratio = measured["took"].astype(float) / measured["high"]

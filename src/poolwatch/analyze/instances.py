@@ -1,0 +1,58 @@
+"""The per-instance table: each instance's runs, executor mix, fallbacks and verdict.
+
+An instance's verdict is the fleet's rule applied to its runs alone: the guide's
+"What to Watch" flags on that instance's finished runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from poolwatch.analyze.health import flags, verdict
+from poolwatch.analyze.runs import PATHS, Fleet
+from poolwatch.findings import ExecutorMix, InstanceRow
+
+
+def instance_rows(fleet: Fleet) -> tuple[InstanceRow, ...]:
+    """One row per instance, in the instances' natural order."""
+    names = sorted(str(name) for name in fleet.runs["instance"].dropna().unique())
+    return tuple(_row(fleet, name) for name in names)
+
+
+def _row(fleet: Fleet, name: str) -> InstanceRow:
+    """One instance's row."""
+    own = _only(fleet, name)
+    runs, finished = own.runs, own.finished
+    peak = finished["max_threads"].max() if not finished.empty else None
+    return InstanceRow(
+        instance=name,
+        runs=len(runs),
+        finished=len(finished),
+        mix=mix(finished),
+        processpool_failed=int(runs["processpool_failed"].sum()),
+        threadpool_failed=int(runs["threadpool_failed"].sum()),
+        overloads=int(runs["overloads"].sum()),
+        killed=int(finished["outcome"].isin(("timed_out", "hung")).sum()),
+        peak_threads=None if peak is None or pd.isna(peak) else int(peak),
+        verdict=verdict(flags(own), (), finished=len(finished)),
+    )
+
+
+def _only(fleet: Fleet, name: str) -> Fleet:
+    """The fleet narrowed to one instance's runs and events."""
+    return replace(
+        fleet,
+        runs=fleet.runs[fleet.runs["instance"] == name],
+        finished=fleet.finished[fleet.finished["instance"] == name].reset_index(drop=True),
+        notable=fleet.notable[fleet.notable["instance"] == name],
+    )
+
+
+def mix(finished: pd.DataFrame) -> ExecutorMix:
+    """Percent of these finished runs on each executor path."""
+    paths = finished["path"]
+    total = len(paths)
+    share = {p: (100.0 * int((paths == p).sum()) / total if total else 0.0) for p in PATHS}
+    return ExecutorMix(**share)
