@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -101,7 +102,13 @@ def _progress_bar(paths: tuple[str, ...]) -> Iterator[Progress | None]:
         yield bar.update
 
 
-_FORMATS = ("json", "md")
+#: Report formats and the file each writes.
+_FORMATS = {
+    "html": "report.html",
+    "pdf": "report.pdf",
+    "json": "summary.json",
+    "md": "ticket.md",
+}
 
 
 def _config_option(command: Callable[..., None]) -> Callable[..., None]:
@@ -125,29 +132,57 @@ def _config_option(command: Callable[..., None]) -> Callable[..., None]:
 @click.option(
     "--format",
     "formats",
-    default="json,md",
+    default=",".join(_FORMATS),
     show_default=True,
-    help="Comma-separated formats to write: json (summary.json), md (ticket.md).",
+    help="Comma-separated formats to write: html (report.html), pdf (report.pdf), "
+    "json (summary.json), md (ticket.md).",
+)
+@click.option(
+    "--paper",
+    type=click.Choice(["a4", "letter"], case_sensitive=False),
+    default="a4",
+    show_default=True,
+    help="Page size of report.pdf (and of report.html when printed).",
 )
 @_config_option
-def report(*, paths: tuple[str, ...], out: Path, formats: str, config_path: Path | None) -> None:
+def report(
+    *, paths: tuple[str, ...], out: Path, formats: str, paper: str, config_path: Path | None
+) -> None:
     """Diagnose the fleet the logs come from and write the report files into --out."""
-    from poolwatch.render import json, markdown
-    from poolwatch.render.output import OutputError, refuse_inputs, write_text
+    from poolwatch.render.output import OutputError, refuse_inputs
+    from poolwatch.render.report import write_reports
 
     chosen = _formats(formats)
     config = _config(config_path)
-    targets = {"json": out / "summary.json", "md": out / "ticket.md"}
+    if out.exists() and not out.is_dir():
+        raise click.BadParameter(f"{out} exists and is not a directory", param_hint="--out")
+    targets = {name: out / _FORMATS[name] for name in chosen}
     try:
-        refuse_inputs([targets[f] for f in chosen], paths)
+        refuse_inputs(list(targets.values()), paths)
     except OutputError as err:
         raise click.UsageError(str(err)) from err
-    findings = _diagnose(_ingest(paths), config)
-    renderers = {"json": json.render, "md": markdown.render}
-    for name in chosen:
-        write_text(targets[name], renderers[name](findings))
+    findings = _diagnose(_ingest(paths), config, command=_command_line())
+    with _steps_bar(len(targets)) as progress:
+        write_reports(findings, targets, paper=paper.lower(), progress=progress)
     click.echo(f"{findings.verdict}: {findings.summary}")
-    click.echo("wrote " + ", ".join(str(targets[f]) for f in chosen))
+    click.echo("wrote " + ", ".join(str(path) for path in targets.values()))
+
+
+def _command_line() -> str:
+    """The command as typed, for the report's provenance (program name normalised)."""
+    return shlex.join(["poolwatch", *sys.argv[1:]])
+
+
+@contextmanager
+def _steps_bar(total: int) -> Iterator[Progress | None]:
+    """A tqdm bar over the report files written, on a terminal only."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="file", desc="rendering", leave=False) as bar:
+        yield bar.update
 
 
 class _PluginCommand(click.Command):
@@ -216,11 +251,11 @@ def _config(path: Path | None) -> Config:
         raise click.UsageError(str(err)) from err
 
 
-def _diagnose(result: Ingest, config: Config) -> Findings:
+def _diagnose(result: Ingest, config: Config, command: str = "") -> Findings:
     """Findings, dated by ``SOURCE_DATE_EPOCH`` when it is set (reproducible reports)."""
     from poolwatch.analyze.diagnose import diagnose
 
-    return diagnose(result, config, now=_now())
+    return diagnose(result, config, now=_now(), command=command)
 
 
 def _now() -> datetime:

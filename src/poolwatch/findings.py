@@ -216,6 +216,10 @@ class Charts:
     durations: tuple[RunTime, ...]
     host_threads: tuple[TimePoint, ...]
     """The monitor's System= (every thread on the host): context, never graded."""
+    thread_band: tuple[float, float]
+    """The thread count's warning and critical limits, drawn as bands."""
+    instances: float
+    """The configured fleet size, drawn beside the instances running at once."""
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,14 @@ MAX_POINTS = 600
 
 def charts(fleet: Fleet) -> Charts:
     """Every chart's series."""
+    band = fleet.config.band("thread_count")
     return Charts(
         threads=thread_points(fleet),
         running=_steps(fleet.concurrency["time"], fleet.concurrency["running"]),
         durations=durations(fleet),
         host_threads=_host_threads(fleet),
+        thread_band=(band.warning, band.critical),
+        instances=fleet.config.setting("instances"),
     )
 
 

@@ -8,11 +8,11 @@ anything where it is rendered.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 import jinja2
 
 from poolwatch.findings import Findings
+from poolwatch.render.formats import FILTERS
 
 _BADGES = {"healthy": "🟢", "warning": "🟡", "critical": "🔴", "unknown": "⚪"}
 #: Characters that give inline Markdown a meaning (emphasis, code, links, tables,
@@ -30,7 +30,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(md=md, code=code, pct=pct, when=when, label=label, value=value)
+    env.filters.update(FILTERS, md=md, code=code)
     return env
 
 
@@ -50,27 +50,3 @@ def md(text: object) -> str:
 def code(text: object) -> str:
     """Text safe inside a Markdown code span (no backtick can close it)."""
     return " ".join(str(text).split()).replace("`", "'")
-
-
-def pct(value: float) -> str:
-    """``75 %``."""
-    return f"{value:.0f} %"
-
-
-def when(value: datetime | None) -> str:
-    """A UTC time to the minute, or a dash."""
-    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def label(name: str) -> str:
-    """``processpool_fallback_rate`` → ``ProcessPool fallback rate``."""
-    words = name.replace("processpool", "ProcessPool").replace("threadpool", "ThreadPool")
-    text = words.replace("_", " ")
-    return text[0].upper() + text[1:]
-
-
-def value(number: float | None, unit: str) -> str:
-    """A metric's value with its unit, or ``unknown``."""
-    if number is None:
-        return "unknown"
-    return f"{number:.0f} %" if unit == "%" else f"{number:.0f} {unit}"

@@ -38,3 +38,8 @@ def write_atomic(target: Path, write: Callable[[Path], object]) -> None:
 def write_text(target: Path, text: str) -> None:
     """Write a text file atomically (UTF-8)."""
     write_atomic(target, lambda temp: temp.write_text(text, encoding="utf-8"))
+
+
+def write_bytes(target: Path, data: bytes) -> None:
+    """Write a binary file atomically."""
+    write_atomic(target, lambda temp: temp.write_bytes(data))

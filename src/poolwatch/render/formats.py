@@ -1,0 +1,63 @@
+"""How numbers, times and names read in every report: jinja2 filters shared by the
+HTML report and ticket.md, so that the two never word a value differently."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+def pct(value: float) -> str:
+    """``75 %``."""
+    return f"{value:.0f} %"
+
+
+def when(value: datetime | None) -> str:
+    """A UTC time to the minute, or a dash."""
+    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def clock(value: datetime | None) -> str:
+    """A UTC time to the second, or ``time unknown``."""
+    return "time unknown" if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def label(name: str) -> str:
+    """``processpool_fallback_rate`` → ``ProcessPool fallback rate``."""
+    words = name.replace("processpool", "ProcessPool").replace("threadpool", "ThreadPool")
+    text = words.replace("_", " ")
+    return text[0].upper() + text[1:]
+
+
+def value(number: float | None, unit: str) -> str:
+    """A metric's value with its unit, or ``unknown``."""
+    if number is None:
+        return "unknown"
+    return f"{number:.0f} %" if unit == "%" else f"{number:.0f} {unit}"
+
+
+def size(count: int | None) -> str:
+    """Bytes for people: ``1.2 MB``."""
+    if count is None:
+        return "-"
+    amount = float(count)
+    for unit in ("B", "kB", "MB", "GB"):
+        if amount < 1000 or unit == "GB":
+            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1000
+    raise AssertionError("unreachable")
+
+
+def number(count: int | None) -> str:
+    """``1,234``, or a dash."""
+    return "-" if count is None else f"{count:,}"
+
+
+FILTERS = {
+    "pct": pct,
+    "when": when,
+    "clock": clock,
+    "label": label,
+    "value": value,
+    "size": size,
+    "number": number,
+}

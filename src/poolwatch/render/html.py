@@ -1,0 +1,127 @@
+"""report.html: the Findings laid out by the jinja2 templates, with inline SVG charts.
+
+One self-contained file: the stylesheet and every chart are inlined, nothing is
+fetched, no script runs. Log text is data: the environment autoescapes everything,
+and only the charts (SVG drawn by matplotlib and Graphviz, which escape their own
+text) are marked safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from importlib import resources
+
+import jinja2
+from markupsafe import Markup
+
+from poolwatch.findings import Findings
+from poolwatch.render import charts
+from poolwatch.render.formats import FILTERS
+
+#: The guide's emoji, as symbols every report font has (DejaVu has no emoji; a PDF
+#: would show empty boxes): the same marks on screen, on paper and in the tree.
+SYMBOLS = str.maketrans({"✅": "✓", "❌": "✗", "⚠": "⚠", "\ufe0f": None})
+
+#: What each verdict is called on the badge, and its CSS class.
+VERDICT_WORDS = {
+    "healthy": "Healthy",
+    "warning": "Warning",
+    "critical": "Critical",
+    "unknown": "Unknown",
+}
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The report's charts as inline SVG (None: no data for that chart)."""
+
+    tree: Markup
+    threads: Markup | None
+    mix: Markup | None
+    fallbacks: Markup | None
+    running: Markup | None
+    durations: Markup | None
+    host_threads: Markup | None
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """Everything the report templates may use; nothing else is defined for them."""
+
+    f: Findings
+    """The findings: every number, sentence and log line the report shows."""
+    figures: Figures
+    title: str
+    verdict_word: str
+    stylesheet: Markup
+    """report.css, inlined so that the file works offline."""
+    paper: str
+    """CSS page size for print: ``A4`` or ``letter``."""
+
+
+def figures(findings: Findings) -> Figures:
+    """Draw every chart of the findings."""
+    f = findings
+    warning, critical = f.charts.thread_band
+    nodes = tuple(replace(n, label=symbols(n.label)) for n in f.tree)
+    path = tuple(replace(s, answer=symbols(s.answer)) for s in f.decision_path)
+    return Figures(
+        tree=Markup(charts.decision_tree(nodes, path)),
+        threads=_safe(charts.thread_counts(f.charts.threads, warning, critical)),
+        mix=_safe(charts.executor_mix(f.instance_rows)),
+        fallbacks=_safe(charts.fallback_rates(f.metrics)),
+        running=_safe(charts.running(f.charts.running, f.charts.instances)),
+        durations=_safe(charts.durations(f.charts.durations)),
+        host_threads=_safe(charts.host_threads(f.charts.host_threads)),
+    )
+
+
+def symbols(text: str) -> str:
+    """Text with the guide's emoji as symbols the report fonts have."""
+    return text.translate(SYMBOLS)
+
+
+def _finalize(value: object) -> object:
+    """Every value a template prints, with emoji as symbols (markup stays markup)."""
+    if isinstance(value, Markup):
+        return Markup(str(value).translate(SYMBOLS))
+    return symbols(value) if isinstance(value, str) else value
+
+
+def _safe(svg: str | None) -> Markup | None:
+    """A chart's SVG, trusted: its text was escaped by the library that drew it."""
+    return None if svg is None else Markup(svg)
+
+
+def environment() -> jinja2.Environment:
+    """The report templates' environment: autoescaped, strict about undefined names."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("poolwatch.templates", "."),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=_finalize,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+def stylesheet() -> Markup:
+    """report.css, the one stylesheet for screen and print."""
+    text = resources.files("poolwatch.templates").joinpath("report.css").read_text("utf-8")
+    return Markup(text)
+
+
+def render(findings: Findings, drawn: Figures | None = None, *, paper: str = "A4") -> str:
+    """report.html's text."""
+    context = ReportContext(
+        f=findings,
+        figures=drawn or figures(findings),
+        title="poolwatch incident report",
+        verdict_word=VERDICT_WORDS[findings.verdict],
+        stylesheet=stylesheet(),
+        paper=paper,
+    )
+    template = environment().get_template("report.html.j2")
+    return template.render(ctx=context)
