@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-dev
 # Graphviz to lay out the decision tree; poppler and a headless Chromium to check reports.
 DEBS   := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core graphviz poppler-utils chromium-headless-shell
 
-.PHONY: demo test lint typecheck bench system-deps clean
+.PHONY: demo test lint typecheck bench examples system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,17 @@ test: system-deps lint typecheck
 
 bench: system-deps $(STAMP)
 	$(BIN)/python benchmarks/bench.py
+
+# docs/examples/: one report per simulated scenario, and the README's first-page image.
+SCENARIOS := healthy overloaded memory-pressure timeouts sequential-excessive
+examples: system-deps $(STAMP)
+	@for s in $(SCENARIOS); do \
+	  rm -rf build/examples/$$s && \
+	  $(BIN)/poolwatch simulate --scenario $$s --instances 8 --runs 5 --seed 3 --out build/examples/$$s/logs >/dev/null && \
+	  SOURCE_DATE_EPOCH=1764547200 $(BIN)/poolwatch report build/examples/$$s/logs --out build/examples/$$s/report --format pdf >/dev/null && \
+	  cp build/examples/$$s/report/report.pdf docs/examples/$$s.pdf && echo "docs/examples/$$s.pdf"; \
+	done
+	pdftoppm -png -r 60 -f 1 -l 1 -singlefile docs/examples/overloaded.pdf docs/examples/overloaded-page1
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -3,7 +3,10 @@ HTML report and ticket.md, so that the two never word a value differently."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
+
+from poolwatch.findings import ExecutorMix
 
 
 def pct(value: float) -> str:
@@ -52,7 +55,14 @@ def number(count: int | None) -> str:
     return "-" if count is None else f"{count:,}"
 
 
+def mix(shares: ExecutorMix) -> str:
+    """``75 % process · 25 % thread``: the executor paths a share of runs took."""
+    parts = [f"{share:.0f} % {path}" for path, share in asdict(shares).items() if share >= 0.5]
+    return " · ".join(parts) or "-"
+
+
 FILTERS = {
+    "mix": mix,
     "pct": pct,
     "when": when,
     "clock": clock,

@@ -8,6 +8,7 @@ text) are marked safe.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, replace
 from importlib import resources
 
@@ -57,6 +58,9 @@ class ReportContext:
     """report.css, inlined so that the file works offline."""
     paper: str
     """CSS page size for print: ``A4`` or ``letter``."""
+    inline_charts: bool
+    """Charts as inline ``<svg>`` (the HTML file), or as ``<img>`` of the same SVG (for
+    WeasyPrint, which lays out an image's SVG much faster than SVG in its document)."""
 
 
 def figures(findings: Findings) -> Figures:
@@ -88,6 +92,11 @@ def _finalize(value: object) -> object:
     return symbols(value) if isinstance(value, str) else value
 
 
+def data_uri(svg: Markup) -> str:
+    """A chart's SVG as a ``data:`` URL, for an ``<img>``."""
+    return "data:image/svg+xml;base64," + base64.b64encode(str(svg).encode()).decode("ascii")
+
+
 def _safe(svg: str | None) -> Markup | None:
     """A chart's SVG, trusted: its text was escaped by the library that drew it."""
     return None if svg is None else Markup(svg)
@@ -103,7 +112,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         finalize=_finalize,
     )
-    env.filters.update(FILTERS)
+    env.filters.update(FILTERS, data_uri=data_uri)
     return env
 
 
@@ -113,8 +122,14 @@ def stylesheet() -> Markup:
     return Markup(text)
 
 
-def render(findings: Findings, drawn: Figures | None = None, *, paper: str = "A4") -> str:
-    """report.html's text."""
+def render(
+    findings: Findings,
+    drawn: Figures | None = None,
+    *,
+    paper: str = "A4",
+    inline_charts: bool = True,
+) -> str:
+    """report.html's text (with ``inline_charts=False``, the page the PDF is made from)."""
     context = ReportContext(
         f=findings,
         figures=drawn or figures(findings),
@@ -122,6 +137,7 @@ def render(findings: Findings, drawn: Figures | None = None, *, paper: str = "A4
         verdict_word=VERDICT_WORDS[findings.verdict],
         stylesheet=stylesheet(),
         paper=paper,
+        inline_charts=inline_charts,
     )
     template = environment().get_template("report.html.j2")
     return template.render(ctx=context)

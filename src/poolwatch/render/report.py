@@ -22,10 +22,12 @@ def write_reports(
     progress: Callable[[int], object] | None = None,
 ) -> None:
     """Write each format in ``targets`` (html, pdf, json, md) to its path."""
-    page = html.render(findings, paper=pdf.PAPERS[paper]) if {"html", "pdf"} & set(targets) else ""
+    drawn = html.figures(findings) if {"html", "pdf"} & set(targets) else None
+    page = html.render(findings, drawn, paper=pdf.PAPERS[paper]) if drawn else ""
     for name, target in targets.items():
         if name == "pdf":
-            write_bytes(target, pdf.render(page))
+            printed = html.render(findings, drawn, paper=pdf.PAPERS[paper], inline_charts=False)
+            write_bytes(target, pdf.render(printed))
         else:
             write_text(target, _text(name, findings, page))
         if progress is not None:
