@@ -9,6 +9,7 @@ grep in the same run, because these machines are shared and noisy.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -33,6 +34,10 @@ MAX_RSS_GROWTH = 3.0
 MAX_RSS_BYTES = 1 << 30
 #: Diagnosis (report --format json) adds at most this share to parse's time on 1 GB.
 MAX_DIAGNOSIS_SHARE = 0.20
+#: Rendering report.html and report.pdf: seconds, and 1 GB against 100 MB (charts are
+#: downsampled and evidence capped, so the time must not follow the input's size).
+MAX_RENDER_SECONDS = 5.0
+MAX_RENDER_GROWTH = 1.5
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,21 @@ class TreePeak:
         self._thread.join()
 
 
+def render_times(files: list[str]) -> dict[str, float]:
+    """Best-of-three render timings of the report of ``files`` (benchmarks/render_time.py)."""
+    script = Path(__file__).with_name("render_time.py")
+    done = subprocess.run(
+        [sys.executable, str(script), *files], capture_output=True, text=True, check=True
+    )
+    times: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return times
+
+
+def both(times: dict[str, float]) -> float:
+    """Seconds to write report.html and report.pdf: the charts once, then each page."""
+    return times["charts"] + times["html"] + times["pdf"]
+
+
 def count_lines(files: list[str]) -> int:
     """Lines in the corpus (wc -l)."""
     done = subprocess.run(["wc", "-l", *files], capture_output=True, text=True, check=True)
@@ -140,6 +160,7 @@ def main() -> int:
     """Run the benchmark and print the figures; exit 1 when a target is missed."""
     rows: dict[str, tuple[int, int, Timing, Timing]] = {}
     reports: dict[str, Timing] = {}
+    renders: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as out:
         for name, size in CORPORA.items():
             files = files_of(corpus(name, size))
@@ -152,6 +173,7 @@ def main() -> int:
             ]
             grep, parse, reports[name] = measure_alternating(commands)
             rows[name] = (size_read, lines, grep, parse)
+            renders[name] = render_times(files)
     print(f"\n{'corpus':>7} {'MB':>7} {'lines':>11} {'grep s':>7} {'parse s':>8} "
           f"{'ratio':>6} {'MB/s':>6} {'Mlines/s':>8} {'peak RSS MB':>11}")  # fmt: skip
     for name, (size_read, lines, grep, parse) in rows.items():
@@ -168,6 +190,14 @@ def main() -> int:
     diagnosis = report.seconds / big.seconds - 1
     print(f"\nreport --format json on 1 GB: {report.seconds:.2f} s, "
           f"{diagnosis:+.0%} over parse, peak RSS {report.peak_rss / 1e6:.0f} MB")  # fmt: skip
+    print(f"\n{'corpus':>7} {'charts s':>8} {'html s':>7} {'pdf s':>6} {'html+pdf s':>10} "
+          f"{'pages':>5} {'PDF kB':>6}")  # fmt: skip
+    for name, times in renders.items():
+        kilobytes = times["pdf_bytes"] / 1e3
+        print(f"{name:>7} {times['charts']:8.2f} {times['html']:7.2f} {times['pdf']:6.2f} "
+              f"{both(times):10.2f} {times['pages']:5.0f} {kilobytes:6.0f}")  # fmt: skip
+    render_growth = both(renders["1GB"]) / both(renders["100MB"])
+    slowest = max(both(times) for times in renders.values())
     checks = [
         (f"parse/grep time on 1 GB = {ratio:.2f} (target <= {MAX_GREP_RATIO})",
          ratio <= MAX_GREP_RATIO),
@@ -177,6 +207,10 @@ def main() -> int:
          big.peak_rss < MAX_RSS_BYTES),
         (f"diagnosis adds {diagnosis:.0%} to parse on 1 GB (target < "
          f"{MAX_DIAGNOSIS_SHARE:.0%})", diagnosis < MAX_DIAGNOSIS_SHARE),
+        (f"report.html + report.pdf take {slowest:.2f} s at most (target < "
+         f"{MAX_RENDER_SECONDS:g} s)", slowest < MAX_RENDER_SECONDS),
+        (f"render time 1 GB / 100 MB = {render_growth:.2f} (target < {MAX_RENDER_GROWTH})",
+         render_growth < MAX_RENDER_GROWTH),
     ]  # fmt: skip
     print()
     for text, ok in checks:

@@ -214,6 +214,8 @@ class Charts:
     running: tuple[TimePoint, ...]
     """Instances running at once, as a step series."""
     durations: tuple[RunTime, ...]
+    timed_runs: int
+    """Completed runs with a duration; ``durations`` holds an even sample of them."""
     host_threads: tuple[TimePoint, ...]
     """The monitor's System= (every thread on the host): context, never graded."""
     thread_band: tuple[float, float]

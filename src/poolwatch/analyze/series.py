@@ -17,16 +17,20 @@ from poolwatch.analyze.runs import Fleet
 from poolwatch.findings import Charts, RunTime, ThreadPoint, TimePoint
 
 #: Points drawn per chart, at most: enough to show every peak on a page-wide chart.
-MAX_POINTS = 600
+MAX_POINTS = 400
+#: Runs drawn on the durations chart (each a marker and a range bar), at most.
+MAX_RUNS = 150
 
 
 def charts(fleet: Fleet) -> Charts:
     """Every chart's series."""
     band = fleet.config.band("thread_count")
+    timed = run_times(fleet)
     return Charts(
         threads=thread_points(fleet),
         running=_steps(fleet.concurrency["time"], fleet.concurrency["running"]),
-        durations=durations(fleet),
+        durations=durations(timed),
+        timed_runs=len(timed),
         host_threads=_host_threads(fleet),
         thread_band=(band.warning, band.critical),
         instances=fleet.config.setting("instances"),
@@ -101,11 +105,11 @@ def _steps(times: pd.Series, values: pd.Series) -> tuple[TimePoint, ...]:
     )
 
 
-def durations(fleet: Fleet) -> tuple[RunTime, ...]:
-    """Completed runs' durations beside the guide's expectation, evenly thinned."""
-    timed = run_times(fleet)
-    if len(timed) > MAX_POINTS:
-        timed = timed.iloc[np.linspace(0, len(timed) - 1, MAX_POINTS).round().astype(int)]
+def durations(timed: pd.DataFrame) -> tuple[RunTime, ...]:
+    """Completed runs' durations (``run_times``) beside the guide's expectation, evenly
+    thinned to ``MAX_RUNS``."""
+    if len(timed) > MAX_RUNS:
+        timed = timed.iloc[np.linspace(0, len(timed) - 1, MAX_RUNS).round().astype(int)]
     return tuple(
         RunTime(str(name), int(run), float(took), float(low), float(high), str(path))
         for name, run, took, low, high, path in zip(
