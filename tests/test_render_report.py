@@ -246,3 +246,18 @@ def test_the_html_reads_on_a_phone_and_a_desktop(overloaded: Path, tmp_path: Pat
         grey = np.asarray(Image.open(shot).convert("L"))
         assert grey.shape[1] == width
         assert (grey < 160).mean() > 0.01, name
+
+
+def test_a_failed_write_keeps_the_previous_report(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    simulate("healthy", logs, instances=2, runs=2, seed=4)
+    out = tmp_path / "out"
+    report(str(logs), "--out", str(out), "--format", "md")
+    before = (out / "ticket.md").read_bytes()
+    (out / "report.pdf").mkdir()  # the PDF cannot be renamed into place
+    done = CliRunner().invoke(main, ["report", str(logs), "--out", str(out), "--format", "md,pdf"])
+    assert done.exit_code == 1
+    assert "cannot write" in done.stderr and "report.pdf" in done.stderr
+    assert "Traceback" not in done.output
+    assert (out / "ticket.md").read_bytes() == before  # rewritten whole, same content
+    assert sorted(p.name for p in out.iterdir()) == ["report.pdf", "ticket.md"]  # no temp file

@@ -162,8 +162,12 @@ def report(
     except OutputError as err:
         raise click.UsageError(str(err)) from err
     findings = _diagnose(_ingest(paths), config, command=_command_line())
-    with _steps_bar(len(targets)) as progress:
-        write_reports(findings, targets, paper=paper.lower(), progress=progress)
+    try:
+        with _steps_bar(len(targets)) as progress:
+            write_reports(findings, targets, paper=paper.lower(), progress=progress)
+    except OSError as err:
+        where = err.filename or out
+        raise click.ClickException(f"cannot write {where}: {err.strerror or err}") from err
     click.echo(f"{findings.verdict}: {findings.summary}")
     click.echo("wrote " + ", ".join(str(path) for path in targets.values()))
 

@@ -22,7 +22,7 @@ from poolwatch.analyze.evidence import appendix
 from poolwatch.analyze.health import flags, metrics, verdict
 from poolwatch.analyze.instances import instance_rows, mix
 from poolwatch.analyze.monitoring import monitor_check
-from poolwatch.analyze.performance import performance
+from poolwatch.analyze.performance import performance, run_times
 from poolwatch.analyze.provenance import provenance
 from poolwatch.analyze.runs import Fleet, fleet
 from poolwatch.analyze.series import charts
@@ -64,6 +64,7 @@ def diagnose(result: Ingest, config: Config, *, now: datetime, command: str = ""
     path = decision_path(facts, rows)
     todo = actions(facts, found, rows)
     moments, omitted = timeline(facts)
+    timed = run_times(facts)
     return Findings(
         generated_at=now,
         window=_window(result),
@@ -81,10 +82,10 @@ def diagnose(result: Ingest, config: Config, *, now: datetime, command: str = ""
         scenarios=found,
         decision_path=path,
         actions=todo,
-        performance=performance(facts),
+        performance=performance(timed),
         tree=tree(path),
         instance_rows=instance_rows(facts),
-        charts=charts(facts),
+        charts=charts(facts, timed),
         timeline=moments,
         timeline_omitted=omitted,
         evidence=appendix(facts, _cited(todo, found, held)),

@@ -115,19 +115,20 @@ class _Rule:
     cite: str | None = None
 
 
-def flags(fleet: Fleet) -> tuple[Flag, ...]:
-    """The guide's "Summary: What to Watch" lines, each held or not, with evidence."""
-    return tuple(_judge(fleet, rule) for rule in _RULES)
+def flags(fleet: Fleet, *, cite: bool = True) -> tuple[Flag, ...]:
+    """The guide's "Summary: What to Watch" lines, each held or not, with evidence (and,
+    with ``cite``, the first lines behind each)."""
+    return tuple(_judge(fleet, rule, cite) for rule in _RULES)
 
 
-def _judge(fleet: Fleet, rule: _Rule) -> Flag:
+def _judge(fleet: Fleet, rule: _Rule, cite: bool) -> Flag:
     """A flag on the share of finished runs that ``rule`` counts."""
     hit = rule.hit(fleet)
     total = len(fleet.finished)
     count = int(hit.sum())
     share = 100.0 * count / total if total else 0.0
     evidence = f"{count} of {total} runs ({share:.0f} %)"
-    lines = refs(fleet, rule.cite, fleet.finished[hit]) if count else ()
+    lines = refs(fleet, rule.cite, fleet.finished[hit]) if count and cite else ()
     holds = bool(total) and rule.holds(fleet.config, share)
     return Flag(rule.id, rule.color, rule.text(fleet.config), holds, evidence, lines)
 

@@ -36,17 +36,16 @@ def _row(fleet: Fleet, name: str) -> InstanceRow:
         overloads=int(runs["overloads"].sum()),
         killed=int(finished["outcome"].isin(("timed_out", "hung")).sum()),
         peak_threads=None if peak is None or pd.isna(peak) else int(peak),
-        verdict=verdict(flags(own), (), finished=len(finished)),
+        verdict=verdict(flags(own, cite=False), (), finished=len(finished)),
     )
 
 
 def _only(fleet: Fleet, name: str) -> Fleet:
-    """The fleet narrowed to one instance's runs and events."""
+    """The fleet narrowed to one instance's runs (its flags cite no line: no events needed)."""
     return replace(
         fleet,
         runs=fleet.runs[fleet.runs["instance"] == name],
         finished=fleet.finished[fleet.finished["instance"] == name].reset_index(drop=True),
-        notable=fleet.notable[fleet.notable["instance"] == name],
     )
 
 

@@ -12,7 +12,6 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from poolwatch.analyze.performance import run_times
 from poolwatch.analyze.runs import Fleet
 from poolwatch.findings import Charts, RunTime, ThreadPoint, TimePoint
 
@@ -22,10 +21,9 @@ MAX_POINTS = 400
 MAX_RUNS = 150
 
 
-def charts(fleet: Fleet) -> Charts:
-    """Every chart's series."""
+def charts(fleet: Fleet, timed: pd.DataFrame) -> Charts:
+    """Every chart's series; ``timed`` is ``run_times``, the completed runs with a time."""
     band = fleet.config.band("thread_count")
-    timed = run_times(fleet)
     return Charts(
         threads=thread_points(fleet),
         running=_steps(fleet.concurrency["time"], fleet.concurrency["running"]),

@@ -16,9 +16,6 @@ from urllib.parse import unquote, urlparse
 import weasyprint
 from weasyprint.urls import URLFetcher
 
-#: Paper sizes ``--paper`` accepts, as CSS page sizes.
-PAPERS = {"a4": "A4", "letter": "letter"}
-
 
 class RefusingFetcher(URLFetcher):  # type: ignore[misc]
     """A URL fetcher that serves only poolwatch's own template files (and data: URLs)."""

@@ -10,8 +10,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from poolwatch.findings import Findings
-from poolwatch.render import html, json, markdown, pdf
+from poolwatch.render import json, markdown
 from poolwatch.render.output import write_bytes, write_text
+
+#: Page sizes ``--paper`` accepts, as CSS page sizes.
+PAPERS = {"a4": "A4", "letter": "letter"}
 
 
 def write_reports(
@@ -21,12 +24,21 @@ def write_reports(
     paper: str = "a4",
     progress: Callable[[int], object] | None = None,
 ) -> None:
-    """Write each format in ``targets`` (html, pdf, json, md) to its path."""
-    drawn = html.figures(findings) if {"html", "pdf"} & set(targets) else None
-    page = html.render(findings, drawn, paper=pdf.PAPERS[paper]) if drawn else ""
+    """Write each format in ``targets`` (html, pdf, json, md) to its path.
+
+    matplotlib, Graphviz and WeasyPrint are loaded only when a report page is asked for.
+    """
+    page = ""
+    if {"html", "pdf"} & set(targets):
+        from poolwatch.render import html
+
+        drawn = html.figures(findings)
+        page = html.render(findings, drawn, paper=PAPERS[paper])
     for name, target in targets.items():
         if name == "pdf":
-            printed = html.render(findings, drawn, paper=pdf.PAPERS[paper], inline_charts=False)
+            from poolwatch.render import pdf
+
+            printed = html.render(findings, drawn, paper=PAPERS[paper], inline_charts=False)
             write_bytes(target, pdf.render(printed))
         else:
             write_text(target, _text(name, findings, page))
