@@ -7,7 +7,8 @@ import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from poolwatch.config import Config
     from poolwatch.findings import Findings
     from poolwatch.ingest.parse import Ingest
+    from poolwatch.render.mail import Smtp
 
 # The pipeline (pandas, polars) is imported by the commands that use it: ``--help`` stays
 # fast, and worker processes, which import this module again, stay small.
@@ -121,6 +123,83 @@ def _config_option(command: Callable[..., None]) -> Callable[..., None]:
     )(command)
 
 
+def _mail_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--mail-to``, ``--smtp``, ``--smtp-starttls`` and ``--mail-from``."""
+    options = (
+        click.option("--mail-to", "mail_to", multiple=True,
+                     help="Mail ticket.md (body) and report.pdf (attached) to this address "
+                     "(repeatable)."),
+        click.option("--smtp", "smtp_text", default=None, metavar="HOST:PORT",
+                     help="The SMTP server to send through; credentials come from "
+                     "POOLWATCH_SMTP_USER and POOLWATCH_SMTP_PASSWORD."),
+        click.option("--smtp-starttls", is_flag=True, help="Upgrade the SMTP connection to TLS."),
+        click.option("--mail-from", "mail_from", default=None,
+                     help="Sender address (default: poolwatch@<this host's name>)."),
+    )  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@dataclass(frozen=True)
+class _Mail:
+    """Where to mail a report, checked before any work is done."""
+
+    to: tuple[str, ...]
+    smtp: Smtp
+    sender: str | None
+
+
+def _mail(
+    to: tuple[str, ...], smtp_text: str | None, starttls: bool, sender: str | None
+) -> _Mail | None:
+    """The mail options, checked; None when no mail is asked for."""
+    from poolwatch.render.mail import Smtp
+
+    if not to:
+        if smtp_text:
+            raise click.UsageError("--smtp is given without --mail-to")
+        return None
+    if not smtp_text:
+        raise click.UsageError("--mail-to needs --smtp HOST:PORT")
+    try:
+        return _Mail(to, Smtp.parse(smtp_text, starttls=starttls), sender)
+    except ValueError as err:
+        raise click.UsageError(str(err)) from err
+
+
+def _send(mail: _Mail, findings: Findings, folder: Path) -> None:
+    """Mail ticket.md as the body with report.pdf attached (the files just written)."""
+    from poolwatch.render.mail import MailError, deliver
+    from poolwatch.render.markdown import render
+
+    pdf = folder / "report.pdf"
+    subject = f"poolwatch: {findings.verdict.upper()}: {findings.summary}"[:200]
+    try:
+        deliver(smtp=mail.smtp, to=mail.to, sender=mail.sender, subject=subject,
+                body=render(findings), attachments=[pdf] if pdf.is_file() else [])  # fmt: skip
+    except (MailError, ValueError) as err:
+        raise click.ClickException(f"mail not sent: {err}") from err
+    click.echo(f"mailed {', '.join(mail.to)} through {mail.smtp.endpoint}")
+
+
+def _default_store() -> Path:
+    """The history store's default place: $XDG_DATA_HOME/poolwatch (~/.local/share)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "poolwatch"
+
+
+def _store_option(command: Callable[..., None]) -> Callable[..., None]:
+    """The ``--store`` option of the commands that use the history."""
+    return click.option(
+        "--store",
+        "store_path",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help="The history store's directory (default: $XDG_DATA_HOME/poolwatch).",
+    )(command)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
@@ -144,13 +223,42 @@ def _config_option(command: Callable[..., None]) -> Callable[..., None]:
     show_default=True,
     help="Page size of report.pdf (and of report.html when printed).",
 )
+@click.option(
+    "--baseline",
+    "baseline_paths",
+    multiple=True,
+    help="Logs from before a deployment (repeatable): adds a before/after section.",
+)
+@click.option(
+    "--baseline-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Compare with the median of this many recorded days of the store instead.",
+)
+@_store_option
+@_mail_options
 @_config_option
 def report(
-    *, paths: tuple[str, ...], out: Path, formats: str, paper: str, config_path: Path | None
+    *,
+    paths: tuple[str, ...],
+    out: Path,
+    formats: str,
+    paper: str,
+    config_path: Path | None,
+    baseline_paths: tuple[str, ...],
+    baseline_days: int | None,
+    store_path: Path | None,
+    mail_to: tuple[str, ...],
+    smtp_text: str | None,
+    smtp_starttls: bool,
+    mail_from: str | None,
 ) -> None:
-    """Diagnose the fleet the logs come from and write the report files into --out."""
+    """Diagnose the fleet the logs come from and write the report files into --out.
+
+    With --baseline or --baseline-days, the report compares these logs (after) with
+    earlier ones (before): a post-deployment review.
+    """
     from poolwatch.render.output import OutputError, refuse_inputs
-    from poolwatch.render.report import write_reports
 
     chosen = _formats(formats)
     config = _config(config_path)
@@ -161,15 +269,64 @@ def report(
         refuse_inputs(list(targets.values()), paths)
     except OutputError as err:
         raise click.UsageError(str(err)) from err
+    if baseline_paths and baseline_days:
+        raise click.UsageError("give --baseline or --baseline-days, not both")
+    mail = _mail(mail_to, smtp_text, smtp_starttls, mail_from)
     findings = _diagnose(_ingest(paths), config, command=_command_line())
-    try:
-        with _steps_bar(len(targets)) as progress:
-            write_reports(findings, targets, paper=paper.lower(), progress=progress)
-    except OSError as err:
-        where = err.filename or out
-        raise click.ClickException(f"cannot write {where}: {err.strerror or err}") from err
+    if baseline_paths:
+        findings = _against_logs(findings, baseline_paths, config)
+    elif baseline_days:
+        findings = _against_store(findings, baseline_days, store_path, config)
+    _write(findings, targets, paper.lower())
+    if findings.baseline is not None:
+        click.echo(findings.baseline.conclusion)
     click.echo(f"{findings.verdict}: {findings.summary}")
     click.echo("wrote " + ", ".join(str(path) for path in targets.values()))
+    if mail is not None:
+        _send(mail, findings, out)
+
+
+def _against_logs(findings: Findings, paths: tuple[str, ...], config: Config) -> Findings:
+    """The findings with a before/after section against the logs at ``paths``."""
+    from poolwatch.history.compare import baseline, values
+
+    before = _diagnose(_ingest(paths), config)
+    source = "the logs at " + ", ".join(paths)
+    compared = baseline(values(before), before.executor_mix, findings, config, source)
+    return replace(findings, baseline=compared)
+
+
+def _against_store(
+    findings: Findings, days: int, store_path: Path | None, config: Config
+) -> Findings:
+    """The findings with a before/after section against the median of recorded days
+    before the logs' window."""
+    from poolwatch.history.compare import baseline, median_of
+    from poolwatch.history.store import Store, StoreError
+
+    start = findings.window[0]
+    end = (start.date() if start else datetime.now(UTC).date()) - timedelta(days=1)
+    try:
+        trend = Store(store_path or _default_store()).trend(days, end)
+    except StoreError as err:
+        raise click.ClickException(str(err)) from err
+    if trend.empty:
+        raise click.ClickException(f"no day recorded in the store in the {days} days up to "
+                                   f"{end} (run poolwatch daily first)")  # fmt: skip
+    before, mix, source = median_of(trend)
+    return replace(findings, baseline=baseline(before, mix, findings, config, source))
+
+
+def _write(findings: Findings, targets: dict[str, Path], paper: str) -> None:
+    """Write the report files, with a progress bar; a write error is one line."""
+    from poolwatch.render.report import write_reports
+
+    try:
+        with _steps_bar(len(targets)) as progress:
+            write_reports(findings, targets, paper=paper, progress=progress)
+    except OSError as err:
+        where = err.filename or next(iter(targets.values())).parent
+        raise click.ClickException(f"cannot write {where}: {err.strerror or err}") from err
 
 
 def _command_line() -> str:
@@ -271,6 +428,142 @@ def _now() -> datetime:
         except ValueError as err:
             raise click.UsageError(f"SOURCE_DATE_EPOCH={epoch!r}: not a number of seconds") from err
     return datetime.now(UTC)
+
+
+def _zone(name: str | None) -> tzinfo:
+    """The ``--tz`` timezone (default: the machine's own)."""
+    from dateutil import tz
+
+    zone = tz.tzlocal() if name is None else tz.gettz(name)
+    if zone is None:
+        raise click.BadParameter(f"unknown timezone {name!r} (e.g. UTC, Europe/Paris)",
+                                 param_hint="--tz")  # fmt: skip
+    return zone
+
+
+def _day(text: str, zone: tzinfo) -> date:
+    """``--day``: YYYY-MM-DD, ``today`` or ``yesterday`` (in the ``--tz`` timezone)."""
+    today = datetime.now(zone).date()
+    if text in ("today", "yesterday"):
+        return today - timedelta(days=text == "yesterday")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as err:
+        raise click.BadParameter(f"{text!r} is not YYYY-MM-DD, today or yesterday",
+                                 param_hint="--day") from err  # fmt: skip
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--day",
+    "day_text",
+    default="yesterday",
+    show_default=True,
+    help="The day to summarise: YYYY-MM-DD, today or yesterday.",
+)
+@click.option(
+    "--tz",
+    "tz_name",
+    default=None,
+    help="Timezone of the days (default: the machine's own), e.g. UTC, Europe/Paris.",
+)
+@_store_option
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("daily"),
+    show_default=True,
+    help="Directory of the daily reports (one folder per day).",
+)
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep only this many days in the store (older days are pruned).",
+)
+@click.option(
+    "--format",
+    "formats",
+    default=",".join(_FORMATS),
+    show_default=True,
+    help="Report files to write for the day (html, pdf, json, md).",
+)
+@_mail_options
+@_config_option
+def daily(
+    *,
+    paths: tuple[str, ...],
+    day_text: str,
+    tz_name: str | None,
+    store_path: Path | None,
+    out: Path,
+    keep: int | None,
+    formats: str,
+    config_path: Path | None,
+    mail_to: tuple[str, ...],
+    smtp_text: str | None,
+    smtp_starttls: bool,
+    mail_from: str | None,
+) -> None:
+    """Summarise one day: record it in the history store and write its report with
+    its changes against the day before and the trailing 7-day median."""
+    from poolwatch.analyze.days import days_in, only_day
+    from poolwatch.analyze.diagnose import assess
+    from poolwatch.history.compare import TREND_DAYS, history
+    from poolwatch.history.record import day_metrics
+    from poolwatch.history.store import Store, StoreError
+    from poolwatch.render.index import write_index
+
+    zone = _zone(tz_name)
+    day = _day(day_text, zone)
+    chosen = _formats(formats)
+    config = _config(config_path)
+    mail = _mail(mail_to, smtp_text, smtp_starttls, mail_from)
+    result = _ingest(paths)
+    if day not in days_in(result, zone):
+        seen = ", ".join(str(d) for d in days_in(result, zone)[-7:]) or "none"
+        raise click.ClickException(f"no run or monitor record on {day} in the logs "
+                                   f"(days they hold: {seen}); see --day and --tz")  # fmt: skip
+    assessed = assess(only_day(result, day, zone), config, now=_now(), command=_command_line())
+    try:
+        store = Store(store_path or _default_store())
+        store.record(day, day_metrics(day, assessed.findings, assessed.runs), assessed.runs)
+        if keep is not None:
+            store.prune(keep, day)
+        trend = store.trend(TREND_DAYS, day)
+        every_day = store.trend(10_000, max(store.days()))
+    except StoreError as err:
+        raise click.ClickException(str(err)) from err
+    findings = replace(assessed.findings, history=history(trend, day, config))
+    folder = out / day.isoformat()
+    targets = {name: folder / _FORMATS[name] for name in chosen}
+    _write(findings, targets, "a4")
+    write_index(out, every_day, config)
+    click.echo(f"{day}: {findings.verdict}: {findings.summary}")
+    click.echo(f"wrote {folder}/ and {out / 'index.html'}")
+    if mail is not None:
+        _send(mail, findings, folder)
+
+
+@main.command(name="history")
+@_store_option
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option("--csv", "as_csv", is_flag=True, help="Print the trend table as CSV.")
+def history_command(*, store_path: Path | None, days: int, as_csv: bool) -> None:
+    """Print the recorded days' verdicts and key metrics (the trend table)."""
+    from poolwatch.history.store import Store, StoreError
+    from poolwatch.render.terminal import trend_table
+
+    try:
+        store = Store(store_path or _default_store())
+        recorded = store.days()
+        trend = store.trend(days, max(recorded)) if recorded else None
+    except StoreError as err:
+        raise click.ClickException(str(err)) from err
+    if trend is None:
+        raise click.ClickException(f"{store.path}: no day recorded yet (run poolwatch daily)")
+    click.echo(trend.to_csv(index=False) if as_csv else trend_table(trend), nl=not as_csv)
 
 
 @main.command()

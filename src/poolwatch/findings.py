@@ -7,7 +7,7 @@ and compute nothing. Every finding carries its numbers and the log lines behind 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -279,6 +279,70 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One metric of a day against the day before and the trailing 7-day median."""
+
+    name: str
+    value: float | None
+    unit: str
+    vs_yesterday: float | None
+    vs_median: float | None
+    text: str
+    """``ProcessPool fallback 15 % (+8 pts vs yesterday, +11 vs 7-day median)``."""
+
+
+@dataclass(frozen=True)
+class TrendDay:
+    """One recorded day of the history: its verdict and key metrics."""
+
+    day: date
+    verdict: str
+    processpool_fallback_rate: float | None
+    threadpool_fallback_rate: float | None
+    timeout_rate: float | None
+    thread_count: float | None
+
+
+@dataclass(frozen=True)
+class History:
+    """A daily summary's place in the history: changes, and the trailing 30 days."""
+
+    day: date
+    changes: tuple[Change, ...]
+    days: tuple[TrendDay, ...]
+    limits: tuple[tuple[str, float, float], ...]
+    """Warning and critical limit of each trend metric, drawn beside it."""
+
+
+@dataclass(frozen=True)
+class BaselineRow:
+    """One metric before and after (a deployment), and whether it crossed a threshold."""
+
+    key: str
+    """The metric's key (summary.json's ``metrics`` keys, and a few more)."""
+    name: str
+    unit: str
+    before: float | None
+    after: float | None
+    change: str
+    before_grade: str
+    after_grade: str
+    crossed: bool
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The before/after comparison of a post-deployment review."""
+
+    source: str
+    """What "before" is: the paths given, or the store's days."""
+    rows: tuple[BaselineRow, ...]
+    mix_before: ExecutorMix
+    mix_after: ExecutorMix
+    conclusion: str
+
+
+@dataclass(frozen=True)
 class Findings:
     """Everything a report shows."""
 
@@ -306,3 +370,7 @@ class Findings:
     timeline_omitted: int
     evidence: tuple[Excerpt, ...]
     provenance: Provenance
+    history: History | None = None
+    """Set by a daily summary: the day against the history store."""
+    baseline: Baseline | None = None
+    """Set by a post-deployment review: before against after."""

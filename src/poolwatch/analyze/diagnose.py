@@ -7,6 +7,7 @@ the monitor cross-check, and gathers them into one frozen ``Findings``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
@@ -51,12 +52,54 @@ COUNTED = {
 }
 
 
+@dataclass(frozen=True)
+class Assessment:
+    """The findings, and one row per run for the history store."""
+
+    findings: Findings
+    runs: pd.DataFrame
+    """file, instance, run, started_at, outcome, path, fallback line counts,
+    max_threads, seconds (the run's time, when known)."""
+
+
 def diagnose(result: Ingest, config: Config, *, now: datetime, command: str = "") -> Findings:
     """Everything a report shows about the fleet these logs come from.
 
     ``command`` is the command line that asked for it, for the report's provenance.
     """
+    return assess(result, config, now=now, command=command).findings
+
+
+def assess(result: Ingest, config: Config, *, now: datetime, command: str = "") -> Assessment:
+    """The findings, with the per-run rows a daily summary records."""
     facts = fleet(result, config)
+    return Assessment(_findings(facts, now, command), _run_rows(facts))
+
+
+def _run_rows(facts: Fleet) -> pd.DataFrame:
+    """One row per run, in the history store's columns."""
+    runs = facts.runs
+    seconds = runs["total_seconds"].astype("Float64").fillna(runs["seconds"].astype("Float64"))
+    return pd.DataFrame(
+        {
+            "file": runs["file"].astype(str),
+            "instance": runs["instance"].astype(str),
+            "run": runs["run"].astype("int64"),
+            "started_at": runs["started_at"],
+            "outcome": runs["outcome"].astype(str),
+            "path": runs["path"].astype(str),
+            "overloads": runs["overloads"].astype("int64"),
+            "processpool_failed": runs["processpool_failed"].astype("int64"),
+            "threadpool_failed": runs["threadpool_failed"].astype("int64"),
+            "max_threads": runs["max_threads"].astype("Int64"),
+            "seconds": seconds.astype("float64"),
+        }
+    )
+
+
+def _findings(facts: Fleet, now: datetime, command: str) -> Findings:
+    """Everything a report shows, from the fleet's facts."""
+    result, config = facts.result, facts.config
     rows = metrics(facts)
     held = flags(facts)
     found = scenarios(facts)

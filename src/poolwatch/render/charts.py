@@ -39,6 +39,7 @@ from poolwatch.findings import (
     ThreadPoint,
     TimePoint,
     TreeNode,
+    TrendDay,
 )
 
 #: Grade colours, the same in every chart and table of the report.
@@ -649,3 +650,60 @@ def decision_tree(nodes: tuple[TreeNode, ...], path: tuple[Step, ...]) -> str:
     # Graphviz titles each shape with its DOT name: a tooltip that means nothing to a reader.
     svg = _GRAPHVIZ_TITLE.sub("", svg)
     return _tidy(svg, "tree", "The guide's Troubleshooting Decision Tree, walked on the data")
+
+
+# --- the history ---------------------------------------------------------------------------
+
+#: The trend charts' metrics and their axis labels.
+_TRENDS = (
+    ("processpool_fallback_rate", "ProcessPool fallback (% of runs)"),
+    ("threadpool_fallback_rate", "ThreadPool fallback (% of runs)"),
+    ("timeout_rate", "timeout rate (% of runs)"),
+    ("thread_count", "thread count (peak per process)"),
+)
+
+
+def trends(days: tuple[TrendDay, ...], limits: tuple[tuple[str, float, float], ...]) -> str | None:
+    """The key metrics of the recorded days, each beside its warning and critical limits,
+    each day's point coloured by that day's verdict."""
+    if not days:
+        return None
+    bands = {name: (warning, critical) for name, warning, critical in limits}
+    xs = _days([datetime(d.day.year, d.day.month, d.day.day, tzinfo=UTC) for d in days])
+    with _figure("trends", 4.6) as figure:
+        axes = figure.subplots(2, 2, sharex=True)
+        for ax, (name, label) in zip(axes.flat, _TRENDS, strict=True):
+            values = [getattr(d, name) for d in days]
+            verdicts = [d.verdict for d in days]
+            _trend_axis(ax, xs, values, verdicts, band=bands.get(name), label=label)
+        figure.suptitle("The last 30 days", x=0.01, ha="left")
+        return _svg(figure, "trends")
+
+
+def _trend_axis(
+    ax: Axes,
+    xs: list[float],
+    values: list[float | None],
+    verdicts: list[str],
+    *,
+    band: tuple[float, float] | None,
+    label: str,
+) -> None:
+    """One metric over the days: a line, the days' verdict colours, the limits."""
+    known = [(x, v, c) for x, v, c in zip(xs, values, verdicts, strict=True) if v is not None]
+    if known:
+        ax.plot([k[0] for k in known], [k[1] for k in known], color=MUTED, lw=1)
+        ax.scatter([k[0] for k in known], [k[1] for k in known], s=14, zorder=3,
+                   c=[GRADE_COLORS.get(k[2], UNKNOWN) for k in known])  # fmt: skip
+    if band is not None:
+        ax.axhline(band[0], color=WARNING, lw=0.8, ls="--")
+        ax.axhline(band[1], color=CRITICAL, lw=0.8, ls="--")
+    top = max([v for v in values if v is not None] + [band[1] * 1.2 if band else 1.0])
+    ax.set_ylim(0, top * 1.08)
+    ax.set_title(label, loc="left", fontsize=8.5, color=MUTED)
+    step = max(1, round((max(xs) - min(xs)) / 5))
+    locator = mdates.DayLocator(interval=step, tz=UTC)  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=UTC))  # type: ignore[no-untyped-call]
+    if min(xs) == max(xs):
+        ax.set_xlim(xs[0] - 1, xs[0] + 1)

@@ -43,6 +43,8 @@ class Figures:
     running: Markup | None
     durations: Markup | None
     host_threads: Markup | None
+    trends: Markup | None
+    """The history's 30-day trend (daily summaries only)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ def figures(findings: Findings) -> Figures:
         running=_safe(charts.running(f.charts.running, f.charts.instances)),
         durations=_safe(charts.durations(f.charts.durations)),
         host_threads=_safe(charts.host_threads(f.charts.host_threads)),
+        trends=_safe(charts.trends(f.history.days, f.history.limits)) if f.history else None,
     )
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
-from poolwatch.findings import Findings, Flag, Ref
+from poolwatch.findings import Baseline, Findings, Flag, History, Ref
 
 SCHEMA_VERSION = 1
 SCHEMA_FILE = "summary.schema.json"
@@ -97,6 +97,47 @@ def document(findings: Findings) -> dict[str, Any]:
         "performance": None
         if f.performance is None
         else {**asdict(f.performance), "worst_ratio": _num(f.performance.worst_ratio)},
+        "baseline": None if f.baseline is None else _baseline(f.baseline),
+        "history": None if f.history is None else _history(f.history),
+    }
+
+
+def _baseline(b: Baseline) -> dict[str, Any]:
+    """The before/after block, keyed like ``metrics``."""
+    return {
+        "source": b.source,
+        "metrics": {
+            r.key: {
+                "before": _num(r.before),
+                "after": _num(r.after),
+                "change": None if r.before is None or r.after is None else _num(r.after - r.before),
+                "before_grade": None if r.before_grade == "-" else r.before_grade,
+                "after_grade": None if r.after_grade == "-" else r.after_grade,
+                "crossed": r.crossed,
+            }
+            for r in b.rows
+        },
+        "executor_mix": {
+            "before": {k: _pct(v) for k, v in asdict(b.mix_before).items()},
+            "after": {k: _pct(v) for k, v in asdict(b.mix_after).items()},
+        },
+        "conclusion": b.conclusion,
+    }
+
+
+def _history(h: History) -> dict[str, Any]:
+    """The daily summary's changes, by metric."""
+    return {
+        "day": h.day.isoformat(),
+        "changes": {
+            c.name: {
+                "value": _num(c.value),
+                "vs_yesterday": _num(c.vs_yesterday),
+                "vs_median": _num(c.vs_median),
+                "text": c.text,
+            }
+            for c in h.changes
+        },
     }
 
 

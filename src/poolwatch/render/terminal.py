@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from poolwatch.findings import Findings
 from poolwatch.ingest.grammar import KINDS
 from poolwatch.ingest.parse import Ingest
@@ -89,3 +91,38 @@ def check_report(findings: Findings) -> str:
 def _one_line(text: str) -> str:
     """Text safe for the plugin's first line (no newline, no ``|``)."""
     return " ".join(text.split()).replace("|", "/")
+
+
+#: The trend table's columns: the store's names and their headings.
+_TREND = (
+    ("day", "day"),
+    ("verdict", "verdict"),
+    ("runs", "runs"),
+    ("processpool_fallback_rate", "PP fallback %"),
+    ("threadpool_fallback_rate", "TP fallback %"),
+    ("timeout_rate", "timeouts %"),
+    ("thread_count", "threads"),
+    ("mix_process", "process %"),
+    ("mix_sequential", "sequential %"),
+)
+
+
+def trend_table(trend: pd.DataFrame) -> str:
+    """The recorded days as an aligned table, oldest first."""
+    rows = [tuple(heading for _, heading in _TREND)]
+    days = trend.assign(day=pd.to_datetime(trend["day"]).dt.date)
+    for record in days.to_dict("records"):
+        rows.append(tuple(_cell(record.get(name)) for name, _ in _TREND))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.rjust(w) if i > 1 else c.ljust(w)
+                               for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+                      for row in rows)  # fmt: skip
+
+
+def _cell(value: object) -> str:
+    """A trend value: a number without decimals, a dash when unknown."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.0f}"
+    return str(value)

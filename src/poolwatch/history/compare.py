@@ -1,0 +1,229 @@
+"""A day against the history: its change from the day before and from the trailing
+7-day median, the last 30 days for the trend charts, and before/after comparisons.
+
+Every sentence a comparison shows is written here, once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+
+from poolwatch.config import Config
+from poolwatch.findings import (
+    Baseline,
+    BaselineRow,
+    Change,
+    ExecutorMix,
+    Findings,
+    History,
+    TrendDay,
+)
+
+#: The metrics compared, with their unit and how people call them.
+COMPARED: tuple[tuple[str, str, str], ...] = (
+    ("processpool_fallback_rate", "%", "ProcessPool fallback"),
+    ("threadpool_fallback_rate", "%", "ThreadPool fallback"),
+    ("timeout_rate", "%", "Timeout rate"),
+    ("sequential_rate", "%", "Sequential runs"),
+    ("thread_count", "threads", "Thread count"),
+    ("runs", "runs", "Runs"),
+)
+#: The graded metrics drawn on the 30-day trend charts.
+TRENDED = ("processpool_fallback_rate", "threadpool_fallback_rate", "timeout_rate", "thread_count")
+#: Days in the trailing baseline, and in the trend charts.
+BASELINE_DAYS = 7
+TREND_DAYS = 30
+
+
+def history(trend: pd.DataFrame, day: date, config: Config) -> History:
+    """``day`` against the recorded days before it (``trend``: the store's trend rows)."""
+    rows = by_day(trend)
+    today = _row_of(rows, day)
+    yesterday = _row_of(rows, day - timedelta(days=1))
+    window = rows[(rows.index < day) & (rows.index >= day - timedelta(days=BASELINE_DAYS))]
+    changes = tuple(
+        _change((name, unit, label), today, yesterday, window) for name, unit, label in COMPARED
+    )
+    recent = rows[rows.index > day - timedelta(days=TREND_DAYS)]
+    recent = recent[recent.index <= day]
+    return History(
+        day=day,
+        changes=changes,
+        days=tuple(_trend_day(d, row) for d, row in recent.iterrows()),
+        limits=tuple((n, config.band(n).warning, config.band(n).critical) for n in TRENDED),
+    )
+
+
+def _row_of(rows: pd.DataFrame, day: date) -> pd.Series | None:
+    """The trend row of one day, if it was recorded."""
+    if day not in rows.index:
+        return None
+    return rows.loc[[day]].iloc[0]
+
+
+def _change(
+    metric: tuple[str, str, str],
+    today: pd.Series | None,
+    yesterday: pd.Series | None,
+    window: pd.DataFrame,
+) -> Change:
+    """One metric's (name, unit, label) change."""
+    name, unit, label = metric
+    value = _value(today, name)
+    before = _value(yesterday, name)
+    median = window[name].dropna().median() if name in window and len(window) else None
+    median = None if median is None or pd.isna(median) else float(median)
+    vs_yesterday = None if value is None or before is None else value - before
+    vs_median = None if value is None or median is None else value - median
+    parts = [
+        f"{_signed(vs_yesterday, unit)} vs yesterday" if vs_yesterday is not None else None,
+        f"{_signed(vs_median, unit, short=True)} vs {BASELINE_DAYS}-day median"
+        if vs_median is not None else None,
+    ]  # fmt: skip
+    said = ", ".join(p for p in parts if p) or "no earlier day recorded"
+    return Change(
+        name, value, unit, vs_yesterday, vs_median, f"{label} {_amount(value, unit)} ({said})"
+    )
+
+
+def _value(row: pd.Series | None, name: str) -> float | None:
+    """A metric of a trend row, or None."""
+    if row is None or name not in row or pd.isna(row[name]):
+        return None
+    return float(row[name])
+
+
+def _amount(value: float | None, unit: str) -> str:
+    """``15 %``, ``95 threads``, ``unknown``."""
+    if value is None:
+        return "unknown"
+    return f"{value:.0f} %" if unit == "%" else f"{value:.0f} {unit}"
+
+
+def _signed(delta: float, unit: str, *, short: bool = False) -> str:
+    """``+8 pts``, ``-3``: a change, in points for percentages."""
+    text = f"{delta:+.0f}"
+    if text in ("+0", "-0"):
+        text = "±0"
+    return text + (" pts" if unit == "%" and not short else "")
+
+
+def trend_days(trend: pd.DataFrame) -> tuple[TrendDay, ...]:
+    """The store's trend rows as days of the trend charts, in order."""
+    return tuple(_trend_day(day, row) for day, row in by_day(trend).iterrows())
+
+
+def by_day(trend: pd.DataFrame) -> pd.DataFrame:
+    """The store's trend rows indexed by their day (a ``datetime.date``)."""
+    days = pd.to_datetime(trend["day"]).dt.date
+    return trend.drop(columns="day").set_axis(pd.Index(days, name="day"))
+
+
+def _trend_day(day: object, row: pd.Series) -> TrendDay:
+    """One day of the trend charts."""
+    return TrendDay(
+        day=day,  # type: ignore[arg-type]
+        verdict=str(row["verdict"]),
+        processpool_fallback_rate=_value(row, "processpool_fallback_rate"),
+        threadpool_fallback_rate=_value(row, "threadpool_fallback_rate"),
+        timeout_rate=_value(row, "timeout_rate"),
+        thread_count=_value(row, "thread_count"),
+    )
+
+
+# --- before and after ----------------------------------------------------------------------
+
+
+def baseline(
+    before: dict[str, float | None],
+    before_mix: ExecutorMix,
+    after: Findings,
+    config: Config,
+    source: str,
+) -> Baseline:
+    """``after`` (this report) against ``before`` (metric values by name)."""
+    now = _values(after)
+    rows = tuple(
+        _row((name, unit, label), before.get(name), now.get(name), config)
+        for name, unit, label in COMPARED
+    )
+    return Baseline(
+        source=source,
+        rows=rows,
+        mix_before=before_mix,
+        mix_after=after.executor_mix,
+        conclusion=_conclusion(rows, after.verdict),
+    )
+
+
+def median_of(trend: pd.DataFrame) -> tuple[dict[str, float | None], ExecutorMix, str]:
+    """The median of recorded days: metric values, executor mix, and what they are."""
+    rows = by_day(trend)
+
+    def median(name: str) -> float | None:
+        found = rows[name].dropna() if name in rows else pd.Series(dtype=float)
+        return None if found.empty else float(found.median())
+
+    before = {name: median(name) for name, _, _ in COMPARED}
+    mix = ExecutorMix(*(median(f"mix_{p}") or 0.0 for p in ("process", "thread", "sequential",
+                                                             "timeout")))  # fmt: skip
+    first, last = rows.index.min(), rows.index.max()
+    source = f"the median of {len(rows)} recorded days, {first} to {last}, from the history store"
+    return before, mix, source
+
+
+def values(findings: Findings) -> dict[str, float | None]:
+    """The compared metrics of a report, by name."""
+    return _values(findings)
+
+
+def _values(findings: Findings) -> dict[str, float | None]:
+    graded: dict[str, float | None] = {m.name: m.value for m in findings.metrics}
+    graded["sequential_rate"] = findings.executor_mix.sequential
+    graded["runs"] = float(findings.runs.total)
+    return graded
+
+
+def _row(
+    metric: tuple[str, str, str], before: float | None, after: float | None, config: Config
+) -> BaselineRow:
+    """One metric's (name, unit, label) value before and after."""
+    name, unit, label = metric
+    graded = any(b.name == name for b in config.bands)
+    grade_before = config.band(name).grade(before) if graded else "-"
+    grade_after = config.band(name).grade(after) if graded else "-"
+    if before is None or after is None:
+        change = "not comparable"
+    else:
+        change = (
+            f"{_amount(before, unit)} → {_amount(after, unit)} ({_signed(after - before, unit)})"
+        )
+    return BaselineRow(
+        key=name,
+        name=label,
+        unit=unit,
+        before=before,
+        after=after,
+        change=change,
+        before_grade=grade_before,
+        after_grade=grade_after,
+        crossed=graded and grade_before != grade_after,
+    )
+
+
+def _conclusion(rows: tuple[BaselineRow, ...], verdict: str) -> str:
+    """One sentence: the largest move across a threshold (or the largest move), and the verdict."""
+    moved = [r for r in rows if r.before is not None and r.after is not None and r.unit == "%"]
+    crossed = [r for r in moved if r.crossed] or moved
+    if not crossed:
+        return f"Nothing to compare before and after; after: {verdict}."
+    lead = max(crossed, key=lambda r: abs((r.after or 0) - (r.before or 0)))
+    way = "fell" if (lead.after or 0) < (lead.before or 0) else "rose"
+    if lead.after == lead.before:
+        return f"After the deploy, {lead.name} stayed at {_amount(lead.after, '%')}: {verdict}."
+    return (
+        f"After the deploy, {lead.name} {way} from {_amount(lead.before, '%')} to "
+        f"{_amount(lead.after, '%')}: {verdict}."
+    )

@@ -1,0 +1,39 @@
+"""What a daily summary records of a day: its metrics, from the findings and runs."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from poolwatch.findings import Findings
+from poolwatch.history.store import DayMetrics
+
+
+def day_metrics(day: date, findings: Findings, runs: pd.DataFrame) -> DayMetrics:
+    """The day's row of the history store."""
+    f = findings
+    graded = {m.name: m.value for m in f.metrics}
+    finished = runs[runs["outcome"] != "incomplete"]
+    overloaded = 100.0 * float((finished["overloads"] > 0).mean()) if len(finished) else None
+    return DayMetrics.of(
+        day,
+        {
+            "verdict": f.verdict,
+            "instances": f.instances,
+            "runs": f.runs.total,
+            "finished": f.runs.total - f.runs.incomplete,
+            "killed": f.runs.timed_out + f.runs.hung,
+            "hung": f.runs.hung,
+            **graded,
+            "overload_rate": overloaded,
+            "sequential_rate": f.executor_mix.sequential if len(finished) else None,
+            "mix_process": f.executor_mix.process,
+            "mix_thread": f.executor_mix.thread,
+            "mix_sequential": f.executor_mix.sequential,
+            "mix_timeout": f.executor_mix.timeout,
+            "system_overloaded": f.counts.system_overloaded,
+            "processpool_failed": f.counts.processpool_failed,
+            "threadpool_failed": f.counts.threadpool_failed,
+        },
+    )

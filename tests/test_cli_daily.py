@@ -1,0 +1,156 @@
+"""Daily summaries, the history store behind them, and post-deployment reviews, as the
+cron job and the engineer run them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import jsonschema
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from dateutil import tz
+
+from poolwatch.analyze.days import days_in, only_day, run_days
+from poolwatch.cli import main
+from poolwatch.ingest.parse import ingest
+from poolwatch.render.json import schema
+from poolwatch.simulate import simulate
+
+DAY = date(2026, 11, 20)
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """Invoke the CLI; return exit code, stdout and stderr."""
+    done = CliRunner().invoke(main, list(args))
+    return done.exit_code, done.stdout, done.stderr
+
+
+@pytest.fixture(scope="module")
+def three_days(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Logs of three days: healthy, healthy, overloaded (4 instances, 3 runs each)."""
+    logs = tmp_path_factory.mktemp("days")
+    for i, scenario in enumerate(("healthy", "healthy", "overloaded")):
+        start = datetime(DAY.year, DAY.month, DAY.day + i, 8, 0, tzinfo=UTC)
+        simulate(scenario, logs / f"day{i}", instances=4, runs=3, seed=i, start=start)
+    return logs
+
+
+def test_a_run_belongs_to_the_day_it_started_in_the_given_timezone(tmp_path: Path) -> None:
+    start = datetime(DAY.year, DAY.month, DAY.day, 23, 56, tzinfo=UTC)  # runs of about 80 s
+    simulate("healthy", tmp_path, instances=3, runs=4, seed=2, start=start)
+    result = ingest([str(tmp_path)])
+    runs = result.runs
+    utc_days = run_days(result, tz.UTC)
+    # In UTC the fleet straddles midnight: each run counts on the day of its start.
+    assert set(utc_days) == {DAY, DAY + timedelta(days=1)}
+    for started, day in zip(runs["started_at"], utc_days, strict=True):
+        assert started.date() == day
+    # A run that started before midnight and ended after it stays on the first day.
+    took = runs["total_seconds"].astype("Float64").fillna(runs["seconds"].astype("Float64"))
+    ends = runs["started_at"] + pd.to_timedelta(took.astype(float), unit="s")
+    crossing = (runs["started_at"].dt.date == DAY) & (ends.dt.date == DAY + timedelta(days=1))
+    assert crossing.any()
+    assert all(utc_days[crossing] == DAY)
+    # Nine hours ahead, every run started the next morning.
+    tokyo = tz.gettz("Asia/Tokyo")
+    assert tokyo is not None
+    assert set(run_days(result, tokyo)) == {DAY + timedelta(days=1)}
+    # The day's logs hold only its runs, their tasks and events, and its monitor records.
+    first = only_day(result, DAY, tz.UTC)
+    assert len(first.runs) == int((utc_days == DAY).sum())
+    assert set(first.tasks["run"]) <= set(first.runs["run"])
+    assert first.monitor["timestamp"].dt.date.eq(DAY).all()
+    assert days_in(result, tz.UTC) == [DAY, DAY + timedelta(days=1)]
+
+
+def test_daily_records_each_day_once_and_writes_an_index(three_days: Path, tmp_path: Path) -> None:
+    store, out = tmp_path / "store", tmp_path / "out"
+    common = ("--tz", "UTC", "--store", str(store), "--out", str(out), "--format", "json,html")
+    for offset in (0, 1, 2, 2):  # the last day twice: a re-run replaces it
+        day = (DAY + timedelta(days=offset)).isoformat()
+        code, stdout, stderr = run("daily", str(three_days), "--day", day, *common)
+        assert code == 0, stderr
+        assert stdout.startswith(f"{day}: ")
+    code, table, _ = run("history", "--store", str(store), "--csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert [r["day"][:10] for r in rows] == ["2026-11-20", "2026-11-21", "2026-11-22"]
+    assert [r["verdict"] for r in rows] == ["healthy", "warning", "critical"]
+    assert [r["runs"] for r in rows] == ["12", "12", "12"]
+    index = (out / "index.html").read_text()
+    for day in ("2026-11-20", "2026-11-21", "2026-11-22"):
+        assert f'href="{day}/report.html"' in index
+    assert index.count('class="badge badge-') == 3
+    summary = json.loads((out / "2026-11-22" / "summary.json").read_text())
+    jsonschema.validate(summary, schema())
+    changes = summary["history"]["changes"]
+    pp = changes["processpool_fallback_rate"]
+    assert pp["vs_yesterday"] == pytest.approx(pp["value"] - 25.0, abs=0.01)
+    assert pp["text"].startswith("ProcessPool fallback 82 % (+57 pts vs yesterday, ")
+    assert "Against the history" in (out / "2026-11-22" / "report.html").read_text()
+
+
+def test_keep_prunes_old_days(three_days: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    for offset in range(3):
+        day = (DAY + timedelta(days=offset)).isoformat()
+        code, _, stderr = run("daily", str(three_days), "--day", day, "--tz", "UTC", "--store",
+                              str(store), "--out", str(tmp_path / "out"), "--format", "json",
+                              "--keep", "2")  # fmt: skip
+        assert code == 0, stderr
+    _, table, _ = run("history", "--store", str(store), "--csv")
+    assert [r["day"][:10] for r in csv.DictReader(io.StringIO(table))] == [
+        "2026-11-21",
+        "2026-11-22",
+    ]
+
+
+def test_a_day_without_logs_and_bad_options_fail_on_one_line(
+    three_days: Path, tmp_path: Path
+) -> None:
+    base = ("--store", str(tmp_path / "s"), "--out", str(tmp_path / "o"))
+    code, _, err = run("daily", str(three_days), "--day", "2026-01-01", "--tz", "UTC", *base)
+    assert code == 1
+    assert "no run or monitor record on 2026-01-01" in err
+    assert "2026-11-22" in err
+    code, _, err = run("daily", str(three_days), "--day", "someday", *base)
+    assert code == 2 and "'someday' is not YYYY-MM-DD" in err
+    code, _, err = run("daily", str(three_days), "--tz", "Mars/Olympus", *base)
+    assert code == 2 and "unknown timezone 'Mars/Olympus'" in err
+    code, _, err = run("history", "--store", str(tmp_path / "empty"))
+    assert code == 1 and "no day recorded yet" in err
+
+
+def test_post_deployment_review(three_days: Path, tmp_path: Path) -> None:
+    out = tmp_path / "review"
+    code, stdout, stderr = run("report", str(three_days / "day2"), "--out", str(out),
+                               "--format", "json,md,html",
+                               "--baseline", str(three_days / "day0"))  # fmt: skip
+    assert code == 0, stderr
+    assert "After the deploy, ProcessPool fallback rose from 8 % to 82 %: critical." in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    jsonschema.validate(summary, schema())
+    block = summary["baseline"]
+    assert set(block["metrics"]) >= set(summary["metrics"]) - {"threads_per_instance"}
+    pp = block["metrics"]["processpool_fallback_rate"]
+    assert (pp["before_grade"], pp["after_grade"], pp["crossed"]) == ("healthy", "critical", True)
+    assert "Before and after" in (out / "report.html").read_text()
+    assert "Before and after" in (out / "ticket.md").read_text()
+    # From the store instead: the median of the recorded days before the logs' window.
+    store = tmp_path / "store"
+    for offset in (0, 1):
+        day = (DAY + timedelta(days=offset)).isoformat()
+        run("daily", str(three_days), "--day", day, "--tz", "UTC", "--store", str(store),
+            "--out", str(tmp_path / "daily"), "--format", "json")  # fmt: skip
+    code, stdout, _ = run("report", str(three_days / "day2"), "--out", str(tmp_path / "r2"),
+                          "--format", "json", "--baseline-days", "7",
+                          "--store", str(store))  # fmt: skip
+    assert code == 0
+    assert "rose from 17 % to 82 %" in stdout
+    source = json.loads((tmp_path / "r2" / "summary.json").read_text())["baseline"]["source"]
+    assert source.startswith("the median of 2 recorded days, 2026-11-20 to 2026-11-21")
