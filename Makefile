@@ -29,6 +29,7 @@ demo: system-deps $(STAMP)
 	$(BIN)/poolwatch parse sample_logs/ --out build/demo/tables/
 	$(BIN)/poolwatch report sample_logs/overloaded --out build/demo/overloaded
 	$(BIN)/poolwatch report sample_logs/healthy --out build/demo/healthy
+	$(BIN)/poolwatch daily sample_logs/healthy --day 2025-10-14 --tz UTC --store build/demo/store --out build/demo/daily
 	@$(BIN)/poolwatch check sample_logs/overloaded; echo "(check exited $$?: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)"
 
 lint: $(STAMP)

@@ -38,6 +38,10 @@ MAX_DIAGNOSIS_SHARE = 0.20
 #: downsampled and evidence capped, so the time must not follow the input's size).
 MAX_RENDER_SECONDS = 5.0
 MAX_RENDER_GROWTH = 1.5
+#: The 30-day trend query of the history store, in seconds.
+MAX_TREND_SECONDS = 1.0
+#: The day of the 1 GB corpus a daily summary is timed on (the simulator's first day).
+DAILY_DAY = "2025-10-14"
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,21 @@ def render_times(files: list[str]) -> dict[str, float]:
     return times
 
 
+def daily_times(files: list[str], out: Path) -> tuple[Timing, dict[str, float]]:
+    """``poolwatch daily`` on the 1 GB corpus (once, into a fresh store), then the trend
+    query on a 30-day copy of that day (benchmarks/history_time.py)."""
+    store = out / "store"
+    daily = _run_once([*POOLWATCH, "daily", *files, "--day", DAILY_DAY, "--tz", "UTC",
+                       "--store", str(store), "--out", str(out / "daily")])  # fmt: skip
+    script = Path(__file__).with_name("history_time.py")
+    done = subprocess.run(
+        [sys.executable, str(script), str(store), DAILY_DAY],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    trend: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return daily, trend
+
+
 def both(times: dict[str, float]) -> float:
     """Seconds to write report.html and report.pdf: the charts once, then each page."""
     return times["charts"] + times["html"] + times["pdf"]
@@ -174,6 +193,7 @@ def main() -> int:
             grep, parse, reports[name] = measure_alternating(commands)
             rows[name] = (size_read, lines, grep, parse)
             renders[name] = render_times(files)
+        daily, trend = daily_times(files_of(corpus("1GB", CORPORA["1GB"])), Path(out))
     print(f"\n{'corpus':>7} {'MB':>7} {'lines':>11} {'grep s':>7} {'parse s':>8} "
           f"{'ratio':>6} {'MB/s':>6} {'Mlines/s':>8} {'peak RSS MB':>11}")  # fmt: skip
     for name, (size_read, lines, grep, parse) in rows.items():
@@ -196,6 +216,12 @@ def main() -> int:
         kilobytes = times["pdf_bytes"] / 1e3
         print(f"{name:>7} {times['charts']:8.2f} {times['html']:7.2f} {times['pdf']:6.2f} "
               f"{both(times):10.2f} {times['pages']:5.0f} {kilobytes:6.0f}")  # fmt: skip
+    print(
+        f"\ndaily on 1 GB ({DAILY_DAY}, every format, store and index): {daily.seconds:.2f} s, "
+        f"peak RSS {daily.peak_rss / 1e6:.0f} MB"
+    )
+    print(f"30-day trend query: {trend['trend'] * 1000:.1f} ms ({trend['runs_per_day']:.0f} runs "
+          f"a day); poolwatch history --days 30: {trend['command']:.2f} s")  # fmt: skip
     render_growth = both(renders["1GB"]) / both(renders["100MB"])
     slowest = max(both(times) for times in renders.values())
     checks = [
@@ -211,6 +237,8 @@ def main() -> int:
          f"{MAX_RENDER_SECONDS:g} s)", slowest < MAX_RENDER_SECONDS),
         (f"render time 1 GB / 100 MB = {render_growth:.2f} (target < {MAX_RENDER_GROWTH})",
          render_growth < MAX_RENDER_GROWTH),
+        (f"30-day trend query {trend['trend'] * 1000:.1f} ms (target < {MAX_TREND_SECONDS:g} s)",
+         trend["trend"] < MAX_TREND_SECONDS),
     ]  # fmt: skip
     print()
     for text, ok in checks:

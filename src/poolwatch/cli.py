@@ -514,30 +514,40 @@ def daily(
     from poolwatch.history.record import day_metrics
     from poolwatch.history.store import Store, StoreError
     from poolwatch.render.index import write_index
+    from poolwatch.render.output import OutputError, refuse_inputs
 
     zone = _zone(tz_name)
     day = _day(day_text, zone)
     chosen = _formats(formats)
     config = _config(config_path)
     mail = _mail(mail_to, smtp_text, smtp_starttls, mail_from)
+    folder = out / day.isoformat()
+    targets = {name: folder / _FORMATS[name] for name in chosen}
+    try:
+        refuse_inputs([*targets.values(), out / "index.html"], paths)
+    except OutputError as err:
+        raise click.UsageError(str(err)) from err
+    try:
+        store = Store(store_path or _default_store())  # a store it cannot use fails first
+    except StoreError as err:
+        raise click.ClickException(str(err)) from err
     result = _ingest(paths)
-    if day not in days_in(result, zone):
-        seen = ", ".join(str(d) for d in days_in(result, zone)[-7:]) or "none"
+    held = days_in(result, zone)
+    if day not in held:
+        seen = ", ".join(str(d) for d in held[-7:]) or "none"
         raise click.ClickException(f"no run or monitor record on {day} in the logs "
                                    f"(days they hold: {seen}); see --day and --tz")  # fmt: skip
     assessed = assess(only_day(result, day, zone), config, now=_now(), command=_command_line())
     try:
-        store = Store(store_path or _default_store())
         store.record(day, day_metrics(day, assessed.findings, assessed.runs), assessed.runs)
         if keep is not None:
             store.prune(keep, day)
         trend = store.trend(TREND_DAYS, day)
-        every_day = store.trend(10_000, max(store.days()))
+        recorded = store.days()
+        every_day = store.trend((recorded[-1] - recorded[0]).days + 1, recorded[-1])
     except StoreError as err:
         raise click.ClickException(str(err)) from err
     findings = replace(assessed.findings, history=history(trend, day, config))
-    folder = out / day.isoformat()
-    targets = {name: folder / _FORMATS[name] for name in chosen}
     _write(findings, targets, "a4")
     write_index(out, every_day, config)
     click.echo(f"{day}: {findings.verdict}: {findings.summary}")
