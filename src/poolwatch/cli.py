@@ -537,7 +537,8 @@ def daily(
         seen = ", ".join(str(d) for d in held[-7:]) or "none"
         raise click.ClickException(f"no run or monitor record on {day} in the logs "
                                    f"(days they hold: {seen}); see --day and --tz")  # fmt: skip
-    assessed = assess(only_day(result, day, zone), config, now=_now(), command=_command_line())
+    result = only_day(result, day, zone)  # the other days' tables are freed here
+    assessed = assess(result, config, now=_now(), command=_command_line())
     try:
         store.record(day, day_metrics(day, assessed.findings, assessed.runs), assessed.runs)
         if keep is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, tzinfo
 
+import numpy as np
 import pandas as pd
 
 from poolwatch.ingest.parse import Ingest
@@ -26,11 +27,11 @@ def run_days(result: Ingest, zone: tzinfo) -> pd.Series:
 
 
 def _days(times: pd.Series, zone: tzinfo) -> pd.Series:
-    """Calendar days of UTC times in ``zone``."""
-    local = pd.to_datetime(times, utc=True).dt.tz_convert(zone)
-    return pd.Series(
-        [None if pd.isna(t) else t.date() for t in local], index=times.index, dtype=object
-    )
+    """Calendar days of UTC times in ``zone`` (each distinct day made into a date once)."""
+    local = pd.to_datetime(times, utc=True).dt.tz_convert(zone).dt.tz_localize(None)
+    midnights = local.dt.normalize()
+    dates = {m: m.date() for m in midnights.dropna().unique()}
+    return midnights.map(dates).astype(object).where(midnights.notna(), None)
 
 
 def days_in(result: Ingest, zone: tzinfo) -> list[date]:
@@ -46,23 +47,29 @@ def only_day(result: Ingest, day: date, zone: tzinfo) -> Ingest:
     The files table is kept whole: it says what was read.
     """
     runs = result.runs[(run_days(result, zone) == day).to_numpy()]
-    keys = pd.MultiIndex.from_frame(runs[["file", "run"]].astype({"file": str}))
+    keys = set(zip(runs["file"].astype(str), runs["run"].astype(int), strict=True))
     events = result.events
     in_run = _among(events, keys)
-    unattached = events["run"].isna() & (_days(events["timestamp"], zone) == day).to_numpy()
+    loose = events["run"].isna()
+    unattached = pd.Series(False, index=events.index)
+    unattached[loose] = (_days(events.loc[loose, "timestamp"], zone) == day).to_numpy()
     monitor = result.monitor
     return replace(
         result,
         runs=runs.reset_index(drop=True),
         tasks=result.tasks[_among(result.tasks, keys)].reset_index(drop=True),
-        events=events[in_run | unattached.to_numpy()].reset_index(drop=True),
+        events=events[in_run | unattached].reset_index(drop=True),
         monitor=monitor[(_days(monitor["timestamp"], zone) == day).to_numpy()].reset_index(
             drop=True
         ),
     )
 
 
-def _among(frame: pd.DataFrame, keys: pd.MultiIndex) -> pd.Series:
-    """Rows whose (file, run) is one of ``keys``."""
-    index = pd.MultiIndex.from_frame(frame[["file", "run"]].astype({"file": str}))
-    return pd.Series(index.isin(keys), index=frame.index)
+def _among(frame: pd.DataFrame, keys: set[tuple[str, int]]) -> pd.Series:
+    """Rows whose (file, run) is one of ``keys``, compared as integers (file code, run)."""
+    files = frame["file"].astype("category")
+    code = {name: i for i, name in enumerate(files.cat.categories.astype(str))}
+    wanted = np.array([(code[f] << 32) | r for f, r in keys if f in code], dtype=np.int64)
+    runs = frame["run"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
+    combined = (files.cat.codes.to_numpy(dtype=np.int64) << 32) | (runs & 0xFFFFFFFF)
+    return pd.Series(np.isin(combined, wanted), index=frame.index)
