@@ -67,7 +67,7 @@ def diagnose(result: Ingest, config: Config, *, now: datetime, command: str = ""
 
     ``command`` is the command line that asked for it, for the report's provenance.
     """
-    return assess(result, config, now=now, command=command).findings
+    return _findings(fleet(result, config), now, command)
 
 
 def assess(result: Ingest, config: Config, *, now: datetime, command: str = "") -> Assessment:
