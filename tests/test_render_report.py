@@ -4,7 +4,6 @@ checked with a PDF library, poppler's rasteriser and a headless Chromium."""
 from __future__ import annotations
 
 import http.server
-import io
 import re
 import shutil
 import subprocess
@@ -152,13 +151,8 @@ def test_same_inputs_same_report(tmp_path: Path) -> None:
         report(str(logs), "--out", str(out), env=env)
         kept[attempt] = {p.name: p.read_bytes() for p in out.iterdir()}
     first, second = kept["first"], kept["second"]
-    for name in ("report.html", "summary.json", "ticket.md"):
+    for name in ("report.html", "summary.json", "ticket.md", "report.pdf"):
         assert first[name] == second[name], name
-    texts = [
-        [page.extract_text() for page in PdfReader(io.BytesIO(kept[k]["report.pdf"])).pages]
-        for k in kept
-    ]
-    assert texts[0] == texts[1]
     assert "Generated 2025-12-01 00:00 UTC" in first["report.html"].decode()
 
 

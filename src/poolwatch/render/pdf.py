@@ -49,5 +49,5 @@ def render(html: str) -> bytes:
     # (the refusals are the point) and must not reach the user's terminal.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     document = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher)
-    pdf: bytes = document.write_pdf(pdf_identifier=b"poolwatch-report", uncompressed_pdf=False)
+    pdf: bytes = document.write_pdf()
     return pdf
