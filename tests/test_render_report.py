@@ -10,6 +10,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from poolwatch.cli import main
+from poolwatch.render.pdf import RefusingFetcher
 from poolwatch.simulate import simulate
 
 SECTIONS = (
@@ -255,3 +257,16 @@ def test_a_failed_write_keeps_the_previous_report(tmp_path: Path) -> None:
     assert "Traceback" not in done.output
     assert (out / "ticket.md").read_bytes() == before  # rewritten whole, same content
     assert sorted(p.name for p in out.iterdir()) == ["report.pdf", "ticket.md"]  # no temp file
+
+
+def test_the_pdf_fetcher_serves_only_poolwatch_templates() -> None:
+    fetcher = RefusingFetcher()
+    stylesheet = Path(str(resources.files("poolwatch.templates"))) / "report.css"
+    fetched = fetcher.fetch(stylesheet.resolve().as_uri())
+    assert b"poolwatch report" in fetched.read()
+    fetched.close()
+    for url in ("file:///etc/passwd", "http://127.0.0.1:9/x.css", "https://example.com/f.woff",
+                stylesheet.resolve().as_uri() + "/../../../etc/passwd"):  # fmt: skip
+        with pytest.raises(ValueError, match="poolwatch fetches nothing"):
+            fetcher.fetch(url)
+    assert len(fetcher.refused) == 4

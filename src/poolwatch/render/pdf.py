@@ -1,8 +1,8 @@
 """report.pdf: report.html laid out for print by WeasyPrint.
 
 Nothing is fetched: the URL fetcher refuses the network and every file outside
-poolwatch's own templates (the report needs none; the charts are inline SVG), so a
-URL a log line smuggled into the report could not be followed even if it escaped.
+poolwatch's own templates (the report needs none; the charts come as ``data:`` URLs),
+so a URL a log line smuggled into the report could not be followed even if it escaped.
 """
 
 from __future__ import annotations

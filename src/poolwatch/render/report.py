@@ -1,7 +1,8 @@
 """Write the chosen report files for one set of Findings, each atomically.
 
-The HTML is rendered once: report.pdf is that same document laid out by WeasyPrint,
-so the two always show the same charts and words.
+The charts are drawn once, and both pages come from the same templates: report.pdf is
+report.html laid out by WeasyPrint, each chart an image of the same SVG, so the two
+always show the same charts and words.
 """
 
 from __future__ import annotations
