@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -154,3 +156,40 @@ def test_post_deployment_review(three_days: Path, tmp_path: Path) -> None:
     assert "rose from 17 % to 82 %" in stdout
     source = json.loads((tmp_path / "r2" / "summary.json").read_text())["baseline"]["source"]
     assert source.startswith("the median of 2 recorded days, 2026-11-20 to 2026-11-21")
+
+
+def test_two_daily_jobs_at_once_share_the_store(three_days: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    jobs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "poolwatch",
+                "daily",
+                str(three_days),
+                "--day",
+                day,
+                "--tz",
+                "UTC",
+                "--store",
+                str(store),
+                "--out",
+                str(tmp_path / "out"),
+                "--format",
+                "json",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for day in ("2026-11-20", "2026-11-21", "2026-11-21")
+    ]
+    for job in jobs:
+        _, err = job.communicate(timeout=300)
+        assert job.returncode == 0, err
+    _, table, _ = run("history", "--store", str(store), "--csv")
+    assert [r["day"][:10] for r in csv.DictReader(io.StringIO(table))] == [
+        "2026-11-20",
+        "2026-11-21",
+    ]
