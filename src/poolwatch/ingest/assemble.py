@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from poolwatch.ingest import grammar
-from poolwatch.ingest.scan import MARK_SCHEMA, TASK_SCHEMA, ChunkScan
+from poolwatch.ingest.scan import RARE_SCHEMA, TASK_SCHEMA, ChunkScan
 from poolwatch.ingest.tables import EVENTS, TASKS, conform
 from poolwatch.ingest.timestamps import parse_date_lines
 
@@ -73,21 +73,21 @@ class RunFile:
 
 
 def concat_scans(scans: list[ChunkScan]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """A file's rare marks and task lines, with lines and progress counted from its start.
+    """A file's rare lines and task lines, with lines and progress counted from its start.
 
     Chunks are scanned as if each began a file (line 1, no progress before it), so
     that no reader has to count lines ahead of the scanners.
     """
-    marks: list[pl.DataFrame] = [pl.DataFrame(schema=MARK_SCHEMA)]
+    rare: list[pl.DataFrame] = [pl.DataFrame(schema=RARE_SCHEMA)]
     tasks: list[pl.DataFrame] = [pl.DataFrame(schema=TASK_SCHEMA)]
     progress = lines = 0
     for scan in scans:
         shift = {"prog": pl.col("prog") + progress, "line": pl.col("line") + lines}
-        marks.append(scan.marks.with_columns(**shift))
+        rare.append(scan.rare.with_columns(**shift))
         tasks.append(scan.tasks.with_columns(**shift))
         progress += scan.progress
         lines += scan.lines
-    return pl.concat(marks), pl.concat(tasks).set_sorted("line")
+    return pl.concat(rare), pl.concat(tasks).set_sorted("line")
 
 
 def assemble(

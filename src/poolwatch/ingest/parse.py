@@ -6,7 +6,6 @@ This is ingest's entry point: ``ingest(paths)`` returns the published tables
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,7 +26,7 @@ from poolwatch.ingest.monitor import (
     parse_monitor,
     parse_snapshot,
 )
-from poolwatch.ingest.scan import UNPARSED_EXAMPLES, ChunkScan, clean, scan_chunk, split_lines
+from poolwatch.ingest.scan import ChunkScan, classify, clean, scan_chunk, split_lines
 from poolwatch.ingest.sources import (
     CHUNK_BYTES,
     SNIFF_BYTES,
@@ -243,22 +242,19 @@ def _read_small(result: _FileResult, chunks: list[bytes]) -> None:
 def _assemble(result: _FileResult, scans: list[ChunkScan], *, cut: bool) -> None:
     """Assemble a run_batt or console file from its chunk scans."""
     lines = sum(s.lines for s in scans)
-    marks, task_lines = concat_scans(scans)
+    rare, task_lines = concat_scans(scans)
+    found = classify(rare)
     result.run = assemble(
         result.source.label,
-        marks,
+        found.marks,
         task_lines,
         lines=lines,
         progress=sum(s.progress for s in scans),
         cut=cut,
     )
     result.family = result.run.family
-    result.unparsed = sum(s.unparsed for s in scans)
-    starts = itertools.accumulate((s.lines for s in scans[:-1]), initial=0)
-    result.examples = pl.concat(
-        s.unparsed_examples.with_columns(line=pl.col("line") + at)
-        for s, at in zip(scans, starts, strict=True)
-    ).head(UNPARSED_EXAMPLES)
+    result.unparsed = found.unparsed
+    result.examples = found.unparsed_examples
     result.facts["lines"] = lines
 
 
