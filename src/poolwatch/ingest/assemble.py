@@ -19,7 +19,7 @@ import polars as pl
 
 from poolwatch.ingest import grammar
 from poolwatch.ingest.scan import RARE_SCHEMA, TASK_SCHEMA, ChunkScan
-from poolwatch.ingest.tables import EVENTS, TASKS, conform
+from poolwatch.ingest.tables import TASKS
 from poolwatch.ingest.timestamps import parse_date_lines
 
 _BOUNDARY_KINDS = ("date", "run_start", "gpu")
@@ -111,7 +111,8 @@ def assemble(
 
 
 def task_events(tasks: pl.DataFrame) -> pl.DataFrame:
-    """The task_start and task_done events of a tasks table (EVENTS columns, unsorted)."""
+    """The task_start and task_done events of a tasks table, unsorted: the EVENTS columns
+    they fill (the others are empty)."""
     common = ("file", "instance", "run", "task")
     starts = tasks.filter(pl.col("start_line").is_not_null()).select(
         *common,
@@ -122,7 +123,7 @@ def task_events(tasks: pl.DataFrame) -> pl.DataFrame:
     dones = tasks.filter(pl.col("done_line").is_not_null()).select(
         *common, line="done_line", kind=pl.lit("task_done").cast(pl.Categorical), count="candidates"
     )
-    return pl.concat([conform(starts, EVENTS), conform(dones, EVENTS)])
+    return pl.concat([starts, dones])
 
 
 def _categorical(frame: pl.DataFrame) -> pl.DataFrame:

@@ -6,14 +6,15 @@ This is ingest's entry point: ``ingest(paths)`` returns the published tables
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from threading import BoundedSemaphore
+from threading import BoundedSemaphore, Thread
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import polars as pl
 
 from poolwatch.ingest import grammar, tables
@@ -36,6 +37,9 @@ from poolwatch.ingest.sources import (
     binary_reason,
     discover,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Progress = Callable[[int], None]
 
@@ -86,6 +90,8 @@ def ingest(
     chunk_bytes: int = CHUNK_BYTES,
 ) -> Ingest:
     """Read every input the paths name and return the published tables."""
+    # pandas is needed only to publish: it loads (half a second) while the files are read.
+    Thread(target=importlib.import_module, args=("pandas",), daemon=True).start()
     found = discover(paths)
     results = _read_in_threads(found.sources, workers or default_workers(), progress, chunk_bytes)
     extra = [
@@ -279,7 +285,7 @@ def _publish(results: list[_FileResult]) -> Ingest:
     """
     kept = [r for r in results if r.status == "read"]
     files = _files(results)
-    frames: dict[str, list[pl.DataFrame]] = {name: [] for name in tables.TABLES}
+    frames: dict[str, list[tables.Part]] = {name: [] for name in tables.TABLES}
     for result in kept:
         for name, frame in _frames_of(result).items():
             frames[name].append(frame)
@@ -290,14 +296,13 @@ def _publish(results: list[_FileResult]) -> Ingest:
     return Ingest(files=files, **published)
 
 
-def _frames_of(result: _FileResult) -> dict[str, pl.DataFrame]:
+def _frames_of(result: _FileResult) -> dict[str, tables.Part]:
     """One kept file's frames, by the table they go to."""
-    out: dict[str, pl.DataFrame] = {}
+    out: dict[str, tables.Part] = {}
     if result.run is not None:
         run = result.run
-        events = tables.conform(run.events, tables.EVENTS)
-        if run.tasks.height:
-            events = pl.concat([events, task_events(run.tasks)]).sort("line")
+        rare = tables.conform(run.events, tables.EVENTS)
+        events = _RunEvents(rare, task_events(run.tasks)) if run.tasks.height else rare
         out |= {"events": events, "tasks": run.tasks, "runs": run.runs}
     if result.monitor is not None:
         out |= {"events": monitor_events(result.monitor), "monitor": result.monitor}
@@ -306,6 +311,44 @@ def _frames_of(result: _FileResult) -> dict[str, pl.DataFrame]:
     if result.examples is not None and result.examples.height:
         out["unparsed"] = result.examples.with_columns(file=pl.lit(result.source.label))
     return out
+
+
+class _RunEvents:
+    """A run file's events in line order, made a column at a time: its rare events and
+    the task start and done events of its tasks table.
+
+    Task events have no message, text, timestamp or sample: making the whole table
+    at once would hold those empty columns for millions of rows.
+    """
+
+    def __init__(self, rare: pl.DataFrame, tasks: pl.DataFrame) -> None:
+        self._rare = rare
+        self._tasks = tasks
+        lines = pl.concat([rare.get_column("line"), tasks.get_column("line")])
+        self._order = (
+            lines.to_frame().with_row_index().sort("line", maintain_order=True).get_column("index")
+        )
+
+    @property
+    def height(self) -> int:
+        """Rows: every rare event and every task event."""
+        return len(self._order)
+
+    def get_column(self, name: str) -> pl.Series:
+        """One column, in line order."""
+        rare = self._rare.get_column(name)
+        if name in self._tasks.columns:
+            other = self._tasks.get_column(name).cast(rare.dtype)
+        else:
+            other = pl.repeat(None, self._tasks.height, dtype=rare.dtype, eager=True)
+        return pl.concat([rare, other]).gather(self._order).alias(name)
+
+    def drop(self, name: str) -> _RunEvents:
+        """Let go of a column once it is converted."""
+        self._rare = self._rare.drop(name)
+        if name in self._tasks.columns:
+            self._tasks = self._tasks.drop(name)
+        return self
 
 
 def _files(results: list[_FileResult]) -> pd.DataFrame:

@@ -191,12 +191,21 @@ def scan_chunk(raw: bytes) -> ChunkScan:
     kept = kept.with_columns(
         bulk=text.str.contains("-- ", literal=True) & text.str.contains(grammar.BULK)
     )
+    rare = kept.filter(~pl.col("bulk")).drop("bulk")
     return ChunkScan(
-        rare=kept.filter(~pl.col("bulk")).drop("bulk"),
+        # Copied: a slice of the chunk's lines would keep all of the chunk's bytes alive.
+        rare=rare.with_columns(text=_copied(rare.get_column("text"))),
         tasks=_task_rows(kept.filter(pl.col("bulk"))),
         lines=len(lines),
         progress=len(lines) - len(kept),
     )
+
+
+def _copied(text: pl.Series) -> pl.Series:
+    """String values in buffers of their own (through Arrow, whose strings are contiguous)."""
+    copy = pl.from_arrow(text.to_arrow())
+    assert isinstance(copy, pl.Series)
+    return copy
 
 
 def classify(rare: pl.DataFrame) -> Classified:
