@@ -31,6 +31,7 @@ from poolwatch.ingest.scan import ChunkScan, classify, clean, scan_chunk, split_
 from poolwatch.ingest.sources import (
     CHUNK_BYTES,
     SNIFF_BYTES,
+    Chunk,
     InputError,
     Reader,
     Source,
@@ -140,7 +141,7 @@ class _Scanner:
         self._assembly.shutdown(wait=True, cancel_futures=True)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def submit(self, raw: bytes) -> Future[ChunkScan]:
+    def submit(self, raw: Chunk) -> Future[ChunkScan]:
         """Scan a chunk in the background (blocks while too many are in flight)."""
         self._slots.acquire()
         future = self._pool.submit(scan_chunk, raw)
@@ -206,7 +207,7 @@ def _read_chunks(
     scanner.queue(result, futures, cut=reader.facts.last_line_cut)
 
 
-def _reported(chunks: Iterator[bytes], progress: Progress | None) -> Iterator[bytes]:
+def _reported(chunks: Iterator[Chunk], progress: Progress | None) -> Iterator[Chunk]:
     """Pass chunks through, telling the progress bar how many bytes went by."""
     for chunk in chunks:
         if progress is not None:
@@ -214,18 +215,18 @@ def _reported(chunks: Iterator[bytes], progress: Progress | None) -> Iterator[by
         yield chunk
 
 
-def _submit_all(scanner: _Scanner, first: bytes, rest: Iterator[bytes]) -> list[Future[ChunkScan]]:
+def _submit_all(scanner: _Scanner, first: Chunk, rest: Iterator[Chunk]) -> list[Future[ChunkScan]]:
     """Submit every chunk of a file (numbered from 1 each; assembly adds the offsets)."""
     return [scanner.submit(chunk) for chunk in _chain(first, rest)]
 
 
-def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+def _chain(first: Chunk, rest: Iterator[Chunk]) -> Iterator[Chunk]:
     """The first chunk, then the others."""
     yield first
     yield from rest
 
 
-def _family(head: bytes) -> str | None:
+def _family(head: Chunk) -> str | None:
     """The log family a file's first bytes show, or None."""
     lines = clean(split_lines(head[:SNIFF_BYTES]), head[:SNIFF_BYTES])
     for family, evidence in grammar.FAMILY_EVIDENCE:
@@ -234,7 +235,7 @@ def _family(head: bytes) -> str | None:
     return "snapshot" if is_snapshot(lines) else None
 
 
-def _read_small(result: _FileResult, chunks: list[bytes]) -> None:
+def _read_small(result: _FileResult, chunks: list[Chunk]) -> None:
     """Parse a monitor log or a snapshot file whole (they are small)."""
     raw = b"".join(chunks)
     lines = clean(split_lines(raw), raw)

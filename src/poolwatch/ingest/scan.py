@@ -20,6 +20,7 @@ import polars as pl
 import pyarrow as pa
 
 from poolwatch.ingest import grammar
+from poolwatch.ingest.sources import Chunk
 from poolwatch.ingest.tables import conform_to
 
 #: Event fields every mark frame carries (numbers typed, the rest strings).
@@ -111,7 +112,7 @@ class Classified:
     unparsed_examples: pl.DataFrame
 
 
-def split_lines(raw: bytes) -> pl.Series:
+def split_lines(raw: Chunk) -> pl.Series:
     """Split bytes into lines (LF or CRLF), decoding invalid UTF-8 with U+FFFD."""
     if b"\x1f" in raw:
         text = raw.decode("utf-8", "replace")
@@ -136,7 +137,7 @@ def split_lines(raw: bytes) -> pl.Series:
     return frame.to_series().fill_null("")
 
 
-def _terminated_lines(raw: bytes) -> pl.Series | None:
+def _terminated_lines(raw: Chunk) -> pl.Series | None:
     """The lines of a chunk, each still ending with its newline, over the chunk's bytes.
 
     None when the chunk needs ``split_lines``: a last line without a newline, a
@@ -159,14 +160,14 @@ def _terminated_lines(raw: bytes) -> pl.Series | None:
     return lines.alias("line")
 
 
-def clean(lines: pl.Series, raw: bytes) -> pl.Series:
+def clean(lines: pl.Series, raw: Chunk) -> pl.Series:
     """Remove colour codes (only paid for when the chunk has an escape byte)."""
     if b"\x1b" in raw:
         lines = lines.str.replace_all(grammar.ANSI, "")
     return lines
 
 
-def scan_chunk(raw: bytes) -> ChunkScan:
+def scan_chunk(raw: Chunk) -> ChunkScan:
     """Scan one line-aligned chunk of run_batt / run_card output.
 
     One regex pass finds the progress lines; of the others, task lines (``-- ``
