@@ -50,11 +50,12 @@ def parse(*, paths: tuple[str, ...], out: Path | None, quiet: bool) -> None:
     Compressed files (.gz, .bz2, .xz) are read transparently; each file's family
     (run log, run_card console, monitor log, thread snapshot) is told from its content.
     """
+    result = _ingest(paths)  # first: it loads pandas while it reads
+
     from poolwatch.render.output import OutputError
     from poolwatch.render.tables import write_tables
     from poolwatch.render.terminal import parse_summary
 
-    result = _ingest(paths)
     if out is not None:
         try:
             written = write_tables(result, out, given=paths)

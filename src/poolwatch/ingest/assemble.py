@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from poolwatch.ingest import grammar
-from poolwatch.ingest.scan import MARK_SCHEMA, TASK_SCHEMA, ChunkScan
-from poolwatch.ingest.tables import EVENTS, TASKS, conform
+from poolwatch.ingest.scan import RARE_SCHEMA, TASK_SCHEMA, ChunkScan
+from poolwatch.ingest.tables import TASKS
 from poolwatch.ingest.timestamps import parse_date_lines
 
 _BOUNDARY_KINDS = ("date", "run_start", "gpu")
@@ -73,21 +73,21 @@ class RunFile:
 
 
 def concat_scans(scans: list[ChunkScan]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """A file's rare marks and task lines, with lines and progress counted from its start.
+    """A file's rare lines and task lines, with lines and progress counted from its start.
 
     Chunks are scanned as if each began a file (line 1, no progress before it), so
     that no reader has to count lines ahead of the scanners.
     """
-    marks: list[pl.DataFrame] = [pl.DataFrame(schema=MARK_SCHEMA)]
+    rare: list[pl.DataFrame] = [pl.DataFrame(schema=RARE_SCHEMA)]
     tasks: list[pl.DataFrame] = [pl.DataFrame(schema=TASK_SCHEMA)]
     progress = lines = 0
     for scan in scans:
         shift = {"prog": pl.col("prog") + progress, "line": pl.col("line") + lines}
-        marks.append(scan.marks.with_columns(**shift))
+        rare.append(scan.rare.with_columns(**shift))
         tasks.append(scan.tasks.with_columns(**shift))
         progress += scan.progress
         lines += scan.lines
-    return pl.concat(marks), pl.concat(tasks).set_sorted("line")
+    return pl.concat(rare), pl.concat(tasks).set_sorted("line")
 
 
 def assemble(
@@ -111,7 +111,8 @@ def assemble(
 
 
 def task_events(tasks: pl.DataFrame) -> pl.DataFrame:
-    """The task_start and task_done events of a tasks table (EVENTS columns, unsorted)."""
+    """The task_start and task_done events of a tasks table, unsorted: the EVENTS columns
+    they fill (the others are empty)."""
     common = ("file", "instance", "run", "task")
     starts = tasks.filter(pl.col("start_line").is_not_null()).select(
         *common,
@@ -122,7 +123,7 @@ def task_events(tasks: pl.DataFrame) -> pl.DataFrame:
     dones = tasks.filter(pl.col("done_line").is_not_null()).select(
         *common, line="done_line", kind=pl.lit("task_done").cast(pl.Categorical), count="candidates"
     )
-    return pl.concat([conform(starts, EVENTS), conform(dones, EVENTS)])
+    return pl.concat([starts, dones])
 
 
 def _categorical(frame: pl.DataFrame) -> pl.DataFrame:

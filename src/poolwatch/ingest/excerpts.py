@@ -59,7 +59,7 @@ def _from_file(
         for chunk in reader.chunks():
             count = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
             if any(seen < k <= seen + count for k in need):
-                for offset, raw in enumerate(chunk.split(b"\n")[:count], start=1):
+                for offset, raw in enumerate(bytes(chunk).split(b"\n")[:count], start=1):
                     if seen + offset in need:
                         lines[seen + offset] = _text(raw)
             seen += count

@@ -6,15 +6,15 @@ This is ingest's entry point: ``ingest(paths)`` returns the published tables
 
 from __future__ import annotations
 
-import itertools
+import importlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from threading import BoundedSemaphore
+from threading import BoundedSemaphore, Thread
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import polars as pl
 
 from poolwatch.ingest import grammar, tables
@@ -27,16 +27,20 @@ from poolwatch.ingest.monitor import (
     parse_monitor,
     parse_snapshot,
 )
-from poolwatch.ingest.scan import UNPARSED_EXAMPLES, ChunkScan, clean, scan_chunk, split_lines
+from poolwatch.ingest.scan import ChunkScan, classify, clean, scan_chunk, split_lines
 from poolwatch.ingest.sources import (
     CHUNK_BYTES,
     SNIFF_BYTES,
+    Chunk,
     InputError,
     Reader,
     Source,
     binary_reason,
     discover,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Progress = Callable[[int], None]
 
@@ -87,6 +91,8 @@ def ingest(
     chunk_bytes: int = CHUNK_BYTES,
 ) -> Ingest:
     """Read every input the paths name and return the published tables."""
+    # pandas is needed only to publish: it loads (half a second) while the files are read.
+    Thread(target=importlib.import_module, args=("pandas",), daemon=True).start()
     found = discover(paths)
     results = _read_in_threads(found.sources, workers or default_workers(), progress, chunk_bytes)
     extra = [
@@ -135,7 +141,7 @@ class _Scanner:
         self._assembly.shutdown(wait=True, cancel_futures=True)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def submit(self, raw: bytes) -> Future[ChunkScan]:
+    def submit(self, raw: Chunk) -> Future[ChunkScan]:
         """Scan a chunk in the background (blocks while too many are in flight)."""
         self._slots.acquire()
         future = self._pool.submit(scan_chunk, raw)
@@ -201,7 +207,7 @@ def _read_chunks(
     scanner.queue(result, futures, cut=reader.facts.last_line_cut)
 
 
-def _reported(chunks: Iterator[bytes], progress: Progress | None) -> Iterator[bytes]:
+def _reported(chunks: Iterator[Chunk], progress: Progress | None) -> Iterator[Chunk]:
     """Pass chunks through, telling the progress bar how many bytes went by."""
     for chunk in chunks:
         if progress is not None:
@@ -209,18 +215,18 @@ def _reported(chunks: Iterator[bytes], progress: Progress | None) -> Iterator[by
         yield chunk
 
 
-def _submit_all(scanner: _Scanner, first: bytes, rest: Iterator[bytes]) -> list[Future[ChunkScan]]:
+def _submit_all(scanner: _Scanner, first: Chunk, rest: Iterator[Chunk]) -> list[Future[ChunkScan]]:
     """Submit every chunk of a file (numbered from 1 each; assembly adds the offsets)."""
     return [scanner.submit(chunk) for chunk in _chain(first, rest)]
 
 
-def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+def _chain(first: Chunk, rest: Iterator[Chunk]) -> Iterator[Chunk]:
     """The first chunk, then the others."""
     yield first
     yield from rest
 
 
-def _family(head: bytes) -> str | None:
+def _family(head: Chunk) -> str | None:
     """The log family a file's first bytes show, or None."""
     lines = clean(split_lines(head[:SNIFF_BYTES]), head[:SNIFF_BYTES])
     for family, evidence in grammar.FAMILY_EVIDENCE:
@@ -229,7 +235,7 @@ def _family(head: bytes) -> str | None:
     return "snapshot" if is_snapshot(lines) else None
 
 
-def _read_small(result: _FileResult, chunks: list[bytes]) -> None:
+def _read_small(result: _FileResult, chunks: list[Chunk]) -> None:
     """Parse a monitor log or a snapshot file whole (they are small)."""
     raw = b"".join(chunks)
     lines = clean(split_lines(raw), raw)
@@ -243,22 +249,19 @@ def _read_small(result: _FileResult, chunks: list[bytes]) -> None:
 def _assemble(result: _FileResult, scans: list[ChunkScan], *, cut: bool) -> None:
     """Assemble a run_batt or console file from its chunk scans."""
     lines = sum(s.lines for s in scans)
-    marks, task_lines = concat_scans(scans)
+    rare, task_lines = concat_scans(scans)
+    found = classify(rare)
     result.run = assemble(
         result.source.label,
-        marks,
+        found.marks,
         task_lines,
         lines=lines,
         progress=sum(s.progress for s in scans),
         cut=cut,
     )
     result.family = result.run.family
-    result.unparsed = sum(s.unparsed for s in scans)
-    starts = itertools.accumulate((s.lines for s in scans[:-1]), initial=0)
-    result.examples = pl.concat(
-        s.unparsed_examples.with_columns(line=pl.col("line") + at)
-        for s, at in zip(scans, starts, strict=True)
-    ).head(UNPARSED_EXAMPLES)
+    result.unparsed = found.unparsed
+    result.examples = found.unparsed_examples
     result.facts["lines"] = lines
 
 
@@ -283,7 +286,7 @@ def _publish(results: list[_FileResult]) -> Ingest:
     """
     kept = [r for r in results if r.status == "read"]
     files = _files(results)
-    frames: dict[str, list[pl.DataFrame]] = {name: [] for name in tables.TABLES}
+    frames: dict[str, list[tables.Part]] = {name: [] for name in tables.TABLES}
     for result in kept:
         for name, frame in _frames_of(result).items():
             frames[name].append(frame)
@@ -294,14 +297,13 @@ def _publish(results: list[_FileResult]) -> Ingest:
     return Ingest(files=files, **published)
 
 
-def _frames_of(result: _FileResult) -> dict[str, pl.DataFrame]:
+def _frames_of(result: _FileResult) -> dict[str, tables.Part]:
     """One kept file's frames, by the table they go to."""
-    out: dict[str, pl.DataFrame] = {}
+    out: dict[str, tables.Part] = {}
     if result.run is not None:
         run = result.run
-        events = tables.conform(run.events, tables.EVENTS)
-        if run.tasks.height:
-            events = pl.concat([events, task_events(run.tasks)]).sort("line")
+        rare = tables.conform(run.events, tables.EVENTS)
+        events = _RunEvents(rare, task_events(run.tasks)) if run.tasks.height else rare
         out |= {"events": events, "tasks": run.tasks, "runs": run.runs}
     if result.monitor is not None:
         out |= {"events": monitor_events(result.monitor), "monitor": result.monitor}
@@ -310,6 +312,44 @@ def _frames_of(result: _FileResult) -> dict[str, pl.DataFrame]:
     if result.examples is not None and result.examples.height:
         out["unparsed"] = result.examples.with_columns(file=pl.lit(result.source.label))
     return out
+
+
+class _RunEvents:
+    """A run file's events in line order, made a column at a time: its rare events and
+    the task start and done events of its tasks table.
+
+    Task events have no message, text, timestamp or sample: making the whole table
+    at once would hold those empty columns for millions of rows.
+    """
+
+    def __init__(self, rare: pl.DataFrame, tasks: pl.DataFrame) -> None:
+        self._rare = rare
+        self._tasks = tasks
+        lines = pl.concat([rare.get_column("line"), tasks.get_column("line")])
+        self._order = (
+            lines.to_frame().with_row_index().sort("line", maintain_order=True).get_column("index")
+        )
+
+    @property
+    def height(self) -> int:
+        """Rows: every rare event and every task event."""
+        return len(self._order)
+
+    def get_column(self, name: str) -> pl.Series:
+        """One column, in line order."""
+        rare = self._rare.get_column(name)
+        if name in self._tasks.columns:
+            other = self._tasks.get_column(name).cast(rare.dtype)
+        else:
+            other = pl.repeat(None, self._tasks.height, dtype=rare.dtype, eager=True)
+        return pl.concat([rare, other]).gather(self._order).alias(name)
+
+    def drop(self, name: str) -> _RunEvents:
+        """Let go of a column once it is converted."""
+        self._rare = self._rare.drop(name)
+        if name in self._tasks.columns:
+            self._tasks = self._tasks.drop(name)
+        return self
 
 
 def _files(results: list[_FileResult]) -> pd.DataFrame:

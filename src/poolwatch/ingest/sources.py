@@ -22,6 +22,8 @@ from typing import BinaryIO, Protocol, cast
 
 import xxhash
 
+#: A chunk of input: whole lines (a file's chunks are read in place, into a bytearray).
+Chunk = bytes | bytearray
 #: Bytes read at a time; chunks handed to the parser end at a line boundary.
 CHUNK_BYTES = 16 << 20
 #: How much of a file is looked at to tell its family and whether it is text.
@@ -156,6 +158,7 @@ class Reader:
         self._stream: BinaryIO | None = None
         self._inflater: _Inflater | None = None
         self._limit: int | None = None
+        self._raw_file: io.BufferedReader | None = None
 
     def __enter__(self) -> Reader:
         self._open()
@@ -171,7 +174,7 @@ class Reader:
             self._raw = sys.stdin.buffer
         else:
             try:
-                self._raw = self.source.path.open("rb")
+                self._raw = self._raw_file = self.source.path.open("rb")
                 info = os.fstat(self._raw.fileno())
             except OSError as err:
                 raise InputError(_os_reason(err)) from err
@@ -223,8 +226,11 @@ class Reader:
         self.facts.truncated_stream = self._inflater.truncated
         return data
 
-    def chunks(self) -> Iterator[bytes]:
+    def chunks(self) -> Iterator[Chunk]:
         """Yield the content as chunks that each end with a newline (but maybe the last)."""
+        if self.facts.compressed is None and self._stream is self._raw_file:
+            yield from self._chunks_in_place()
+            return
         carry = b""
         while True:
             data = self._read(self.chunk_bytes)
@@ -237,6 +243,41 @@ class Reader:
                 continue
             carry = data[cut:]
             yield data[:cut]
+        self.facts.last_line_cut = bool(carry)
+        if carry:
+            yield carry
+        self._finish()
+
+    def _chunks_in_place(self) -> Iterator[Chunk]:
+        """``chunks`` of a file on disk: each is read into a buffer of its own, after the
+        cut line the previous one ended with, and handed over without another copy."""
+        assert self._raw_file is not None
+        carry = b""
+        while True:
+            size = self.chunk_bytes
+            if self._limit is not None:
+                size = min(size, self._limit - self.facts.bytes_read)
+            if size <= 0:
+                break
+            buffer = bytearray(len(carry) + size)
+            buffer[: len(carry)] = carry
+            with memoryview(buffer) as view:
+                try:
+                    got = self._raw_file.readinto(view[len(carry) :])
+                except OSError as err:
+                    raise InputError(_os_reason(err)) from err
+                self._hash.update(view[len(carry) : len(carry) + got])
+            if not got:
+                break
+            self.facts.bytes_read += got
+            end = len(carry) + got
+            cut = buffer.rfind(b"\n", 0, end) + 1
+            if cut == 0:
+                carry = bytes(buffer[:end])
+                continue
+            carry = bytes(buffer[cut:end])
+            del buffer[cut:]
+            yield buffer
         self.facts.last_line_cut = bool(carry)
         if carry:
             yield carry
@@ -348,7 +389,7 @@ class _Prepend:
         """Standard input is not ours to close."""
 
 
-def binary_reason(head: bytes) -> str | None:
+def binary_reason(head: Chunk) -> str | None:
     """Why a file's first bytes are not a text log, or None when they look like text."""
     sample = head[:SNIFF_BYTES]
     if b"\x00" in sample[:8192]:

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
-import pandas as pd
 import polars as pl
 import pyarrow as pa
 
 from poolwatch.ingest.grammar import KINDS
+
+if TYPE_CHECKING:
+    import pandas as pd
+# pandas is imported where it is used: scanning needs only polars, and the parser
+# imports pandas beside the scanning (``parse.ingest``).
 
 
 @dataclass(frozen=True)
@@ -181,6 +186,8 @@ _CATEGORIES = {"kind": KINDS, "end": END_STATES}
 
 def pandas_dtype(column: Column) -> object:
     """The pandas dtype a column is published with."""
+    import pandas as pd
+
     if column.dtype in _ARROW:
         return pd.ArrowDtype(_ARROW[column.dtype])
     if column.dtype in _CATEGORIES:
@@ -208,6 +215,8 @@ _STRINGS = {pa.string(), pa.large_string(), pa.string_view()}
 
 def _pandas_type(arrow: pa.DataType) -> object:
     """How an Arrow type becomes a pandas dtype (dictionaries become categoricals)."""
+    import pandas as pd
+
     if arrow in _STRINGS:
         return pd.StringDtype("pyarrow")
     if pa.types.is_timestamp(arrow) or pa.types.is_dictionary(arrow):
@@ -215,7 +224,28 @@ def _pandas_type(arrow: pa.DataType) -> object:
     return pd.ArrowDtype(arrow)
 
 
-def to_pandas(parts: list[pl.DataFrame], columns: tuple[Column, ...]) -> pd.DataFrame:
+class Columns(Protocol):
+    """A part of a table that gives its columns one at a time (already conformed)."""
+
+    @property
+    def height(self) -> int:
+        """Rows."""
+        ...
+
+    def get_column(self, name: str) -> pl.Series:
+        """One column, with its published polars type."""
+        ...
+
+    def drop(self, name: str) -> Columns:
+        """The part without a column."""
+        ...
+
+
+#: A part of a published table: a polars frame, or columns made on demand.
+Part = pl.DataFrame | Columns
+
+
+def to_pandas(parts: list[Part], columns: tuple[Column, ...]) -> pd.DataFrame:
     """Join polars frames into one table with the published columns and dtypes.
 
     Types are set in polars and handed over through Arrow, so numbers and strings
@@ -223,7 +253,13 @@ def to_pandas(parts: list[pl.DataFrame], columns: tuple[Column, ...]) -> pd.Data
     emptied and each column is let go of in every part as soon as it is converted,
     so a large table is never held twice (polars' own concatenation would be).
     """
-    kept = [conform(part, columns) for part in parts if part.height]
+    import pandas as pd
+
+    kept: list[Part] = [
+        conform(part, columns) if isinstance(part, pl.DataFrame) else part
+        for part in parts
+        if part.height
+    ]
     parts.clear()
     if not kept:
         kept = [pl.DataFrame(schema=polars_schema(columns))]

@@ -98,8 +98,8 @@ def parse_date_lines(texts: pl.Series) -> pl.Series:
     fast = frame.select(
         (pl.col("stamp") - pl.duration(seconds=pl.col("shift") * 3600)).dt.replace_time_zone("UTC")
     ).to_series()
-    slow = [
-        parse_date_line(text) if text is not None and done is None else done
-        for text, done in zip(texts.to_list(), fast.to_list(), strict=True)
-    ]
-    return pl.Series(slow, dtype=pl.Datetime("us", "UTC"))
+    slow = (fast.is_null() & texts.is_not_null()).arg_true()
+    if len(slow):
+        found = [parse_date_line(text) for text in texts.gather(slow).to_list()]
+        fast = fast.scatter(slow, pl.Series(found, dtype=pl.Datetime("us", "UTC")))
+    return fast.alias("")
