@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
+
+import jinja2
 
 from poolwatch.findings import ExecutorMix
 
@@ -59,6 +62,21 @@ def mix(shares: ExecutorMix) -> str:
     """``75 % process · 25 % thread``: the executor paths a share of runs took."""
     parts = [f"{share:.0f} % {path}" for path, share in asdict(shares).items() if share >= 0.5]
     return " · ".join(parts) or "-"
+
+
+def templates(*, autoescape: bool, **options: Any) -> jinja2.Environment:
+    """The environment of poolwatch's templates: strict about undefined names, blocks
+    trimmed, these filters registered; ``options`` add to jinja2's own."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("poolwatch.templates", "."),
+        undefined=jinja2.StrictUndefined,
+        autoescape=autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        **options,
+    )
+    env.filters.update(FILTERS)
+    return env
 
 
 FILTERS = {

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from poolwatch.findings import Findings
 from poolwatch.render import charts
-from poolwatch.render.formats import FILTERS
+from poolwatch.render.formats import templates
 
 #: The guide's emoji, as symbols every report font has (DejaVu has no emoji; a PDF
 #: would show empty boxes): the same marks on screen, on paper and in the tree.
@@ -107,15 +107,8 @@ def _safe(svg: str | None) -> Markup | None:
 
 def environment() -> jinja2.Environment:
     """The report templates' environment: autoescaped, strict about undefined names."""
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("poolwatch.templates", "."),
-        undefined=jinja2.StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        finalize=_finalize,
-    )
-    env.filters.update(FILTERS, data_uri=data_uri)
+    env = templates(autoescape=True, finalize=_finalize)
+    env.filters["data_uri"] = data_uri
     return env
 
 

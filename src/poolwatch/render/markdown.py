@@ -12,7 +12,7 @@ import re
 import jinja2
 
 from poolwatch.findings import Findings
-from poolwatch.render.formats import FILTERS
+from poolwatch.render.formats import templates
 
 _BADGES = {"healthy": "🟢", "warning": "🟡", "critical": "🔴", "unknown": "⚪"}
 #: Characters that give inline Markdown a meaning (emphasis, code, links, tables,
@@ -22,15 +22,8 @@ _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
 
 def environment() -> jinja2.Environment:
     """The templates' environment: strict, no autoescape (Markdown escapes by filter)."""
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("poolwatch.templates", "."),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(FILTERS, md=md, code=code)
+    env = templates(autoescape=False, keep_trailing_newline=True)
+    env.filters.update(md=md, code=code)
     return env
 
 
