@@ -126,4 +126,8 @@ def test_nothing_to_judge_is_unknown(tmp_path: Path) -> None:
     data = json.loads(out)
     assert data["verdict"] == "unknown"
     assert data["concurrency"] is None
+    # Nothing finished: the tree is not walked past its first question.
+    assert [step["answer"] for step in data["decision_path"]] == [
+        "Unknown: no run has finished yet"
+    ]
     jsonschema.validate(data, schema())

@@ -96,6 +96,11 @@ def decision_path(fleet: Fleet, rows: tuple[MetricRow, ...]) -> tuple[Step, ...]
     """The guide's "Troubleshooting Decision Tree", walked from its root on this data."""
     shares = Shares.of(fleet)
     timeout = fleet.config.setting("timeout")
+    if not shares.total:
+        return (
+            Step("Is script completing successfully?", "Unknown: no run has finished yet",
+                 "no finished run in the logs: nothing to walk the tree on"),
+        )  # fmt: skip
     if not shares.killed:
         first = Step(
             "Is script completing successfully?",
