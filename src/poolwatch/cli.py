@@ -560,7 +560,13 @@ def daily(
 
 @main.command(name="history")
 @_store_option
-@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Days to show, up to the last recorded one.",
+)
 @click.option("--csv", "as_csv", is_flag=True, help="Print the trend table as CSV.")
 def history_command(*, store_path: Path | None, days: int, as_csv: bool) -> None:
     """Print the recorded days' verdicts and key metrics (the trend table)."""
