@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 import sys
@@ -10,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -125,7 +126,20 @@ def _config_option(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def _mail_options(command: Callable[..., None]) -> Callable[..., None]:
-    """``--mail-to``, ``--smtp``, ``--smtp-starttls`` and ``--mail-from``."""
+    """``--mail-to``, ``--smtp``, ``--smtp-starttls`` and ``--mail-from``, checked and
+    handed to the command as one ``mail`` argument (None when no mail is asked for)."""
+
+    @functools.wraps(command)
+    def checked(
+        *,
+        mail_to: tuple[str, ...],
+        smtp_text: str | None,
+        smtp_starttls: bool,
+        mail_from: str | None,
+        **given: Any,
+    ) -> None:
+        command(mail=_mail(mail_to, smtp_text, smtp_starttls, mail_from), **given)
+
     options = (
         click.option("--mail-to", "mail_to", multiple=True,
                      help="Mail ticket.md (body) and report.pdf (attached) to this address "
@@ -137,9 +151,10 @@ def _mail_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option("--mail-from", "mail_from", default=None,
                      help="Sender address (default: poolwatch@<this host's name>)."),
     )  # fmt: skip
+    decorated: Callable[..., None] = checked
     for option in reversed(options):
-        command = option(command)
-    return command
+        decorated = option(decorated)
+    return decorated
 
 
 @dataclass(frozen=True)
@@ -249,10 +264,7 @@ def report(
     baseline_paths: tuple[str, ...],
     baseline_days: int | None,
     store_path: Path | None,
-    mail_to: tuple[str, ...],
-    smtp_text: str | None,
-    smtp_starttls: bool,
-    mail_from: str | None,
+    mail: _Mail | None,
 ) -> None:
     """Diagnose the fleet the logs come from and write the report files into --out.
 
@@ -272,7 +284,6 @@ def report(
         raise click.UsageError(str(err)) from err
     if baseline_paths and baseline_days:
         raise click.UsageError("give --baseline or --baseline-days, not both")
-    mail = _mail(mail_to, smtp_text, smtp_starttls, mail_from)
     findings = _diagnose(_ingest(paths), config, command=_command_line())
     if baseline_paths:
         findings = _against_logs(findings, baseline_paths, config)
@@ -502,10 +513,7 @@ def daily(
     keep: int | None,
     formats: str,
     config_path: Path | None,
-    mail_to: tuple[str, ...],
-    smtp_text: str | None,
-    smtp_starttls: bool,
-    mail_from: str | None,
+    mail: _Mail | None,
 ) -> None:
     """Summarise one day: record it in the history store and write its report with
     its changes against the day before and the trailing 7-day median."""
@@ -521,7 +529,6 @@ def daily(
     day = _day(day_text, zone)
     chosen = _formats(formats)
     config = _config(config_path)
-    mail = _mail(mail_to, smtp_text, smtp_starttls, mail_from)
     folder = out / day.isoformat()
     targets = {name: folder / _FORMATS[name] for name in chosen}
     try:

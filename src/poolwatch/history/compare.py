@@ -52,7 +52,7 @@ def history(trend: pd.DataFrame, day: date, config: Config) -> History:
         day=day,
         changes=changes,
         days=tuple(_trend_day(d, row) for d, row in recent.iterrows()),
-        limits=tuple((n, config.band(n).warning, config.band(n).critical) for n in TRENDED),
+        limits=limits(config),
     )
 
 
@@ -61,6 +61,11 @@ def _row_of(rows: pd.DataFrame, day: date) -> pd.Series | None:
     if day not in rows.index:
         return None
     return rows.loc[[day]].iloc[0]
+
+
+def limits(config: Config) -> tuple[tuple[str, float, float], ...]:
+    """The warning and critical limit of each trended metric, drawn beside it."""
+    return tuple((n, config.band(n).warning, config.band(n).critical) for n in TRENDED)
 
 
 def _change(
@@ -84,7 +89,7 @@ def _change(
     ]  # fmt: skip
     said = ", ".join(p for p in parts if p) or "no earlier day recorded"
     return Change(
-        name, value, unit, vs_yesterday, vs_median, f"{label} {_amount(value, unit)} ({said})"
+        name, value, unit, vs_yesterday, vs_median, f"{label} {amount(value, unit)} ({said})"
     )
 
 
@@ -95,8 +100,9 @@ def _value(row: pd.Series | None, name: str) -> float | None:
     return float(row[name])
 
 
-def _amount(value: float | None, unit: str) -> str:
-    """``15 %``, ``95 threads``, ``unknown``."""
+def amount(value: float | None, unit: str) -> str:
+    """``15 %``, ``95 threads``, ``unknown``: how a metric's value reads, here and in
+    every report (their ``value`` filter is this function)."""
     if value is None:
         return "unknown"
     return f"{value:.0f} %" if unit == "%" else f"{value:.0f} {unit}"
@@ -144,7 +150,7 @@ def baseline(
     source: str,
 ) -> Baseline:
     """``after`` (this report) against ``before`` (metric values by name)."""
-    now = _values(after)
+    now = values(after)
     rows = tuple(
         _row((name, unit, label), before.get(name), now.get(name), config)
         for name, unit, label in COMPARED
@@ -176,10 +182,6 @@ def median_of(trend: pd.DataFrame) -> tuple[dict[str, float | None], ExecutorMix
 
 def values(findings: Findings) -> dict[str, float | None]:
     """The compared metrics of a report, by name."""
-    return _values(findings)
-
-
-def _values(findings: Findings) -> dict[str, float | None]:
     graded: dict[str, float | None] = {m.name: m.value for m in findings.metrics}
     graded["sequential_rate"] = findings.executor_mix.sequential
     graded["runs"] = float(findings.runs.total)
@@ -197,9 +199,7 @@ def _row(
     if before is None or after is None:
         change = "not comparable"
     else:
-        change = (
-            f"{_amount(before, unit)} → {_amount(after, unit)} ({_signed(after - before, unit)})"
-        )
+        change = f"{amount(before, unit)} → {amount(after, unit)} ({_signed(after - before, unit)})"
     return BaselineRow(
         key=name,
         name=label,
@@ -222,8 +222,8 @@ def _conclusion(rows: tuple[BaselineRow, ...], verdict: str) -> str:
     lead = max(crossed, key=lambda r: abs((r.after or 0) - (r.before or 0)))
     way = "fell" if (lead.after or 0) < (lead.before or 0) else "rose"
     if lead.after == lead.before:
-        return f"After the deploy, {lead.name} stayed at {_amount(lead.after, '%')}: {verdict}."
+        return f"After the deploy, {lead.name} stayed at {amount(lead.after, '%')}: {verdict}."
     return (
-        f"After the deploy, {lead.name} {way} from {_amount(lead.before, '%')} to "
-        f"{_amount(lead.after, '%')}: {verdict}."
+        f"After the deploy, {lead.name} {way} from {amount(lead.before, '%')} to "
+        f"{amount(lead.after, '%')}: {verdict}."
     )

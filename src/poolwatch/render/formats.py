@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 
 from poolwatch.findings import ExecutorMix
+from poolwatch.history.compare import amount
 
 
 def pct(value: float) -> str:
@@ -32,13 +33,6 @@ def label(name: str) -> str:
     words = name.replace("processpool", "ProcessPool").replace("threadpool", "ThreadPool")
     text = words.replace("_", " ")
     return text[0].upper() + text[1:]
-
-
-def value(number: float | None, unit: str) -> str:
-    """A metric's value with its unit, or ``unknown``."""
-    if number is None:
-        return "unknown"
-    return f"{number:.0f} %" if unit == "%" else f"{number:.0f} {unit}"
 
 
 def size(count: int | None) -> str:
@@ -85,7 +79,7 @@ FILTERS = {
     "when": when,
     "clock": clock,
     "label": label,
-    "value": value,
+    "value": amount,
     "size": size,
     "number": number,
 }

@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from poolwatch.config import Config
 from poolwatch.findings import TrendDay
-from poolwatch.history.compare import TREND_DAYS, TRENDED, trend_days
+from poolwatch.history.compare import TREND_DAYS, limits, trend_days
 from poolwatch.render import charts
 from poolwatch.render.html import VERDICT_WORDS, environment, stylesheet
 from poolwatch.render.output import write_text
@@ -33,8 +33,7 @@ class IndexContext:
 def render(out: Path, trend: pd.DataFrame, config: Config) -> str:
     """index.html's text for the folder ``out`` and the store's ``trend`` rows."""
     days = trend_days(trend)
-    limits = tuple((n, config.band(n).warning, config.band(n).critical) for n in TRENDED)
-    drawn = charts.trends(days[-TREND_DAYS:], limits)
+    drawn = charts.trends(days[-TREND_DAYS:], limits(config))
     linked = frozenset(d.day.isoformat() for d in days
                        if (out / d.day.isoformat() / "report.html").is_file())  # fmt: skip
     context = IndexContext(
