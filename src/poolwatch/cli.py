@@ -125,6 +125,18 @@ def _config_option(command: Callable[..., None]) -> Callable[..., None]:
     )(command)
 
 
+def _format_option(command: Callable[..., None]) -> Callable[..., None]:
+    """The ``--format`` option of the commands that write reports."""
+    return click.option(
+        "--format",
+        "formats",
+        default=",".join(_FORMATS),
+        show_default=True,
+        help="Comma-separated formats to write: html (report.html), pdf (report.pdf), "
+        "json (summary.json), md (ticket.md).",
+    )(command)
+
+
 def _mail_options(command: Callable[..., None]) -> Callable[..., None]:
     """``--mail-to``, ``--smtp``, ``--smtp-starttls`` and ``--mail-from``, checked and
     handed to the command as one ``mail`` argument (None when no mail is asked for)."""
@@ -224,14 +236,7 @@ def _store_option(command: Callable[..., None]) -> Callable[..., None]:
     required=True,
     help="Directory to write the report files into.",
 )
-@click.option(
-    "--format",
-    "formats",
-    default=",".join(_FORMATS),
-    show_default=True,
-    help="Comma-separated formats to write: html (report.html), pdf (report.pdf), "
-    "json (summary.json), md (ticket.md).",
-)
+@_format_option
 @click.option(
     "--paper",
     type=click.Choice(["a4", "letter"], case_sensitive=False),
@@ -494,13 +499,7 @@ def _day(text: str, zone: tzinfo) -> date:
     default=None,
     help="Keep only this many days in the store (older days are pruned).",
 )
-@click.option(
-    "--format",
-    "formats",
-    default=",".join(_FORMATS),
-    show_default=True,
-    help="Report files to write for the day (html, pdf, json, md).",
-)
+@_format_option
 @_mail_options
 @_config_option
 def daily(
