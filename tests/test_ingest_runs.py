@@ -159,3 +159,31 @@ def test_events_are_in_file_and_line_order(tmp_path: Path) -> None:
     kinds = events["kind"].value_counts()
     assert kinds["task_start"] > 0
     assert kinds["task_done"] > 0
+
+
+def test_task_lines_give_their_fields_whatever_the_chunk_holds(tmp_path: Path) -> None:
+    lines = [
+        "Running: timeout -k 5s 600s python run_batt.py -c 2 -b tmp_batt_Ab12Cd_run",
+        "run_batt.py:840: -- 0a1b2c3d - 7 start --",
+        "run_batt.py:850: -- 0a1b2c3d - 7 done - 12 candidates scored",
+        "-- 1a1b2c3d - 99999999999 start --",
+        "-- 1a1b2c3d - 99999999999 done - 2147483648 candidates scored",
+        "x.py:1: -- Demo+Test scoring: -- 2a1b2c3d - 3 done - 4 candidates scored",
+        "run_batt.py:682: -- Demo+Test scoring: ends like a start --",
+        "run_batt.py:840: -- 3a1b2c3d - 0 start --",
+        "naïve café line that matches nothing",
+        "run_batt.py:850: -- 3a1b2c3d - 0 done - 0 candidates scored",
+    ]
+    plain = tmp_path / "plain.log"
+    plain.write_text("\n".join(lines) + "\n")
+    # The same lines with CRLF endings and colour codes: split and cleaned first.
+    dressed = tmp_path / "dressed.log"
+    dressed.write_bytes("\r\n".join(f"\x1b[32m{line}\x1b[0m" for line in lines).encode() + b"\r\n")
+    for path in (plain, dressed):
+        tasks = read(path).tasks
+        assert tasks["task"].tolist() == ["0a1b2c3d", "1a1b2c3d", "3a1b2c3d"], path.name
+        assert tasks["task_index"].tolist() == [7, pd.NA, 0]
+        assert tasks["candidates"].tolist() == [12, pd.NA, 0]
+        assert tasks["start_line"].tolist() == [2, 4, 8]
+        assert tasks["done_line"].tolist() == [3, 5, 10]
+        assert read(path).files["unparsed"].tolist() == [1]

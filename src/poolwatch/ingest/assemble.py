@@ -169,7 +169,9 @@ def _instances(marks: pl.DataFrame, task_lines: pl.DataFrame, name: str) -> pl.D
         .group_by("run")
         .agg(pl.col("instance").drop_nulls().first())
     )
-    every = pl.concat([marks.select("run"), task_lines.select("run")]).unique()
+    # Both are in line order, so their run numbers are sorted.
+    runs = [frame.get_column("run").set_sorted().unique() for frame in (marks, task_lines)]
+    every = pl.concat(runs).unique().to_frame()
     return (
         every.join(named, on="run", how="left")
         .sort("run")
@@ -243,13 +245,19 @@ def _tasks(
         first_prog=pl.min_horizontal("start_prog", "event_prog", "done_prog"),
         started=pl.col("start_line").is_not_null(),
         done=pl.col("done_line").is_not_null(),
-    ).sort("line")
-    tasks = tasks.join(runs.select("run", "end_prog"), on="run", how="left").with_columns(
-        samples=(
-            pl.col("first_prog").shift(-1).over("run").fill_null(pl.col("end_prog"))
-            - pl.col("first_prog")
-        ).cast(pl.Int32)
     )
+    if not tasks.get_column("line").is_sorted():  # only tasks known from their events
+        tasks = tasks.sort("line")
+    # A run's tasks follow each other in line order: a task's samples are the progress
+    # lines up to the next task of its run, or to the end of the run.
+    next_prog = (
+        pl.when(pl.col("run").shift(-1) == pl.col("run"))
+        .then(pl.col("first_prog").shift(-1))
+        .otherwise(pl.col("end_prog"))
+    )
+    tasks = tasks.join(
+        runs.select("run", "end_prog"), on="run", how="left", maintain_order="left"
+    ).with_columns(samples=(next_prog - pl.col("first_prog")).cast(pl.Int32))
     return tasks.select(c.name for c in TASKS if c.name != "file").with_columns(file=pl.lit(name))
 
 
@@ -270,8 +278,11 @@ def _with_task_events(tasks: pl.DataFrame, marks: pl.DataFrame, keys: list[str])
             },
         )
     )
-    tasks = pl.concat([tasks, counts.select(keys).join(tasks, on=keys, how="anti")], how="diagonal")
-    return tasks.join(counts, on=keys, how="left").with_columns(
+    joined = tasks.join(counts, on=keys, how="left", maintain_order="left")
+    # Few tasks have events: find those with no start or done line among them only.
+    matched = joined.filter(pl.col("event_line").is_not_null()).select(keys)
+    unknown = counts.join(matched, on=keys, how="anti", maintain_order="left")
+    return pl.concat([joined, unknown], how="diagonal").with_columns(
         pl.col(*_COUNTED, *_SAMPLE_COUNTS).fill_null(0)
     )
 
@@ -378,12 +389,13 @@ def _with_end(runs: pl.DataFrame) -> pl.DataFrame:
 def _content(marks: pl.DataFrame, task_lines: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, ...]]:
     """Each run's notable lines as one hash, and the last run's lines themselves.
 
-    The hash covers the run's task ids and candidate counts in order and its rare
-    lines' text: equal for a run and its tee copy, different for two runs.
+    The hash covers the run's task ids in order (hashed as a list), its candidate
+    counts and its rare lines' text: equal for a run and its tee copy, different for
+    two runs.
     """
     tasks = task_lines.group_by("run", maintain_order=True).agg(
         task_instance=pl.col("instance").first(),
-        tasks=pl.col("task").str.join(""),
+        tasks=pl.col("task").implode().hash(),
         candidates=pl.col("count").sum(),
     )
     rare = (
@@ -396,7 +408,9 @@ def _content(marks: pl.DataFrame, task_lines: pl.DataFrame) -> tuple[pl.DataFram
         "run",
         instance=pl.coalesce("instance", "task_instance"),
         hash=pl.concat_str(
-            ["tasks", "candidates", "rare"], separator="\n", ignore_nulls=True
+            [pl.col("tasks").cast(pl.String), "candidates", "rare"],
+            separator="\n",
+            ignore_nulls=True,
         ).hash(),
     )
     if per_run.is_empty():

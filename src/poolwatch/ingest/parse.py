@@ -16,6 +16,8 @@ from threading import BoundedSemaphore, Thread
 from typing import TYPE_CHECKING
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from poolwatch.ingest import grammar, tables
 from poolwatch.ingest.assemble import RunFile, assemble, concat_scans, task_events
@@ -130,7 +132,7 @@ class _Scanner:
 
     def __init__(self, workers: int) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scan")
-        self._assembly = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assemble")
+        self._assembly = ThreadPoolExecutor(max_workers=2, thread_name_prefix="assemble")
         self._slots = BoundedSemaphore(workers + 1)
         self._assembling: list[Future[None]] = []
 
@@ -319,7 +321,8 @@ class _RunEvents:
     the task start and done events of its tasks table.
 
     Task events have no message, text, timestamp or sample: making the whole table
-    at once would hold those empty columns for millions of rows.
+    at once would hold those empty columns for millions of rows. A column only rare
+    events fill is placed by one Arrow ``take``, null wherever a task event is.
     """
 
     def __init__(self, rare: pl.DataFrame, tasks: pl.DataFrame) -> None:
@@ -329,20 +332,21 @@ class _RunEvents:
         self._order = (
             lines.to_frame().with_row_index().sort("line", maintain_order=True).get_column("index")
         )
+        order = self._order.to_numpy()
+        self._rare_rows = pa.array(order, mask=order >= rare.height)
 
     @property
     def height(self) -> int:
         """Rows: every rare event and every task event."""
         return len(self._order)
 
-    def get_column(self, name: str) -> pl.Series:
+    def arrow(self, name: str) -> pa.Array:
         """One column, in line order."""
         rare = self._rare.get_column(name)
-        if name in self._tasks.columns:
-            other = self._tasks.get_column(name).cast(rare.dtype)
-        else:
-            other = pl.repeat(None, self._tasks.height, dtype=rare.dtype, eager=True)
-        return pl.concat([rare, other]).gather(self._order).alias(name)
+        if name not in self._tasks.columns:
+            return pc.take(rare.to_arrow(), self._rare_rows)
+        other = self._tasks.get_column(name).cast(rare.dtype)
+        return pl.concat([rare, other]).gather(self._order).to_arrow()
 
     def drop(self, name: str) -> _RunEvents:
         """Let go of a column once it is converted."""

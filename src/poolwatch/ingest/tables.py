@@ -8,7 +8,9 @@ parser builds into pandas frames with exactly these columns and dtypes.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from threading import Lock
 from typing import TYPE_CHECKING, Protocol
 
 import polars as pl
@@ -232,8 +234,8 @@ class Columns(Protocol):
         """Rows."""
         ...
 
-    def get_column(self, name: str) -> pl.Series:
-        """One column, with its published polars type."""
+    def arrow(self, name: str) -> pa.Array:
+        """One column as Arrow, typed as its published polars type converts."""
         ...
 
     def drop(self, name: str) -> Columns:
@@ -263,16 +265,32 @@ def to_pandas(parts: list[Part], columns: tuple[Column, ...]) -> pd.DataFrame:
     parts.clear()
     if not kept:
         kept = [pl.DataFrame(schema=polars_schema(columns))]
-    out: dict[str, pd.Series] = {}
-    for column in columns:
-        arrow = pa.chunked_array([part.get_column(column.name).to_arrow() for part in kept])
-        kept = [part.drop(column.name) for part in kept]
+    lock = Lock()
+
+    def convert(column: Column) -> pd.Series:
+        with lock:
+            now = list(kept)
+        arrow = pa.chunked_array([_arrow(part, column.name) for part in now])
+        del now
+        with lock:
+            kept[:] = [part.drop(column.name) for part in kept]
         series: pd.Series = arrow.to_pandas(types_mapper=_pandas_type)
         del arrow
         if column.dtype in _CATEGORIES:
             series = series.astype(pandas_dtype(column))  # type: ignore[call-overload]
-        out[column.name] = series
+        return series
+
+    # Two columns at a time: this runs once the scanning is over, with a core to spare.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="publish") as pool:
+        out = dict(zip([c.name for c in columns], pool.map(convert, columns), strict=True))
     return pd.DataFrame(out, copy=False)
+
+
+def _arrow(part: Part, name: str) -> pa.Array:
+    """One column of a part, as Arrow."""
+    if isinstance(part, pl.DataFrame):
+        return part.get_column(name).to_arrow()
+    return part.arrow(name)
 
 
 def polars_schema(columns: tuple[Column, ...]) -> dict[str, pl.DataType]:
