@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from poolwatch import __version__
 from poolwatch.ingest.sources import STDIN
 from poolwatch.sizes import parse_size
 
@@ -30,8 +29,24 @@ if TYPE_CHECKING:
 Progress = Callable[[int], None]
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``: the installed version (looked up only when asked for)."""
+    if value and not ctx.resilient_parsing:
+        import poolwatch
+
+        click.echo(f"poolwatch, version {poolwatch.__version__}")
+        ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="poolwatch")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 def main() -> None:
     """Turn run_card.sh / run_batt.py fleet logs into incident reports."""
 
@@ -53,16 +68,17 @@ def parse(*, paths: tuple[str, ...], out: Path | None, quiet: bool) -> None:
     """
     result = _ingest(paths)  # first: it loads pandas while it reads
 
-    from poolwatch.render.output import OutputError
-    from poolwatch.render.tables import write_tables
-    from poolwatch.render.terminal import parse_summary
-
     if out is not None:
+        from poolwatch.render.output import OutputError
+        from poolwatch.render.tables import write_tables
+
         try:
             written = write_tables(result, out, given=paths)
         except OutputError as err:
             raise click.UsageError(str(err)) from err
     if not quiet:
+        from poolwatch.render.terminal import parse_summary
+
         click.echo(parse_summary(result))
         if out is not None:
             click.echo("wrote " + ", ".join(str(p) for p in written))

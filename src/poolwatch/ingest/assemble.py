@@ -28,6 +28,8 @@ _END_KINDS = ("run_end", "timeout_kill", "critical_memory")
 _CONTENT_EXCLUDED = ("date", "gpu", "generating", "run_start")
 #: A rare line as run content (to recognise tee copies): its kind and text.
 _RARE_ITEM = pl.concat_str(["kind", "text"], separator="|", ignore_nulls=True)
+#: The published event kinds, as a polars Enum.
+_KIND = pl.Enum(grammar.KINDS)
 #: Columns kept as polars categoricals from assembly on (few distinct values, many rows).
 _CATEGORICAL = ("file", "instance", "task", "kind", "error_type", "sample_kind")
 #: Counts of the executor-decision lines, by the column that holds them (tasks and runs).
@@ -117,19 +119,22 @@ def task_events(tasks: pl.DataFrame) -> pl.DataFrame:
     starts = tasks.filter(pl.col("start_line").is_not_null()).select(
         *common,
         line="start_line",
-        kind=pl.lit("task_start").cast(pl.Categorical),
+        kind=pl.lit("task_start", dtype=_KIND),
         count=pl.lit(None, dtype=pl.Int32),
     )
     dones = tasks.filter(pl.col("done_line").is_not_null()).select(
-        *common, line="done_line", kind=pl.lit("task_done").cast(pl.Categorical), count="candidates"
+        *common, line="done_line", kind=pl.lit("task_done", dtype=_KIND), count="candidates"
     )
     return pl.concat([starts, dones])
 
 
 def _categorical(frame: pl.DataFrame) -> pl.DataFrame:
-    """Store the repetitive string columns as categoricals (4 bytes a row, not 16 and up)."""
+    """Store the repetitive string columns as categoricals (4 bytes a row, not 16 and up),
+    and the published kinds as the ``kind`` Enum."""
     return frame.with_columns(
-        pl.col(name).cast(pl.Categorical) for name in _CATEGORICAL if name in frame.columns
+        pl.col(name).cast(_KIND if name == "kind" else pl.Categorical())
+        for name in _CATEGORICAL
+        if name in frame.columns
     )
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from threading import BoundedSemaphore, Thread
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from poolwatch.ingest import grammar, tables
 from poolwatch.ingest.assemble import RunFile, assemble, concat_scans, task_events
@@ -305,7 +305,11 @@ def _frames_of(result: _FileResult) -> dict[str, tables.Part]:
     if result.run is not None:
         run = result.run
         rare = tables.conform(run.events, tables.EVENTS)
-        events = _RunEvents(rare, task_events(run.tasks)) if run.tasks.height else rare
+        events = (
+            _RunEvents(rare, task_events(run.tasks), result.source.label)
+            if run.tasks.height
+            else rare
+        )
         out |= {"events": events, "tasks": run.tasks, "runs": run.runs}
     if result.monitor is not None:
         out |= {"events": monitor_events(result.monitor), "monitor": result.monitor}
@@ -325,9 +329,10 @@ class _RunEvents:
     events fill is placed by one Arrow ``take``, null wherever a task event is.
     """
 
-    def __init__(self, rare: pl.DataFrame, tasks: pl.DataFrame) -> None:
+    def __init__(self, rare: pl.DataFrame, tasks: pl.DataFrame, file: str) -> None:
         self._rare = rare
         self._tasks = tasks
+        self._file = file
         lines = pl.concat([rare.get_column("line"), tasks.get_column("line")])
         self._order = (
             lines.to_frame().with_row_index().sort("line", maintain_order=True).get_column("index")
@@ -342,9 +347,12 @@ class _RunEvents:
 
     def arrow(self, name: str) -> pa.Array:
         """One column, in line order."""
+        if name == "file":  # the same on every row: one entry, and a code for each row
+            codes = pa.array(np.zeros(self.height, np.uint32))
+            return pa.DictionaryArray.from_arrays(codes, pa.array([self._file], pa.large_string()))
         rare = self._rare.get_column(name)
         if name not in self._tasks.columns:
-            return pc.take(rare.to_arrow(), self._rare_rows)
+            return rare.to_arrow().take(self._rare_rows)
         other = self._tasks.get_column(name).cast(rare.dtype)
         return pl.concat([rare, other]).gather(self._order).to_arrow()
 

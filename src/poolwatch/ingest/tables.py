@@ -201,8 +201,9 @@ def pandas_dtype(column: Column) -> object:
 
 _POLARS: dict[str, pl.DataType] = {
     CATEGORY: pl.Categorical(),
-    "kind": pl.Categorical(),
-    "end": pl.Categorical(),
+    # A fixed vocabulary: an Enum reaches Arrow and pandas with its codes as they are.
+    "kind": pl.Enum(KINDS),
+    "end": pl.Enum(END_STATES),
     STRING: pl.String(),
     TIMESTAMP: pl.Datetime("us", "UTC"),
     BOOL: pl.Boolean(),
