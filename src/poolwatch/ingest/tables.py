@@ -273,6 +273,11 @@ def to_pandas(parts: list[Part], columns: tuple[Column, ...]) -> pd.DataFrame:
             now = list(kept)
         arrow = pa.chunked_array([_arrow(part, column.name) for part in now])
         del now
+        if arrow.num_chunks > 1:
+            # One chunk, not one per file: the analysis filters these tables again and
+            # again, and a pandas filter is twice as slow over many chunks (measured on
+            # 1 GB: the diagnosis takes 1.35 s instead of 1.9 s, for 0.15 s more here).
+            arrow = pa.chunked_array([arrow.combine_chunks()])
         with lock:
             kept[:] = [part.drop(column.name) for part in kept]
         series: pd.Series = arrow.to_pandas(types_mapper=_pandas_type)
