@@ -248,6 +248,13 @@ class Columns(Protocol):
 Part = pl.DataFrame | Columns
 
 
+#: Tables up to this many rows (runs, monitor) are published in one Arrow chunk rather
+#: than one per file: the analysis filters the runs table again and again, and a pandas
+#: filter over many chunks is about twice as slow (measured: 0.1-0.2 s of the diagnosis
+#: on 1 GB). The large tables keep a chunk per file: joining them costs memory.
+ONE_CHUNK_ROWS = 1_000_000
+
+
 def to_pandas(parts: list[Part], columns: tuple[Column, ...]) -> pd.DataFrame:
     """Join polars frames into one table with the published columns and dtypes.
 
@@ -273,10 +280,7 @@ def to_pandas(parts: list[Part], columns: tuple[Column, ...]) -> pd.DataFrame:
             now = list(kept)
         arrow = pa.chunked_array([_arrow(part, column.name) for part in now])
         del now
-        if arrow.num_chunks > 1:
-            # One chunk, not one per file: the analysis filters these tables again and
-            # again, and a pandas filter is twice as slow over many chunks (measured on
-            # 1 GB: the diagnosis takes 1.35 s instead of 1.9 s, for 0.15 s more here).
+        if arrow.num_chunks > 1 and len(arrow) <= ONE_CHUNK_ROWS:
             arrow = pa.chunked_array([arrow.combine_chunks()])
         with lock:
             kept[:] = [part.drop(column.name) for part in kept]
