@@ -269,11 +269,9 @@ class Reader:
                 break
             if size < self._limit - self.facts.bytes_read:
                 size = self._to_last_newline(size)
-            data = self._read_plain(size)
+            data = self._read(size)
             if not data:
                 break
-            self.facts.bytes_read += len(data)
-            self._hash.update(data)
             if carry:
                 data, carry = carry + data, b""
             cut = data.rfind(b"\n") + 1

@@ -252,7 +252,7 @@ Part = pl.DataFrame | Columns
 #: than one per file: the analysis filters the runs table again and again, and a pandas
 #: filter over many chunks is about twice as slow (measured: 0.1-0.2 s of the diagnosis
 #: on 1 GB). The large tables keep a chunk per file: joining them costs memory.
-ONE_CHUNK_ROWS = 1_000_000
+_ONE_CHUNK_ROWS = 1_000_000
 
 
 def to_pandas(parts: list[Part], columns: tuple[Column, ...]) -> pd.DataFrame:
@@ -280,7 +280,7 @@ def to_pandas(parts: list[Part], columns: tuple[Column, ...]) -> pd.DataFrame:
             now = list(kept)
         arrow = pa.chunked_array([_arrow(part, column.name) for part in now])
         del now
-        if arrow.num_chunks > 1 and len(arrow) <= ONE_CHUNK_ROWS:
+        if arrow.num_chunks > 1 and len(arrow) <= _ONE_CHUNK_ROWS:
             arrow = pa.chunked_array([arrow.combine_chunks()])
         with lock:
             kept[:] = [part.drop(column.name) for part in kept]
