@@ -114,8 +114,8 @@ def assemble(
 
 def task_events(tasks: pl.DataFrame) -> pl.DataFrame:
     """The task_start and task_done events of a tasks table, unsorted: the EVENTS columns
-    they fill (the others are empty)."""
-    common = ("file", "instance", "run", "task")
+    they fill (the others are empty; ``file``, the same on every row, is the caller's)."""
+    common = ("instance", "run", "task")
     starts = tasks.filter(pl.col("start_line").is_not_null()).select(
         *common,
         line="start_line",

@@ -327,7 +327,8 @@ class _RunEvents:
 
     Task events have no message, text, timestamp or sample: making the whole table
     at once would hold those empty columns for millions of rows. A column only rare
-    events fill is placed by one Arrow ``take``, null wherever a task event is.
+    events fill is placed by one Arrow ``take``, null wherever a task event is; the
+    ``file`` column, the same on every row, is one dictionary entry.
     """
 
     def __init__(self, rare: pl.DataFrame, tasks: pl.DataFrame, file: str) -> None:
@@ -348,7 +349,7 @@ class _RunEvents:
 
     def arrow(self, name: str) -> pa.Array:
         """One column, in line order."""
-        if name == "file":  # the same on every row: one entry, and a code for each row
+        if name == "file":
             codes = pa.array(np.zeros(self.height, np.uint32))
             return pa.DictionaryArray.from_arrays(codes, pa.array([self._file], pa.large_string()))
         rare = self._rare.get_column(name)
