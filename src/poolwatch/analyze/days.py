@@ -14,6 +14,7 @@ from datetime import date, tzinfo
 import numpy as np
 import pandas as pd
 
+from poolwatch.analyze.runs import file_names, run_keys
 from poolwatch.ingest.parse import Ingest
 
 
@@ -47,9 +48,10 @@ def only_day(result: Ingest, day: date, zone: tzinfo) -> Ingest:
     The files table is kept whole: it says what was read.
     """
     runs = result.runs[(run_days(result, zone) == day).to_numpy()]
-    keys = set(zip(runs["file"].astype(str), runs["run"].astype(int), strict=True))
+    files = file_names(result)
+    keys = run_keys(runs, files)
     events = result.events
-    in_run = _among(events, keys)
+    in_run = np.isin(run_keys(events, files), keys)
     loose = events["run"].isna()
     unattached = pd.Series(False, index=events.index)
     unattached[loose] = (_days(events.loc[loose, "timestamp"], zone) == day).to_numpy()
@@ -57,19 +59,9 @@ def only_day(result: Ingest, day: date, zone: tzinfo) -> Ingest:
     return replace(
         result,
         runs=runs.reset_index(drop=True),
-        tasks=result.tasks[_among(result.tasks, keys)].reset_index(drop=True),
+        tasks=result.tasks[np.isin(run_keys(result.tasks, files), keys)].reset_index(drop=True),
         events=events[in_run | unattached].reset_index(drop=True),
         monitor=monitor[(_days(monitor["timestamp"], zone) == day).to_numpy()].reset_index(
             drop=True
         ),
     )
-
-
-def _among(frame: pd.DataFrame, keys: set[tuple[str, int]]) -> pd.Series:
-    """Rows whose (file, run) is one of ``keys``, compared as integers (file code, run)."""
-    files = frame["file"].astype("category")
-    code = {name: i for i, name in enumerate(files.cat.categories.astype(str))}
-    wanted = np.array([(code[f] << 32) | r for f, r in keys if f in code], dtype=np.int64)
-    runs = frame["run"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
-    combined = (files.cat.codes.to_numpy(dtype=np.int64) << 32) | (runs & 0xFFFFFFFF)
-    return pd.Series(np.isin(combined, wanted), index=frame.index)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from poolwatch.analyze.runs import Fleet
+from poolwatch.analyze.runs import Fleet, run_keys
 from poolwatch.findings import Excerpt, Ref
 from poolwatch.ingest.excerpts import Lines, excerpts
 
@@ -30,8 +31,8 @@ def refs(fleet: Fleet, kind: str | None, runs: pd.DataFrame, limit: int = CITED)
         )
     events = fleet.notable
     of_kind = events[events["kind"] == kind]
-    keys = runs[["file", "run"]].drop_duplicates()
-    found = of_kind.merge(keys, on=["file", "run"], how="inner").head(limit)
+    among = np.isin(run_keys(of_kind, fleet.files), run_keys(runs, fleet.files))
+    found = of_kind[among].head(limit)
     return tuple(
         Ref(str(f), int(line), None if pd.isna(text) else str(text))
         for f, line, text in zip(found["file"], found["line"], found["text"], strict=True)

@@ -14,11 +14,17 @@ from poolwatch.analyze.health import flags, verdict
 from poolwatch.analyze.runs import PATHS, Fleet
 from poolwatch.findings import ExecutorMix, InstanceRow
 
+#: The runs' columns an instance's row and flags read.
+_COLUMNS = ["instance", "outcome", "path", "max_threads", "processpool_failed",
+            "threadpool_failed", "overloads"]  # fmt: skip
+
 
 def instance_rows(fleet: Fleet) -> tuple[InstanceRow, ...]:
     """One row per instance, in the instances' natural order."""
     names = sorted(str(name) for name in fleet.runs["instance"].dropna().unique())
-    return tuple(_row(fleet, name) for name in names)
+    # Narrowed first: each instance's runs are then chosen from a few columns, not all.
+    narrow = replace(fleet, runs=fleet.runs[_COLUMNS], finished=fleet.finished[_COLUMNS])
+    return tuple(_row(narrow, name) for name in names)
 
 
 def _row(fleet: Fleet, name: str) -> InstanceRow:

@@ -12,23 +12,33 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from poolwatch.analyze.runs import PATHS, Fleet
+from poolwatch.analyze.runs import PATHS, Fleet, sum_by_run
 from poolwatch.config import NORMAL_SECONDS, SLOWDOWN
 from poolwatch.findings import Performance
 
 
 def expected_seconds(samples: pd.Series, paths: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """The low and high expected seconds of tasks with these samples and paths."""
-    counts, lows, highs = (np.array(column) for column in zip(*NORMAL_SECONDS, strict=True))
-    n = samples.fillna(0).to_numpy(dtype=float)
-    # Interpolated between the table's rows, proportional beyond its last one.
-    beyond = n / counts[-1]
-    low = np.where(n > counts[-1], lows[-1] * beyond, np.interp(n, counts, lows, left=0.0))
-    high = np.where(n > counts[-1], highs[-1] * beyond, np.interp(n, counts, highs, left=0.0))
-    # Looked up by the path's category code: no Python call per task.
+    # Tasks share a few sample counts and paths: each pair is computed once.
+    counts, distinct = pd.factorize(samples.fillna(0).to_numpy(dtype=float))
+    low, high = _normal_seconds(distinct)
     factors = np.array([SLOWDOWN.get(p, (1.0, 1.0)) for p in PATHS])
-    codes = paths.cat.codes.to_numpy()
-    return low * factors[codes, 0], high * factors[codes, 1]
+    pair = counts * len(PATHS) + paths.cat.codes.to_numpy()
+    return np.outer(low, factors[:, 0]).ravel()[pair], np.outer(high, factors[:, 1]).ravel()[pair]
+
+
+def _normal_seconds(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The low and high seconds of scoring this many samples on the ProcessPool."""
+    counts, lows, highs = (np.array(column) for column in zip(*NORMAL_SECONDS, strict=True))
+    # Interpolated between the table's rows, proportional beyond its last one.
+    beyond = samples / counts[-1]
+    low = np.where(
+        samples > counts[-1], lows[-1] * beyond, np.interp(samples, counts, lows, left=0.0)
+    )
+    high = np.where(
+        samples > counts[-1], highs[-1] * beyond, np.interp(samples, counts, highs, left=0.0)
+    )
+    return low, high
 
 
 def run_times(fleet: Fleet) -> pd.DataFrame:
@@ -39,17 +49,10 @@ def run_times(fleet: Fleet) -> pd.DataFrame:
     """
     tasks = fleet.result.tasks
     low, high = expected_seconds(tasks["samples"], fleet.task_path)
-    expected = (
-        tasks[["file", "run"]]
-        .assign(low=low, high=high)
-        .groupby(["file", "run"], observed=True)[["low", "high"]]
-        .sum()
-        .reset_index()
-    )
     runs = fleet.finished[fleet.finished["outcome"] == "completed"]
     took = runs["total_seconds"].astype("Float64").fillna(runs["seconds"].astype("Float64"))
-    measured = runs.assign(took=took).dropna(subset=["took"])
-    measured = measured.merge(expected, on=["file", "run"], how="inner")
+    measured = runs.assign(took=took).dropna(subset=["took"]).reset_index(drop=True)
+    measured["low"], measured["high"] = sum_by_run(tasks, [low, high], measured, fleet.files)
     return measured[measured["high"] > 0].reset_index(drop=True)
 
 

@@ -55,8 +55,12 @@ def task_paths(result: Ingest) -> pd.Series:
     return executor_paths(result.tasks)
 
 
-def run_outcomes(result: Ingest, config: Config) -> pd.DataFrame:
+def run_outcomes(
+    result: Ingest, config: Config, notable: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Each run's outcome and executor path, beside the runs table's identity columns.
+
+    ``notable`` is ``notable_events``, when already at hand.
 
     A run without its closing line that the log shows killed (a timeout message, or
     the next run starting) timed out. So did the last run of a file last written
@@ -69,9 +73,9 @@ def run_outcomes(result: Ingest, config: Config) -> pd.DataFrame:
     outcome[runs["end"] == "exited"] = "exited"
     killed = (runs["end"] == "killed") | _stale_tail(result, config)
     outcome[killed] = "timed_out"
-    keys = list(zip(runs["file"], runs["run"], strict=True))
-    hung = _hangs(result)
-    outcome[killed & pd.Series([key in hung for key in keys], index=runs.index)] = "hung"
+    events = notable_events(result) if notable is None else notable
+    hung = np.isin(run_keys(runs, file_names(result)), _hangs(result, events))
+    outcome[killed & hung] = "hung"
     path = executor_paths(runs).astype(object)
     path[killed] = "timeout"
     return pd.DataFrame(
@@ -85,8 +89,8 @@ def run_outcomes(result: Ingest, config: Config) -> pd.DataFrame:
     )
 
 
-def _hangs(result: Ingest) -> set[tuple[object, object]]:
-    """Runs, by (file, run), whose last task started and never finished while hanging.
+def _hangs(result: Ingest, notable: pd.DataFrame) -> np.ndarray:
+    """Runs, as ``run_keys``, whose last task started and never finished while hanging.
 
     Every killed run has a task cut short; it hung, rather than being stopped at the
     limit while working, when it shows thread exhaustion (``thread creation failed``
@@ -94,17 +98,75 @@ def _hangs(result: Ingest) -> set[tuple[object, object]]:
     line, so a silent hang (no such lines) cannot be told from a slow task: it counts
     as a timed-out long batch, and the report says why.
     """
-    tasks = result.tasks
+    tasks = result.tasks[["file", "run", "task", "started", "done"]]
     open_tasks = tasks[tasks["started"].fillna(False) & ~tasks["done"].fillna(False)]
     last = open_tasks.drop_duplicates(["file", "run"], keep="last")
-    events = result.events
-    troubled = events[events["kind"].isin(["exception", "thread_retry"]) & events["task"].notna()]
+    troubled = notable[
+        notable["kind"].isin(["exception", "thread_retry"]) & notable["task"].notna()
+    ]
     trouble = set(zip(troubled["file"], troubled["run"], troubled["task"], strict=True))
-    return {
-        (name, run)
+    hung = [
+        (name, run, task) in trouble
         for name, run, task in zip(last["file"], last["run"], last["task"], strict=True)
-        if (name, run, task) in trouble
-    }
+    ]
+    return run_keys(last[np.array(hung, dtype=bool)], file_names(result))
+
+
+def file_names(result: Ingest) -> pd.Index:
+    """Every input's name, the ``file`` of the tables' rows: what ``run_keys`` number."""
+    names: pd.Index = pd.Index(result.files["path"].astype(str).unique())
+    return names
+
+
+def run_keys(frame: pd.DataFrame, files: pd.Index) -> np.ndarray:
+    """Each row's run (``file``, ``run``) as one integer, to compare runs with ``np.isin``:
+    the file's position in ``files`` (``file_names``), then the run number."""
+    names = frame["file"].astype("category")
+    # A missing file's code, -1, picks the -1 put last.
+    position = np.append(files.get_indexer(names.cat.categories.astype(str)), -1)
+    file = position.astype(np.int64).take(names.cat.codes.to_numpy())
+    run = frame["run"].to_numpy(dtype=np.int64, na_value=-1)
+    return (file << 32) | (run & 0xFFFFFFFF)
+
+
+def sum_by_run(
+    rows: pd.DataFrame, values: list[np.ndarray], runs: pd.DataFrame, files: pd.Index
+) -> list[np.ndarray]:
+    """Each of ``values`` (one per row of ``rows``) summed over each of ``runs``' runs.
+
+    A run's rows are consecutive (the tables are in line order): each stretch is summed
+    at once, and only the stretches are looked up among ``runs``.
+    """
+    if not len(rows):
+        return [np.zeros(len(runs)) for _ in values]
+    file = rows["file"].astype("category").cat.codes.to_numpy()
+    number = rows["run"].to_numpy(dtype=np.int32, na_value=-1)
+    starts = np.flatnonzero((number[1:] != number[:-1]) | (file[1:] != file[:-1])) + 1
+    starts = np.r_[0, starts]
+    stretches = run_keys(rows[["file", "run"]].take(starts), files)
+    run = pd.Index(run_keys(runs, files)).get_indexer(stretches)
+    mine = run >= 0
+    return [
+        np.bincount(run[mine], weights=np.add.reduceat(v, starts)[mine], minlength=len(runs))
+        for v in values
+    ]
+
+
+#: Event kinds a task has one of each: the bulk of the events, cited by no finding.
+TASK_KINDS: tuple[str, ...] = ("task_start", "task_done")
+#: The events' columns findings read.
+NOTABLE_COLUMNS: tuple[str, ...] = (
+    "file", "line", "instance", "run", "task", "kind", "threads", "message", "text",
+)  # fmt: skip
+
+
+def notable_events(result: Ingest) -> pd.DataFrame:
+    """The events findings cite: every kind but ``TASK_KINDS``, in ``NOTABLE_COLUMNS``.
+    Chosen by the kind's category code: no string is compared."""
+    kind = result.events["kind"]
+    task = kind.cat.categories.get_indexer(pd.Index(TASK_KINDS))
+    chosen = ~np.isin(kind.cat.codes.to_numpy(), task)
+    return result.events.loc[chosen, list(NOTABLE_COLUMNS)]
 
 
 def _stale_tail(result: Ingest, config: Config) -> pd.Series:
@@ -184,14 +246,18 @@ class Fleet:
     task_path: pd.Series
     """Every task's executor path, aligned with ``result.tasks``."""
     notable: pd.DataFrame
-    """The events but task starts and ends (one of each per task): what findings cite."""
+    """The events but task starts and ends (one of each per task), in ``NOTABLE_COLUMNS``:
+    what findings cite."""
+    files: pd.Index
+    """The inputs' names, for ``run_keys``."""
     intervals: pd.DataFrame
     concurrency: pd.DataFrame
 
 
 def fleet(result: Ingest, config: Config) -> Fleet:
     """Runs with their outcomes and paths; when they ran; how many at once."""
-    outcomes = run_outcomes(result, config)
+    notable = notable_events(result)
+    outcomes = run_outcomes(result, config, notable)
     runs = result.runs.assign(outcome=outcomes["outcome"], path=outcomes["path"])
     intervals = run_intervals(result, outcomes, config)
     return Fleet(
@@ -200,7 +266,8 @@ def fleet(result: Ingest, config: Config) -> Fleet:
         runs=runs,
         finished=runs[runs["outcome"] != "incomplete"].reset_index(drop=True),
         task_path=task_paths(result),
-        notable=result.events[~result.events["kind"].isin(["task_start", "task_done"])],
+        notable=notable,
+        files=file_names(result),
         intervals=intervals,
         concurrency=concurrency(intervals),
     )

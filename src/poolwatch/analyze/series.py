@@ -12,7 +12,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from poolwatch.analyze.runs import Fleet
+from poolwatch.analyze.runs import Fleet, run_keys
 from poolwatch.findings import Charts, RunTime, ThreadPoint, TimePoint
 
 #: Points drawn per chart, at most: enough to show every peak on a page-wide chart.
@@ -61,33 +61,53 @@ def line_times(fleet: Fleet, lines: pd.DataFrame) -> pd.Series:
     A line is placed between its run's start and end by its position between the
     run's first and last lines; unknown (NaT) when the run's start is unknown.
     """
-    runs = fleet.result.runs[["file", "run", "line", "last_line"]].rename(
-        columns={"line": "first", "last_line": "last"}
-    )
-    placed = (
-        lines[["file", "run", "line"]]
-        .merge(runs, on=["file", "run"], how="left")
-        .merge(fleet.intervals[["file", "run", "start", "end"]], on=["file", "run"], how="left")
-    )
-    span = (placed["last"].astype("float64") - placed["first"].astype("float64")).clip(lower=1)
-    share = ((placed["line"].astype("float64") - placed["first"].astype("float64")) / span).clip(
-        0, 1
-    )
-    length = placed["end"] - placed["start"]
-    times = placed["start"] + length * share.to_numpy(dtype=float, na_value=np.nan)
-    return pd.Series(times.to_numpy(), index=lines.index)
+    keys = run_keys(lines, fleet.files)
+    runs, intervals = fleet.result.runs, fleet.intervals
+    run = _rows(runs, keys, fleet.files)
+    interval = _rows(intervals, keys, fleet.files)
+    first = _take(runs["line"], run).to_numpy(dtype="float64", na_value=np.nan)
+    last = _take(runs["last_line"], run).to_numpy(dtype="float64", na_value=np.nan)
+    line = lines["line"].to_numpy(dtype="float64", na_value=np.nan)
+    share = np.clip((line - first) / np.maximum(last - first, 1), 0, 1)
+    start = _take(intervals["start"], interval)
+    times: pd.Series = start + (_take(intervals["end"], interval) - start) * share
+    return times.set_axis(lines.index)
+
+
+def _rows(frame: pd.DataFrame, keys: np.ndarray, files: pd.Index) -> np.ndarray:
+    """The row of ``frame`` (one per run) for each of these ``run_keys``; -1 where none."""
+    found: np.ndarray = pd.Index(run_keys(frame, files)).get_indexer(keys)
+    return found
+
+
+def _take(column: pd.Series, rows: np.ndarray) -> pd.Series:
+    """``column``'s values at ``rows``, missing where a row is -1."""
+    if not len(column):
+        column = pd.Series([None], dtype=column.dtype)
+    values = column.iloc[np.maximum(rows, 0)].reset_index(drop=True)
+    chosen: pd.Series = values.mask(rows < 0)
+    return chosen
 
 
 def _peaks(groups: pd.Series, values: pd.Series, limit: int) -> pd.Index:
-    """Rows keeping the highest value of each of ``limit`` equal stretches, shared by groups."""
-    per_group = max(1, limit // max(1, groups.nunique()))
-    order = groups.groupby(groups, sort=False).cumcount()
-    size = groups.map(groups.value_counts())
-    stretch = (order * per_group // size.clip(lower=1)).astype("int64")
-    frame = pd.DataFrame({"group": groups, "stretch": stretch, "value": values.astype("float64")})
-    best = frame.groupby(["group", "stretch"], sort=True)["value"].idxmax()
-    kept: pd.Index = pd.Index(best.sort_values().to_numpy())
-    return kept
+    """Rows keeping the highest value of each of ``limit`` equal stretches, shared by groups
+    (the first such row where several have it)."""
+    if groups.empty:
+        return values.index[:0]
+    group, distinct = pd.factorize(groups, use_na_sentinel=False)
+    per_group = max(1, limit // max(1, len(distinct)))
+    size = np.bincount(group, minlength=len(distinct))
+    # Each row's place within its group, then its stretch of the group.
+    place = np.empty(len(group), np.int64)
+    place[np.argsort(group, kind="stable")] = np.arange(len(group)) - np.repeat(
+        np.cumsum(size) - size, size
+    )
+    bucket = group.astype(np.int64) * per_group + place * per_group // size[group]
+    value = values.to_numpy(dtype="float64", na_value=np.nan)
+    # By stretch, highest value first, ties in row order: each stretch's first row wins.
+    ranked = np.lexsort((-value, bucket))
+    first = ranked[np.r_[True, bucket[ranked][1:] != bucket[ranked][:-1]]]
+    return values.index[np.sort(first)]
 
 
 def _steps(times: pd.Series, values: pd.Series) -> tuple[TimePoint, ...]:
