@@ -5,8 +5,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 # Debian packages poolwatch needs at run or test time: WeasyPrint's Pango and a font,
-# Graphviz to lay out the decision tree; poppler and a headless Chromium to check reports.
-DEBS   := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core graphviz poppler-utils chromium-headless-shell
+# Graphviz to lay out the decision tree; poppler and a headless Chromium to check reports;
+# a C compiler to build the line scanner (src/poolwatch/ingest/_linescan.pyx).
+DEBS   := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core graphviz poppler-utils chromium-headless-shell gcc libc6-dev
 
 .PHONY: demo test lint typecheck bench examples system-deps clean
 
@@ -14,7 +15,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml src/poolwatch/ingest/_linescan.pyx | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 

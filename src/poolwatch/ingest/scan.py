@@ -1,14 +1,12 @@
-"""Vectorised scanning of one chunk of run output: lines in, notable lines out.
+"""Scanning one chunk of run output: lines in, notable lines out.
 
-A chunk is a few MiB of whole lines. Lines are cut out of the chunk's bytes without
-copying them (the newlines found by numpy, the lines handed to polars as an Arrow
-array over the same bytes). Every line without a ``-- `` goes through one regex, in
-polars, that recognises per-sample progress lines, the bulk of every log: they are
-only counted. Of the other lines, task start and done lines give their fields, read
-by position from the chunk's bytes with numpy; the rare remaining lines are kept as
-they are and classified by the grammar's rules once per file (``classify``). Each
-kept line carries how many progress lines preceded it, so samples per task can be
-computed later without keeping the progress lines.
+A chunk is a few MiB of whole lines. One compiled pass over its bytes (``linescan``)
+sorts its lines out: per-sample progress lines, the bulk of every log, are only
+counted; task start and done lines give their fields; the other task bookkeeping
+lines are routine; the rare remaining lines are kept as they are and classified by
+the grammar's rules once per file (``classify``). Each kept line
+carries how many progress lines preceded it, so samples per task can be computed
+later without keeping the progress lines.
 """
 
 from __future__ import annotations
@@ -20,7 +18,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from poolwatch.ingest import grammar
+from poolwatch.ingest import grammar, linescan
 from poolwatch.ingest.sources import Chunk
 from poolwatch.ingest.tables import conform_to
 
@@ -67,16 +65,6 @@ INTERNAL_RULES: tuple[grammar.Rule, ...] = (
 _RULES = (*grammar.RUN_RULES, *INTERNAL_RULES)
 #: Any rule at all: one pass that spares each rule the lines none of them wants.
 _ANY_RULE = "|".join(f"(?:{rule.match})" for rule in _RULES)
-#: A per-sample progress line: the one alternative of ``grammar.BULK`` without ``-- ``
-#: (every other alternative has it, and no progress line can), so that a line is in the
-#: bulk exactly when it is a progress line or has ``-- `` and matches ``grammar.BULK``.
-_PROGRESS = rf"^{grammar.PREFIX}(?:demo|test)\[[0-9]+\] - {grammar.TID} - [0-9]+"
-#: The same, on a line that still ends with its newline (its only newline).
-_PROGRESS_LF = _PROGRESS + r"\n"
-#: ``grammar.BULK`` matched byte by byte (``(?-u)``): its classes are ASCII, so it
-#: means the same, and its automaton runs about a quarter faster (measured).
-_BULK = "(?-u)" + grammar.BULK
-
 
 #: Task start and done lines, kept apart from the rare marks in a compact frame.
 TASK_SCHEMA: dict[str, pl.DataType] = {
@@ -141,36 +129,24 @@ def split_lines(raw: Chunk) -> pl.Series:
     return frame.to_series().fill_null("")
 
 
-@dataclass(frozen=True)
-class _Lines:
-    """A chunk's lines, each still ending with its newline, over the bytes they are in."""
+def _normalised(raw: Chunk) -> Chunk:
+    """A chunk's bytes as ``linescan`` reads them: newline-terminated UTF-8 without
+    carriage returns or colour codes.
 
-    text: pl.Series
-    data: np.ndarray
-    """The bytes, as uint8."""
-    starts: np.ndarray
-    """Where each line starts in ``data``, and one past the end of the last (int64)."""
-
-
-def _lines_of(raw: Chunk) -> _Lines:
-    """The lines of a chunk, colour codes removed, each ending with a newline.
-
-    Lines are cut out of the chunk's bytes without copying them. A chunk that needs
-    more (a carriage return, bytes that are not UTF-8, a last line without a newline,
-    colour codes) is split and cleaned line by line, then joined into new bytes.
+    Most chunks are already; one that is not (a carriage return, bytes that are not
+    UTF-8, a last line without a newline, colour codes) is split and cleaned line by
+    line, then joined into new bytes.
     """
-    direct = _cut(raw) if _is_cut_ready(raw) else None
-    if direct is not None and b"\x1b" not in raw:
-        return direct
-    text = direct.text.str.head(-1) if direct is not None else split_lines(raw)
-    text = clean(text, raw)
+    if _is_clean(raw) and b"\x1b" not in raw:
+        return raw
+    text = clean(split_lines(raw), raw)
     if text.is_empty():
-        return _cut(b"")
-    return _cut((str(text.str.join("\n").item()) + "\n").encode())
+        return b""
+    return (str(text.str.join("\n").item()) + "\n").encode()
 
 
-def _is_cut_ready(raw: Chunk) -> bool:
-    """Whether a chunk's bytes can be cut as they are: newline-terminated UTF-8, no CR."""
+def _is_clean(raw: Chunk) -> bool:
+    """Whether a chunk's bytes are newline-terminated UTF-8 without carriage returns."""
     if not raw.endswith(b"\n") or b"\r" in raw:
         return False
     if raw.isascii():
@@ -180,20 +156,6 @@ def _is_cut_ready(raw: Chunk) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-
-
-def _cut(raw: Chunk) -> _Lines:
-    """Lines over newline-terminated UTF-8 bytes: numpy finds the newlines, and an Arrow
-    array over the same bytes becomes a polars series."""
-    data = np.frombuffer(raw, np.uint8)
-    ends = np.flatnonzero(data == ord("\n"))
-    starts = np.empty(len(ends) + 1, np.int64)
-    starts[0] = 0
-    starts[1:] = ends + 1
-    array = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(starts), pa.py_buffer(raw))
-    text = pl.from_arrow(array)
-    assert isinstance(text, pl.Series)
-    return _Lines(text.alias("text"), data, starts)
 
 
 def clean(lines: pl.Series, raw: Chunk) -> pl.Series:
@@ -206,45 +168,48 @@ def clean(lines: pl.Series, raw: Chunk) -> pl.Series:
 def scan_chunk(raw: Chunk) -> ChunkScan:
     """Scan one line-aligned chunk of run_batt / run_card output.
 
-    One regex pass finds the progress lines; of the others, task lines (``-- ``
-    and the rest of ``grammar.BULK``) give their fields and everything else is rare.
-    A progress line never becomes a row: the number of progress lines before a kept
-    line is its index minus the kept lines before it. Lines are numbered from 1 in
-    the chunk; assembly adds the chunk's offset in its file.
+    Lines are numbered from 1 in the chunk; assembly adds the chunk's offset in its
+    file. A progress line never becomes a row: each kept line carries how many
+    progress lines preceded it.
     """
-    lines = _lines_of(raw)
-    text = pl.col("text")
-    frame = pl.DataFrame({"text": lines.text}).with_row_index("index")
-    frame = frame.with_columns(dash=text.str.find("-- ", literal=True))
-    # A line with "-- " is never a progress line: the regex reads only the others.
-    plain = frame.get_column("dash").is_null().to_numpy()
-    progress = np.zeros(len(plain), bool)
-    progress[plain] = lines.text.filter(pl.Series(plain)).str.contains(_PROGRESS_LF).to_numpy()
-    kept = frame.filter(pl.Series(~progress))
-    kept = kept.select(
-        "index",
-        "dash",
-        line=(pl.col("index") + 1).cast(pl.UInt32),
-        prog=(pl.col("index") - pl.int_range(pl.len(), dtype=pl.UInt32)).cast(pl.UInt32),
-        text=text.str.head(-1),
+    found = linescan.scan(_normalised(raw))
+    rare = pl.DataFrame(
+        {
+            "line": found.rare_line,
+            "prog": found.rare_prog,
+            "text": _strings(found.rare_text, np.r_[0, found.rare_ends]),
+        },
+        schema=RARE_SCHEMA,
     )
-    bulk = pl.col("dash").is_not_null() & text.str.contains(_BULK)
-    kept = kept.with_columns(bulk=bulk)
-    rare = kept.filter(~pl.col("bulk")).select(*RARE_SCHEMA)
-    return ChunkScan(
-        # Copied: a slice of the chunk's lines would keep all of the chunk's bytes alive.
-        rare=rare.with_columns(text=_copied(rare.get_column("text"))),
-        tasks=_task_rows(kept.filter(pl.col("bulk")), lines),
-        lines=len(lines.text),
-        progress=len(lines.text) - len(kept),
+    tasks = pl.DataFrame(
+        {
+            "line": found.task_line,
+            "prog": found.task_prog,
+            "done": found.task_done,
+            "task": _strings(found.task_id.ravel(), np.arange(0, 8 * len(found.task_id) + 1, 8)),
+            "task_index": _nullable(found.task_index),
+            "count": _nullable(found.task_count),
+        },
+        schema=TASK_SCHEMA,
     )
+    return ChunkScan(rare=rare, tasks=tasks, lines=found.lines, progress=found.progress)
 
 
-def _copied(text: pl.Series) -> pl.Series:
-    """String values in buffers of their own (through Arrow, whose strings are contiguous)."""
-    copy = pl.from_arrow(text.to_arrow())
-    assert isinstance(copy, pl.Series)
-    return copy
+def _strings(data: np.ndarray, offsets: np.ndarray) -> pl.Series:
+    """Strings over UTF-8 bytes: string ``i`` is ``data[offsets[i]:offsets[i + 1]]``."""
+    array = pa.LargeStringArray.from_buffers(
+        len(offsets) - 1,
+        pa.py_buffer(np.ascontiguousarray(offsets, np.int64)),
+        pa.py_buffer(np.ascontiguousarray(data)),
+    )
+    strings = pl.from_arrow(array)
+    assert isinstance(strings, pl.Series)
+    return strings
+
+
+def _nullable(numbers: np.ndarray) -> pl.Series:
+    """Int32 numbers, null where -1."""
+    return pl.Series(numbers, dtype=pl.Int32).set(pl.Series(numbers < 0), None)
 
 
 def classify(rare: pl.DataFrame) -> Classified:
@@ -263,77 +228,6 @@ def classify(rare: pl.DataFrame) -> Classified:
         unparsed=len(unparsed),
         unparsed_examples=unparsed.sort("line").head(UNPARSED_EXAMPLES).select("line", "text"),
     )
-
-
-def _task_rows(rows: pl.DataFrame, lines: _Lines) -> pl.DataFrame:
-    """Task start and done lines (the other task lines are routine), in TASK_SCHEMA.
-
-    The lines matched ``grammar.BULK`` already, so their shape is known and their
-    fields are read from the chunk's bytes by position, with numpy. The first ``-- ``
-    (column ``dash``) is followed by a hex task id, except in the one other bulk line
-    with a ``-- `` (``-- Demo+Test scoring: ...``); then come `` - <index> `` and one of
-    four endings, told apart by two bytes: ``start --`` (``t`` four bytes from the
-    end), ``scored --`` (``d`` there), ``--`` (a digit there) and ``done - <n>
-    candidates scored`` (``d`` last).
-    """
-    data = lines.data
-    index = rows.get_column("index").to_numpy()
-    end = lines.starts[index + 1] - 1  # the newline
-    tid = lines.starts[index] + rows.get_column("dash").to_numpy().astype(np.int64) + 3
-    task_form = _HEX_DIGIT[data[tid]]
-    last = data[end - 1]
-    done = task_form & (last == ord("d"))
-    keep = done | (task_form & (last == ord("-")) & (data[end - 4] == ord("t")))
-    done, tid, end = done[keep], tid[keep], end[keep]
-    task_index, after = _numbers(data, tid + len("01234567 - "), end)
-    count, _ = _numbers(data, after + len(" done - "), end)
-    return rows.filter(pl.Series(keep)).select(
-        "line",
-        "prog",
-        done=pl.Series(done),
-        task=_strings(data, tid, 8),
-        task_index=task_index,
-        count=count.set(pl.Series(~done), None),
-    )
-
-
-#: Lowercase hex digits, as a lookup table over bytes.
-_HEX_DIGIT = np.zeros(256, bool)
-_HEX_DIGIT[np.frombuffer(b"0123456789abcdef", np.uint8)] = True
-#: The most digits a number of an Int32 column can have (longer ones are null, as a
-#: failed cast of their text would be).
-_MAX_DIGITS = 10
-
-
-def _numbers(data: np.ndarray, at: np.ndarray, end: np.ndarray) -> tuple[pl.Series, np.ndarray]:
-    """The decimal numbers starting at each position (before ``end``), as Int32 (null when
-    there is none or it does not fit), and where each number ends."""
-    value = np.zeros(len(at), np.int64)
-    digits = np.zeros(len(at), np.int64)
-    going = at < end
-    for _ in range(_MAX_DIGITS + 1):
-        position = np.minimum(at + digits, end)
-        digit = data[position].astype(np.int64) - ord("0")
-        going &= (position < end) & (digit >= 0) & (digit <= 9)
-        if not going.any():
-            break
-        value = np.where(going, value * 10 + digit, value)
-        digits += going
-    valid = (digits > 0) & (digits <= _MAX_DIGITS) & (value <= np.iinfo(np.int32).max)
-    numbers = pl.Series(np.where(valid, value, 0).astype(np.int32)).set(pl.Series(~valid), None)
-    return numbers, at + digits
-
-
-def _strings(data: np.ndarray, at: np.ndarray, size: int) -> pl.Series:
-    """The ``size`` bytes at each position, as strings (ASCII by the caller's check)."""
-    chosen = data[at[:, None] + np.arange(size)]
-    offsets = np.arange(0, (len(at) + 1) * size, size, dtype=np.int64)
-    array = pa.LargeStringArray.from_buffers(
-        len(at), pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(chosen))
-    )
-    strings = pl.from_arrow(array)
-    assert isinstance(strings, pl.Series)
-    return strings
 
 
 def _rule_marks(texts: pl.Series) -> tuple[pl.DataFrame, pl.Series]:
