@@ -30,11 +30,14 @@ def drop_tee_copies(results: list[_HasRun]) -> None:
     consoles = [r.run for r in results if r.run is not None and r.run.family == "console"]
     if not consoles:
         return
-    known = _console_hashes(consoles)
+    logs = [r for r in results if r.run is not None and r.run.family == "run_batt"]
+    if not logs:
+        return
+    wanted = pl.concat([r.run.content.get_column("hash") for r in logs if r.run is not None])
+    known = _console_hashes(consoles, wanted)
     tails = _console_tails(consoles)
-    for result in results:
-        if result.run is not None and result.run.family == "run_batt":
-            _drop_copied_runs(result, known, tails)
+    for result in logs:
+        _drop_copied_runs(result, known, tails)
 
 
 def _place(run: RunFile, number: int) -> str:
@@ -43,11 +46,15 @@ def _place(run: RunFile, number: int) -> str:
     return f"{row['file'][0]}:{row['line'][0]}" if row.height else "?"
 
 
-def _console_hashes(consoles: list[RunFile]) -> dict[int, str]:
-    """Every console run's content hash, to the place the run is at."""
+def _console_hashes(consoles: list[RunFile], wanted: pl.Series) -> dict[int, str]:
+    """The console runs whose content hash is ``wanted`` (the run logs' runs' hashes),
+    by hash, to the place the first of them is at."""
     known: dict[int, str] = {}
     for run in consoles:
-        places = run.content.join(run.runs.select("run", "file", "line"), on="run", how="left")
+        found = run.content.filter(pl.col("hash").is_in(wanted.implode()))
+        places = found.join(
+            run.runs.select("run", "file", "line"), on="run", how="left", maintain_order="left"
+        )
         for digest, name, line in places.select("hash", "file", "line").iter_rows():
             known.setdefault(digest, f"{name}:{line}")
     return known
