@@ -120,6 +120,10 @@ def _read_in_threads(
     return results
 
 
+#: Files whose chunks are read but whose assembly has not started, at most.
+_WAITING_FILES = 2
+
+
 class _Scanner:
     """Scans chunks in a thread pool, and assembles each file once its chunks are in.
 
@@ -129,13 +133,16 @@ class _Scanner:
     more memory).
     Chunks in flight are bounded so memory does not grow with input size; files are
     assembled in two threads of their own, beside the scanning, so that the last files
-    to come in are assembled side by side once the scanning is over.
+    to come in are assembled side by side once the scanning is over. Scanning is faster
+    than assembling, so files waiting for an assembly thread are bounded too: reading
+    pauses rather than keep every file's scanned lines (measured: 100 MB more at peak).
     """
 
     def __init__(self, workers: int) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scan")
         self._assembly = ThreadPoolExecutor(max_workers=2, thread_name_prefix="assemble")
         self._slots = BoundedSemaphore(workers + 1)
+        self._waiting = BoundedSemaphore(_WAITING_FILES)
         self._assembling: list[Future[None]] = []
 
     def __enter__(self) -> _Scanner:
@@ -153,8 +160,15 @@ class _Scanner:
         return future
 
     def queue(self, result: _FileResult, scans: list[Future[ChunkScan]], *, cut: bool) -> None:
-        """Assemble a file as soon as its scans are done."""
-        self._assembling.append(self._assembly.submit(_assemble_scanned, result, scans, cut))
+        """Assemble a file as soon as its scans are done (blocks while too many files wait
+        for an assembly thread)."""
+        self._waiting.acquire()
+
+        def assemble() -> None:
+            self._waiting.release()
+            _assemble_scanned(result, scans, cut)
+
+        self._assembling.append(self._assembly.submit(assemble))
 
     def finish(self) -> None:
         """Wait for every file's assembly (and so for every scan)."""
