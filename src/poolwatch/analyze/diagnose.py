@@ -116,7 +116,7 @@ def _findings(facts: Fleet, now: datetime, command: str) -> Findings:
         concurrency=observed_concurrency(facts),
         runs=_run_counts(facts),
         executor_mix=mix(facts.finished),
-        counts=Counts(**{key: _lines(result, kind) for key, kind in COUNTED.items()}),
+        counts=_counts(result),
         monitor=monitor_check(facts),
         metrics=rows,
         verdict=judged,
@@ -149,19 +149,22 @@ def _cited(
     )
 
 
-def _lines(result: Ingest, kind: str) -> int:
-    """Lines of one event kind."""
-    return int((result.events["kind"] == kind).sum())
+def _counts(result: Ingest) -> Counts:
+    """Lines of each counted event kind."""
+    lines = result.events["kind"].value_counts()
+    return Counts(**{key: int(lines.get(kind, 0)) for key, kind in COUNTED.items()})
 
 
 def _window(result: Ingest) -> tuple[datetime | None, datetime | None]:
     """The first and last wall-clock times the logs give (run starts, monitor records)."""
-    times = pd.concat(
-        [result.runs["started_at"], result.monitor["timestamp"], result.events["timestamp"]]
-    ).dropna()
-    if times.empty:
+    columns = [result.runs["started_at"], result.monitor["timestamp"], result.events["timestamp"]]
+    known = [column.dropna() for column in columns]
+    known = [column for column in known if not column.empty]
+    if not known:
         return None, None
-    return times.min().to_pydatetime(), times.max().to_pydatetime()
+    first = min(column.min() for column in known)
+    last = max(column.max() for column in known)
+    return first.to_pydatetime(), last.to_pydatetime()
 
 
 def _inputs(result: Ingest) -> Inputs:

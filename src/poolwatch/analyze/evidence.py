@@ -29,8 +29,7 @@ def refs(fleet: Fleet, kind: str | None, runs: pd.DataFrame, limit: int = CITED)
                 chosen["file"], chosen["last_line"], chosen["end_evidence"], strict=True
             )
         )
-    events = fleet.notable
-    of_kind = events[events["kind"] == kind]
+    of_kind = fleet.of_kind(kind)
     among = np.isin(run_keys(of_kind, fleet.files), run_keys(runs, fleet.files))
     found = of_kind[among].head(limit)
     return tuple(

@@ -27,7 +27,7 @@ import pandas as pd
 from poolwatch.analyze.evidence import RUNS, refs
 from poolwatch.analyze.runs import KILLED, Fleet, overload_threads
 from poolwatch.config import Band, Config
-from poolwatch.findings import Flag, MetricRow
+from poolwatch.findings import Flag, MetricRow, Ref
 
 _PER_PROCESS_SNAPSHOTS = ("threading.active_count()", "ps -o nlwp")
 
@@ -55,9 +55,8 @@ def metrics(fleet: Fleet) -> tuple[MetricRow, ...]:
 
 def _per_process_snapshots(fleet: Fleet) -> pd.Series:
     """Thread counts of ``Active threads:`` and ``nlwp`` snapshots."""
-    events = fleet.notable
-    chosen = (events["kind"] == "thread_snapshot") & events["message"].isin(_PER_PROCESS_SNAPSHOTS)
-    return events.loc[chosen, "threads"].dropna()
+    events = fleet.of_kind("thread_snapshot")
+    return events.loc[events["message"].isin(_PER_PROCESS_SNAPSHOTS), "threads"].dropna()
 
 
 def _thread_count(fleet: Fleet) -> tuple[float | None, str]:
@@ -121,14 +120,31 @@ def flags(fleet: Fleet, *, cite: bool = True) -> tuple[Flag, ...]:
     return tuple(_judge(fleet, rule, cite) for rule in _RULES)
 
 
+def flags_by_instance(fleet: Fleet) -> dict[str, tuple[Flag, ...]]:
+    """``flags`` of each instance's runs alone (without cited lines): each rule counted
+    once over the fleet's finished runs, then by instance."""
+    instance = fleet.finished["instance"].astype(str)
+    totals = instance.value_counts()
+    found: dict[str, list[Flag]] = {str(name): [] for name in totals.index}
+    for rule in _RULES:
+        counts = rule.hit(fleet).astype(bool).groupby(instance).sum()
+        for name, total in totals.items():
+            found[str(name)].append(_flag(fleet, rule, int(counts.get(name, 0)), int(total), ()))
+    return {name: tuple(held) for name, held in found.items()}
+
+
 def _judge(fleet: Fleet, rule: _Rule, cite: bool) -> Flag:
     """A flag on the share of finished runs that ``rule`` counts."""
     hit = rule.hit(fleet)
-    total = len(fleet.finished)
     count = int(hit.sum())
+    lines = refs(fleet, rule.cite, fleet.finished[hit]) if count and cite else ()
+    return _flag(fleet, rule, count, len(fleet.finished), lines)
+
+
+def _flag(fleet: Fleet, rule: _Rule, count: int, total: int, lines: tuple[Ref, ...]) -> Flag:
+    """A flag on ``count`` of ``total`` finished runs."""
     share = 100.0 * count / total if total else 0.0
     evidence = f"{count} of {total} runs ({share:.0f} %)"
-    lines = refs(fleet, rule.cite, fleet.finished[hit]) if count and cite else ()
     holds = bool(total) and rule.holds(fleet.config, share)
     return Flag(rule.id, rule.color, rule.text(fleet.config), holds, evidence, lines)
 

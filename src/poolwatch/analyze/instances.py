@@ -6,15 +6,13 @@ An instance's verdict is the fleet's rule applied to its runs alone: the guide's
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pandas as pd
 
-from poolwatch.analyze.health import flags, verdict
+from poolwatch.analyze.health import flags_by_instance, verdict
 from poolwatch.analyze.runs import PATHS, Fleet
-from poolwatch.findings import ExecutorMix, InstanceRow
+from poolwatch.findings import ExecutorMix, Flag, InstanceRow
 
-#: The runs' columns an instance's row and flags read.
+#: The runs' columns an instance's row reads.
 _COLUMNS = ["instance", "outcome", "path", "max_threads", "processpool_failed",
             "threadpool_failed", "overloads"]  # fmt: skip
 
@@ -22,15 +20,20 @@ _COLUMNS = ["instance", "outcome", "path", "max_threads", "processpool_failed",
 def instance_rows(fleet: Fleet) -> tuple[InstanceRow, ...]:
     """One row per instance, in the instances' natural order."""
     names = sorted(str(name) for name in fleet.runs["instance"].dropna().unique())
+    held = flags_by_instance(fleet)
     # Narrowed first: each instance's runs are then chosen from a few columns, not all.
-    narrow = replace(fleet, runs=fleet.runs[_COLUMNS], finished=fleet.finished[_COLUMNS])
-    return tuple(_row(narrow, name) for name in names)
+    runs, finished = fleet.runs[_COLUMNS], fleet.finished[_COLUMNS]
+    return tuple(
+        _row(name, runs[runs["instance"] == name], finished[finished["instance"] == name],
+             held.get(name, ()))
+        for name in names
+    )  # fmt: skip
 
 
-def _row(fleet: Fleet, name: str) -> InstanceRow:
-    """One instance's row."""
-    own = _only(fleet, name)
-    runs, finished = own.runs, own.finished
+def _row(
+    name: str, runs: pd.DataFrame, finished: pd.DataFrame, held: tuple[Flag, ...]
+) -> InstanceRow:
+    """One instance's row, from its runs, its finished runs and its flags."""
     peak = finished["max_threads"].max() if not finished.empty else None
     return InstanceRow(
         instance=name,
@@ -42,16 +45,7 @@ def _row(fleet: Fleet, name: str) -> InstanceRow:
         overloads=int(runs["overloads"].sum()),
         killed=int(finished["outcome"].isin(("timed_out", "hung")).sum()),
         peak_threads=None if peak is None or pd.isna(peak) else int(peak),
-        verdict=verdict(flags(own, cite=False), (), finished=len(finished)),
-    )
-
-
-def _only(fleet: Fleet, name: str) -> Fleet:
-    """The fleet narrowed to one instance's runs (its flags cite no line: no events needed)."""
-    return replace(
-        fleet,
-        runs=fleet.runs[fleet.runs["instance"] == name],
-        finished=fleet.finished[fleet.finished["instance"] == name].reset_index(drop=True),
+        verdict=verdict(held, (), finished=len(finished)),
     )
 
 

@@ -12,6 +12,7 @@ path is the most degraded of its tasks', and a run killed by the timeout is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -178,10 +179,8 @@ def _stale_tail(result: Ingest, config: Config) -> pd.Series:
     mtimes = dict(zip(files["path"], files["mtime"], strict=True))
     limit = pd.Timedelta(seconds=config.setting("timeout"))
     runs = result.runs
-    stale = [
-        end == "unfinished" and pd.notna(mtimes.get(name)) and collected - mtimes[name] > limit
-        for end, name in zip(runs["end"], runs["file"], strict=True)
-    ]
+    modified = pd.to_datetime(runs["file"].astype(str).map(mtimes), utc=True)
+    stale = (runs["end"] == "unfinished").to_numpy() & (collected - modified > limit).to_numpy()
     return pd.Series(stale, index=runs.index)
 
 
@@ -253,6 +252,17 @@ class Fleet:
     intervals: pd.DataFrame
     concurrency: pd.DataFrame
 
+    def of_kind(self, kind: str) -> pd.DataFrame:
+        """The notable events of one kind, in line order."""
+        found = self._by_kind.get(kind)
+        return self.notable.iloc[:0] if found is None else found
+
+    @cached_property
+    def _by_kind(self) -> dict[str, pd.DataFrame]:
+        """The notable events split by kind once: findings ask for a kind again and again."""
+        groups = self.notable.groupby("kind", observed=True, sort=False)
+        return {str(kind): frame for kind, frame in groups}
+
 
 def fleet(result: Ingest, config: Config) -> Fleet:
     """Runs with their outcomes and paths; when they ran; how many at once."""
@@ -275,5 +285,4 @@ def fleet(result: Ingest, config: Config) -> Fleet:
 
 def overload_threads(fleet: Fleet) -> pd.Series:
     """The per-process thread counts every overload message reported."""
-    events = fleet.notable
-    return events.loc[events["kind"] == "overload", "threads"].dropna()
+    return fleet.of_kind("overload")["threads"].dropna()

@@ -37,10 +37,7 @@ def charts(fleet: Fleet, timed: pd.DataFrame) -> Charts:
 
 def thread_points(fleet: Fleet) -> tuple[ThreadPoint, ...]:
     """Per-process thread counts of the overload messages, the highest of each stretch kept."""
-    events = fleet.notable
-    counts = events.loc[
-        events["kind"] == "overload", ["file", "run", "line", "instance", "threads"]
-    ]
+    counts = fleet.of_kind("overload")[["file", "run", "line", "instance", "threads"]]
     counts = counts.dropna(subset=["threads", "instance"])
     if counts.empty:
         return ()

@@ -43,8 +43,8 @@ def timeline(fleet: Fleet) -> tuple[tuple[Moment, ...], int]:
 
 def _first_overloads(fleet: Fleet) -> list[Moment]:
     """Each instance's first "System overloaded" line."""
-    events = fleet.notable
-    overloads = events[(events["kind"] == "overload") & events["instance"].notna()]
+    events = fleet.of_kind("overload")
+    overloads = events[events["instance"].notna()]
     first = overloads.sort_values(["instance", "run", "line"]).drop_duplicates("instance")
     return _moments(fleet, first, "first_overload", lambda row: (
         f"first overload: {row['threads']} threads per process, tasks run sequentially"
@@ -53,8 +53,7 @@ def _first_overloads(fleet: Fleet) -> list[Moment]:
 
 def _events(fleet: Fleet, kind: str, what: str) -> list[Moment]:
     """Every event of one kind."""
-    events = fleet.notable
-    chosen = events[events["kind"] == kind].sort_values(["file", "line"]).head(PER_KIND * 4)
+    chosen = fleet.of_kind(kind).sort_values(["file", "line"]).head(PER_KIND * 4)
     return _moments(fleet, chosen, kind, lambda row: what)
 
 
