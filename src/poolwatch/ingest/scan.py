@@ -4,9 +4,9 @@ A chunk is a few MiB of whole lines. One compiled pass over its bytes (``linesca
 sorts its lines out: per-sample progress lines, the bulk of every log, are only
 counted; task start and done lines give their fields; the other task bookkeeping
 lines are routine; the rare remaining lines are kept as they are and classified by
-the grammar's rules once per file (``classify``). Each kept line
-carries how many progress lines preceded it, so samples per task can be computed
-later without keeping the progress lines.
+the grammar's rules once per file (``classify``). Each kept line carries how many
+progress lines preceded it, so samples per task can be computed later without
+keeping the progress lines.
 """
 
 from __future__ import annotations
