@@ -75,7 +75,8 @@ def run_outcomes(
     killed = (runs["end"] == "killed") | _stale_tail(result, config)
     outcome[killed] = "timed_out"
     events = notable_events(result) if notable is None else notable
-    hung = np.isin(run_keys(runs, file_names(result)), _hangs(result, events))
+    files = file_names(result)
+    hung = np.isin(run_keys(runs, files), _hangs(result, events, files))
     outcome[killed & hung] = "hung"
     path = executor_paths(runs).astype(object)
     path[killed] = "timeout"
@@ -90,7 +91,7 @@ def run_outcomes(
     )
 
 
-def _hangs(result: Ingest, notable: pd.DataFrame) -> np.ndarray:
+def _hangs(result: Ingest, notable: pd.DataFrame, files: pd.Index) -> np.ndarray:
     """Runs, as ``run_keys``, whose last task started and never finished while hanging.
 
     Every killed run has a task cut short; it hung, rather than being stopped at the
@@ -110,7 +111,7 @@ def _hangs(result: Ingest, notable: pd.DataFrame) -> np.ndarray:
         (name, run, task) in trouble
         for name, run, task in zip(last["file"], last["run"], last["task"], strict=True)
     ]
-    return run_keys(last[np.array(hung, dtype=bool)], file_names(result))
+    return run_keys(last[np.array(hung, dtype=bool)], files)
 
 
 def file_names(result: Ingest) -> pd.Index:
@@ -130,6 +131,12 @@ def run_keys(frame: pd.DataFrame, files: pd.Index) -> np.ndarray:
     return (file << 32) | (run & 0xFFFFFFFF)
 
 
+def run_rows(frame: pd.DataFrame, keys: np.ndarray, files: pd.Index) -> np.ndarray:
+    """The row of ``frame`` (one per run) for each of these ``run_keys``; -1 where none."""
+    found: np.ndarray = pd.Index(run_keys(frame, files)).get_indexer(keys)
+    return found
+
+
 def sum_by_run(
     rows: pd.DataFrame, values: list[np.ndarray], runs: pd.DataFrame, files: pd.Index
 ) -> list[np.ndarray]:
@@ -144,8 +151,7 @@ def sum_by_run(
     number = rows["run"].to_numpy(dtype=np.int32, na_value=-1)
     starts = np.flatnonzero((number[1:] != number[:-1]) | (file[1:] != file[:-1])) + 1
     starts = np.r_[0, starts]
-    stretches = run_keys(rows[["file", "run"]].take(starts), files)
-    run = pd.Index(run_keys(runs, files)).get_indexer(stretches)
+    run = run_rows(runs, run_keys(rows[["file", "run"]].take(starts), files), files)
     mine = run >= 0
     return [
         np.bincount(run[mine], weights=np.add.reduceat(v, starts)[mine], minlength=len(runs))

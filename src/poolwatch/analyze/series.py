@@ -12,7 +12,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from poolwatch.analyze.runs import Fleet, run_keys
+from poolwatch.analyze.runs import Fleet, run_keys, run_rows
 from poolwatch.findings import Charts, RunTime, ThreadPoint, TimePoint
 
 #: Points drawn per chart, at most: enough to show every peak on a page-wide chart.
@@ -60,8 +60,8 @@ def line_times(fleet: Fleet, lines: pd.DataFrame) -> pd.Series:
     """
     keys = run_keys(lines, fleet.files)
     runs, intervals = fleet.result.runs, fleet.intervals
-    run = _rows(runs, keys, fleet.files)
-    interval = _rows(intervals, keys, fleet.files)
+    run = run_rows(runs, keys, fleet.files)
+    interval = run_rows(intervals, keys, fleet.files)
     first = _take(runs["line"], run).to_numpy(dtype="float64", na_value=np.nan)
     last = _take(runs["last_line"], run).to_numpy(dtype="float64", na_value=np.nan)
     line = lines["line"].to_numpy(dtype="float64", na_value=np.nan)
@@ -69,12 +69,6 @@ def line_times(fleet: Fleet, lines: pd.DataFrame) -> pd.Series:
     start = _take(intervals["start"], interval)
     times: pd.Series = start + (_take(intervals["end"], interval) - start) * share
     return times.set_axis(lines.index)
-
-
-def _rows(frame: pd.DataFrame, keys: np.ndarray, files: pd.Index) -> np.ndarray:
-    """The row of ``frame`` (one per run) for each of these ``run_keys``; -1 where none."""
-    found: np.ndarray = pd.Index(run_keys(frame, files)).get_indexer(keys)
-    return found
 
 
 def _take(column: pd.Series, rows: np.ndarray) -> pd.Series:
