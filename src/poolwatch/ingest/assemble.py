@@ -25,7 +25,8 @@ from poolwatch.ingest.timestamps import parse_date_lines
 _BOUNDARY_KINDS = ("date", "run_start", "gpu")
 _INTERNAL_KINDS = ("date", "gpu", "generating")
 _END_KINDS = ("run_end", "timeout_kill", "critical_memory")
-_CONTENT_EXCLUDED = ("date", "gpu", "generating", "run_start")
+#: Lines a run log's copy of a console run lacks: run_card.sh's own, and standard error's.
+_CONTENT_EXCLUDED = ("date", "gpu", "generating", "run_start", *grammar.STDERR_KINDS)
 #: A rare line as run content (to recognise tee copies): its kind and text.
 _RARE_ITEM = pl.concat_str(["kind", "text"], separator="|", ignore_nulls=True)
 #: The published event kinds, as a polars Enum.

@@ -1,10 +1,12 @@
 """Counting each run once although ``tee`` writes it to two files.
 
-``run_card.sh`` pipes run_batt through ``tee tmp_batt_<id>_run.log``: the run log
-repeats, line for line, the latest run of the instance's console log. A run log's
-run is a copy when its notable lines hash the same as those of a console run, or
-when one is a prefix of the other (both files still being written); the console copy
-is kept, since only it carries the run's start time.
+``run_card.sh`` pipes run_batt's standard output through ``tee tmp_batt_<id>_run.log``:
+the run log repeats the latest run of the instance's console log, without the lines the
+run wrote to standard error (tracebacks, ``resource_tracker`` warnings), which reach
+the console only. So runs are compared on what both copies share, their stdout
+lines: a run log's run is a copy when those notable lines hash the same as a console
+run's, or when one is a prefix of the other (both files still being written); the
+console copy is kept, since only it carries the run's start time.
 """
 
 from __future__ import annotations

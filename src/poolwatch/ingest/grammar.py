@@ -82,6 +82,10 @@ _ALERT_THREADPOOL = r"ALERT: ThreadPool failures"
 #: The older wording of a ProcessPool failure that skips the ThreadPool entirely.
 PROCESSPOOL_TO_SEQUENTIAL = "falling back to sequential"
 
+#: Kinds of the lines a run writes to standard error: ``tee`` never copies them into the
+#: run log, so a run log's run is its console copy without them (log-formats.md).
+STDERR_KINDS: tuple[str, ...] = ("exception", "leaked_semaphores", "timeout_kill")
+
 #: Rules for the rare lines of run_batt output and run_card consoles. Each is tested on
 #: its own, so a line that quotes two phrases yields an event for each (as grep counts it).
 RUN_RULES: tuple[Rule, ...] = (
@@ -146,9 +150,9 @@ RUN_RULES: tuple[Rule, ...] = (
     Rule(
         "exception",
         r"^(?:Traceback \(most recent call last\):|Exception in thread|Exception ignored in"
-        r"|[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt): |[A-Za-z_][\w.]*Error$)",
+        r"|[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt): |[A-Za-z_][\w.]*Error:?\s*$)",
         r"^(?P<error_type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))"
-        r"(?:: (?P<message>.*))?$",
+        r"(?::(?: (?P<message>.*))?)?\s*$",
     ),
     Rule(
         "leaked_semaphores",
