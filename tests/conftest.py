@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from poolwatch.analyze.collection import Collection
 from poolwatch.analyze.runs import Fleet
 from poolwatch.config import load
 from poolwatch.ingest import tables
@@ -40,11 +41,18 @@ def made_up(runs: Sequence[Mapping[str, object]]) -> Fleet:
         [
             {"file": "x.log", "run": i, "outcome": "completed", "path": "process",
              "overloads": 0, "processpool_failed": 0, "threadpool_failed": 0,
-             "max_threads": None, "last_line": 1, "end_evidence": "", "instance": "i",
-             "requested_tasks": 32, "tasks_done": 32, **run}
+             "parallel_failed": 0, "max_threads": None, "last_line": 1, "end_evidence": "",
+             "instance": "i", "requested_tasks": 32, "tasks_done": 32, "run_timeout": 600.0,
+             "elapsed": None, "usual_pace": None, "pace": None, "stuck": None,
+             "open_task": None, "memory_exit": None, **run}
             for i, run in enumerate(runs)
         ]
     )  # fmt: skip
+    for failure, count in (("processpool_failure", "processpool_failed"),
+                           ("threadpool_failure", "threadpool_failed")):  # fmt: skip
+        if failure not in frame:
+            frame[failure] = frame[count] > 0
+    frame = frame.astype({"elapsed": float, "usual_pace": float, "pace": float})
     return Fleet(
         result=Ingest(**empty),
         config=GUIDE,
@@ -55,4 +63,5 @@ def made_up(runs: Sequence[Mapping[str, object]]) -> Fleet:
         files=pd.Index(["x.log"]),
         intervals=pd.DataFrame(),
         concurrency=pd.DataFrame(),
+        collection=Collection(None, frozenset(), None),
     )

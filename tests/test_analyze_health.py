@@ -91,8 +91,9 @@ def test_thread_count_and_overload_frequency() -> None:
         )  # fmt: skip
 
     assert "threads-below-limit" in at(10, 60)
-    assert not {"threads-high-occasionally", "overload-occasional"} & at(10, 60)
-    assert {"threads-high-occasionally", "overload-occasional"} <= at(11, 60)
+    # "Occasional" is more than 20 % of runs: the healthy pattern's 10 % is not.
+    assert not {"threads-high-occasionally", "overload-occasional"} & at(20, 60)
+    assert {"threads-high-occasionally", "overload-occasional"} <= at(21, 60)
     assert "threads-critical-frequently" not in at(30, 90)
     assert {"threads-critical-frequently", "overload-frequent"} <= at(31, 90)
     assert "threads-below-limit" not in at(51, 90)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from conftest import GUIDE, read
-from poolwatch.analyze.runs import concurrency, run_intervals, run_outcomes, task_paths
+from poolwatch.analyze.runs import concurrency, fleet, task_paths
 from poolwatch.simulate import SCENARIOS, simulate
 
 
@@ -46,7 +46,7 @@ def test_the_older_wording_falls_back_to_sequential(tmp_path: Path) -> None:
 
 
 def test_run_outcomes_on_hand_written_logs(logs: Path) -> None:
-    outcomes = run_outcomes(read(logs / "console_two_runs.log"), GUIDE)
+    outcomes = fleet(read(logs / "console_two_runs.log"), GUIDE).runs
     assert outcomes["outcome"].tolist() == ["completed", "hung", "incomplete"]
     assert outcomes["path"].tolist() == ["sequential", "timeout", "process"]
 
@@ -54,7 +54,7 @@ def test_run_outcomes_on_hand_written_logs(logs: Path) -> None:
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_run_paths_match_the_simulator_s_truth(tmp_path: Path, scenario: str) -> None:
     truth = simulate(scenario, tmp_path, instances=4, runs=4, seed=21)
-    outcomes = run_outcomes(read(tmp_path), GUIDE)
+    outcomes = fleet(read(tmp_path), GUIDE).runs
     found = {
         (str(i), int(r)): (str(p), str(o))
         for i, r, p, o in zip(
@@ -71,7 +71,7 @@ def test_run_paths_match_the_simulator_s_truth(tmp_path: Path, scenario: str) ->
 
 def test_live_tails_are_incomplete_not_timeouts(tmp_path: Path) -> None:
     truth = simulate("healthy", tmp_path, instances=3, runs=2, seed=2, live=True)
-    outcomes = run_outcomes(read(tmp_path), GUIDE)
+    outcomes = fleet(read(tmp_path), GUIDE).runs
     tails = {(r.instance, r.run) for r in truth.runs if r.incomplete}
     got = {
         (str(i), int(r))
@@ -84,7 +84,7 @@ def test_live_tails_are_incomplete_not_timeouts(tmp_path: Path) -> None:
 @pytest.mark.parametrize("scenario", ["overloaded", "timeouts"])
 def test_hangs_are_told_from_long_batches(tmp_path: Path, scenario: str) -> None:
     truth = simulate(scenario, tmp_path, instances=4, runs=5, seed=13)
-    outcomes = run_outcomes(read(tmp_path), GUIDE)
+    outcomes = fleet(read(tmp_path), GUIDE).runs
     found = dict(
         zip(
             zip(outcomes["instance"].astype(str), outcomes["run"].astype(int), strict=True),
@@ -106,9 +106,7 @@ def test_hangs_are_told_from_long_batches(tmp_path: Path, scenario: str) -> None
 
 def test_concurrency_follows_the_runs(tmp_path: Path) -> None:
     truth = simulate("healthy", tmp_path, instances=8, runs=4, seed=5)
-    result = read(tmp_path)
-    intervals = run_intervals(result, run_outcomes(result, GUIDE), GUIDE)
-    series = concurrency(intervals)
+    series = concurrency(fleet(read(tmp_path), GUIDE).intervals)
     assert series["running"].max() == 8
     assert series["running"].iloc[-1] == 0
     assert series["time"].is_monotonic_increasing

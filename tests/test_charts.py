@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from poolwatch.analyze.decide import TREE
+from conftest import made_up
+from poolwatch.analyze.decide import TREE, labels
 from poolwatch.findings import (
     ExecutorMix,
     InstanceRow,
@@ -67,7 +68,8 @@ WALK = (
     Step("Check thread count", ">80 threads", "up to 95 threads per process", "many-threads"),
 )
 TAKEN = {"root", "no", "hanging", "many-threads"}
-NODES = tuple(TreeNode(node, parent, label, node in TAKEN) for node, parent, label in TREE)
+WORDS = labels(made_up([{}]))
+NODES = tuple(TreeNode(node, parent, WORDS[node], node in TAKEN) for node, parent in TREE)
 
 
 def every_chart() -> dict[str, str | None]:
@@ -310,8 +312,8 @@ def test_tree_hangs_off_tree_answers_on_the_last_taken_node() -> None:
         Step("Check thread count", "65 threads: no branch", "up to 65 threads", None),
     )
     nodes = tuple(
-        TreeNode(node, parent, label, node in {"root", "no", "hanging"})
-        for node, parent, label in TREE
+        TreeNode(node, parent, WORDS[node], node in {"root", "no", "hanging"})
+        for node, parent in TREE
     )
     root = parse(charts.decision_tree(nodes, path))
     notes = classes(root, "off-tree")

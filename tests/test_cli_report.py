@@ -52,7 +52,7 @@ def test_check_warning(tmp_path: Path) -> None:
     code, out, _ = run("check", str(tmp_path))
     assert code == 1
     assert out.startswith("POOLWATCH WARNING - ")
-    assert "ProcessPool fallback 20-30%: 5 of 24 runs (21 %)" in out
+    assert "ProcessPool fallback 20-30%: 5 of 24 runs with a ProcessPool failure (21 %)" in out
 
 
 def test_check_unknown_without_usable_input(tmp_path: Path) -> None:

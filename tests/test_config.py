@@ -82,3 +82,18 @@ def test_thresholds_command(tmp_path: Path) -> None:
     missing = CliRunner().invoke(main, ["thresholds", "--config", str(tmp_path / "none.toml")])
     assert missing.exit_code == 2
     assert "none.toml: no such file" in missing.stderr
+
+
+def test_band_ranges_say_what_the_grades_compare() -> None:
+    config = load(cwd=Path("/nonexistent"))
+    threads = config.band("thread_count")
+    assert threads.ranges() == ("< 50", "50-80", "> 80")
+    assert [threads.grade(v) for v in (49, 50, 80, 81)] == [
+        "healthy", "warning", "warning", "critical",
+    ]  # fmt: skip
+    # "0% / < 5% / > 5%": a single timeout is a warning, so healthy is exactly 0 %.
+    timeouts = config.band("timeout_rate")
+    assert timeouts.ranges() == ("0%", "> 0-5%", "> 5%")
+    assert [timeouts.grade(v) for v in (0, 0.1, 5, 5.1)] == [
+        "healthy", "warning", "warning", "critical",
+    ]  # fmt: skip

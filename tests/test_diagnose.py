@@ -15,7 +15,7 @@ import pytest
 from conftest import GUIDE, made_up, read
 from poolwatch.analyze.decide import actions, decision_path, scenarios
 from poolwatch.analyze.diagnose import diagnose
-from poolwatch.analyze.health import metrics
+from poolwatch.analyze.health import flags, metrics
 from poolwatch.findings import Findings
 from poolwatch.render.json import document, schema
 from poolwatch.simulate import SCENARIOS, simulate
@@ -100,23 +100,41 @@ def test_tree_overload_skips_under_30_are_graceful_degradation() -> None:
     ],
 )  # fmt: skip
 def test_tree_hanging_by_thread_count(threads: int, answer: str) -> None:
-    runs = [{"outcome": "hung", "path": "timeout", "max_threads": threads}] + [{}] * 9
-    assert answers(runs) == ["NO", "Hanging", answer]
+    runs = [{"outcome": "hung", "path": "timeout", "max_threads": threads,
+             "stuck": "thread exhaustion"}] + [{}] * 9  # fmt: skip
+    assert answers(runs) == ["NO", "Timing out (10 minutes)", 'Hang → See "Hanging" above', answer]
 
 
 def test_tree_hanging_without_a_thread_count() -> None:
-    runs = [{"outcome": "hung", "path": "timeout"}] + [{}] * 9
-    assert answers(runs)[2].startswith("Unknown: no per-process thread count")
+    runs = [{"outcome": "hung", "path": "timeout", "stuck": "no progress", "tasks_done": 1,
+             "elapsed": 600.0, "usual_pace": 0.4, "pace": 0.004}] + [{}] * 9  # fmt: skip
+    assert answers(runs)[3].startswith("Unknown: no per-process thread count")
 
 
 def test_tree_timing_out_on_legitimate_work() -> None:
-    runs = [{"outcome": "timed_out", "path": "timeout", "requested_tasks": 400,
-             "tasks_done": 150}] + [{}] * 9  # fmt: skip
+    # 150 of 400 tasks in 600 s at 90 % of the usual pace: the batch needs about 1,600 s;
+    # the raise stays at twice the current timeout.
+    runs = [
+        {
+            "outcome": "timed_out",
+            "path": "timeout",
+            "requested_tasks": 400,
+            "tasks_done": 150,
+            "elapsed": 600.0,
+            "usual_pace": 0.28,
+            "pace": 0.9,
+        }
+    ] + [{}] * 9
     assert answers(runs) == [
         "NO",
         "Timing out (10 minutes)",
-        "Legitimate (large batch) → Increase timeout (600s → 1600s)",
-    ]
+        "Legitimate (large batch) → Increase timeout (600s → 1200s)",
+    ]  # fmt: skip
+
+
+def test_tree_cannot_tell_working_from_stuck_without_a_usual_pace() -> None:
+    runs = [{"outcome": "timed_out", "path": "timeout", "tasks_done": 150}] + [{}] * 9
+    assert answers(runs)[2].startswith("Unknown: no completed run of these instances")
 
 
 # --- scenarios and actions on simulated fleets -------------------------------------------------
@@ -211,4 +229,4 @@ def test_summary_json_follows_its_schema(corpora: dict[str, Findings], logs: Pat
 def test_actions_without_scenarios_are_empty_on_healthy_logs(logs: Path) -> None:
     fleet_ = made_up([{}] * 5)
     rows = metrics(fleet_)
-    assert actions(fleet_, scenarios(fleet_), rows) == ()
+    assert actions(fleet_, scenarios(fleet_), rows, flags(fleet_), None) == ()

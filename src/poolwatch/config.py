@@ -34,12 +34,23 @@ class Band:
     """
 
     name: str
+    title: str
+    """The row's metric as the guide's table names it."""
     unit: str
     warning: float
     critical: float
     action: str
     source: str = f"{GUIDE}: Health Check Thresholds"
     warning_inclusive: bool = True
+
+    def ranges(self) -> tuple[str, str, str]:
+        """The healthy, warning and critical ranges as every report words them."""
+        unit = "" if self.unit == "threads" else self.unit
+        low, high = f"{self.warning:g}{unit}", f"{self.critical:g}{unit}"
+        if self.warning_inclusive:
+            return f"< {low}", f"{self.warning:g}-{high}", f"> {high}"
+        healthy = low if self.warning == 0 else f"<= {low}"
+        return healthy, f"> {self.warning:g}-{high}", f"> {high}"
 
     def grade(self, value: float | None) -> str:
         """``healthy``, ``warning``, ``critical``, or ``unknown`` without a value."""
@@ -53,13 +64,17 @@ class Band:
 
 #: The guide's "Health Check Thresholds" table, row by row.
 GUIDE_BANDS: tuple[Band, ...] = (
-    Band("thread_count", "threads", 50, 80, "Reduce concurrent instances"),
-    Band("processpool_fallback_rate", "%", 10, 30, "Add memory or reduce workers"),
-    Band("threadpool_fallback_rate", "%", 5, 15, "Reduce concurrent instances"),
+    Band("thread_count", "Thread count", "threads", 50, 80, "Reduce concurrent instances"),
+    Band("processpool_fallback_rate", "ProcessPool fallback", "%", 10, 30,
+         "Add memory or reduce workers"),
+    Band("threadpool_fallback_rate", "ThreadPool fallback", "%", 5, 15,
+         "Reduce concurrent instances"),
     # "0% / < 5% / > 5%": any timeout is a warning; more than 5 % of runs is critical.
-    Band("timeout_rate", "%", 0, 5, "Investigate hangs", warning_inclusive=False),
-    Band("threads_per_instance", "threads", 15, 25, "Resource leak?"),
-)
+    Band("timeout_rate", "Script timeouts", "%", 0, 5, "Investigate hangs",
+         warning_inclusive=False),
+    Band("threads_per_instance", "Active threads per instance", "threads", 15, 25,
+         "Resource leak?"),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -99,7 +114,9 @@ GUIDE_WATCH: tuple[Setting, ...] = (
     Setting("threadpool_fallback", 10, "%", "yellow from, red above the critical band", _WATCH),
     Setting("most_of_the_time", 50, "%", "of runs: 'Thread count < 50 most of the time'",
             _WATCH),
-    Setting("occasional", 10, "%", "of runs, above which something is 'occasional'", _WATCH),
+    # The guide's Healthy Production has one run in ten on sequential processing and
+    # calls a 10-20 % fallback rate acceptable: "occasional" starts above that.
+    Setting("occasional", 20, "%", "of runs, above which something is 'occasional'", _WATCH),
     Setting("frequent", 30, "%", "of runs, above which something is 'frequent'", _WATCH),
 )  # fmt: skip
 
@@ -116,6 +133,33 @@ SLOWDOWN: dict[str, tuple[float, float]] = {
     "thread": (1.5, 2.0),
     "sequential": (2.0, 3.0),
 }
+
+
+# --- the numbers of the guide's solutions, which the actions fill in -----------------------
+
+#: Quick Diagnostics 3, "Increase timeout (600s → 900s)": a multiple of the current timeout.
+TIMEOUT_RAISE = 1.5
+#: poolwatch's cap on a raised timeout, a multiple of the current one: a run that needs
+#: more was stuck, or its batch wants splitting, not a longer limit.
+TIMEOUT_RAISE_MOST = 2.0
+#: Quick Diagnostics 1, "Increase threshold (50 → 70) if system stable".
+THRESHOLD_RAISE = 20.0
+#: The decision tree's "Reduce threshold (50 → 30)" after exhaustion above its 80
+#: threads, and Quick Diagnostics 3's "Reduce thread threshold (50 → 30-40)" otherwise.
+THRESHOLD_AFTER_EXHAUSTION = 30.0
+THRESHOLD_LOWERED = 40.0
+#: The least a lowered threshold drops by (a version checking at 40 goes to 30).
+THRESHOLD_STEP = 10.0
+#: Quick Diagnostics 4, "Reduce concurrent instances significantly (8 → 2-3)": the share
+#: of instances that remains, at most.
+SEVERE_INSTANCES = 3 / 8
+#: Overloaded Production's ACTION, "Reduce instances from 8 to 4": the share that remains.
+OVERLOADED_INSTANCES = 4 / 8
+#: Instances are scaled by the overload threshold over this quantile of the thread
+#: counts reported (poolwatch's reading of Quick Diagnostics 1, "8 → 4-6").
+THREAD_QUANTILE = 0.9
+#: Quick Diagnostics 2, "Reduce ProcessPoolExecutor workers (3 → 2)": workers removed.
+WORKERS_LESS = 1.0
 
 
 @dataclass(frozen=True)
@@ -138,6 +182,17 @@ class Config:
     def watching(self, name: str) -> float:
         """A "What to Watch" number by name."""
         return next(s.value for s in self.watch if s.name == name)
+
+    def source(self, name: str) -> str:
+        """Where a setting's value came from."""
+        return next(s.source for s in self.settings if s.name == name)
+
+    def stated(self, name: str, value: float, source: str) -> Config:
+        """This configuration with a setting the logs state (``source`` says where)."""
+        settings = tuple(
+            replace(s, value=value, source=source) if s.name == name else s for s in self.settings
+        )
+        return replace(self, settings=settings)
 
 
 def load(path: Path | None = None, *, cwd: Path | None = None) -> Config:
@@ -257,14 +312,7 @@ def describe(config: Config) -> str:
     """The effective thresholds and settings, and where each came from, as a table."""
     rows = [("threshold", "healthy", "warning", "critical", "action", "from")]
     for band in config.bands:
-        unit = "" if band.unit == "threads" else band.unit
-        low, high = _num(band.warning), _num(band.critical)
-        healthy, warning = (
-            (f"< {low}{unit}", f"{low}-{high}{unit}")
-            if band.warning_inclusive
-            else (f"<= {low}{unit}", f"> {low} to {high}{unit}")
-        )
-        rows.append((band.name, healthy, warning, f"> {high}{unit}", band.action, band.source))
+        rows.append((band.name, *band.ranges(), band.action, band.source))
     lines = _columns(rows)
     lines.append("")
     settings = [("setting", "value", "meaning", "from")]

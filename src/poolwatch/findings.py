@@ -31,6 +31,10 @@ class MetricRow:
     action: str
     warning: float
     critical: float
+    ranges: tuple[str, str, str] = ("", "", "")
+    """The healthy, warning and critical ranges, worded (``< 50``, ``50-80``, ``> 80``)."""
+    title: str = ""
+    """The metric as the guide's table names it (``Active threads per instance``)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,10 @@ class Flag:
     holds: bool
     evidence: str
     refs: tuple[Ref, ...] = ()
+    reading: str = ""
+    """How poolwatch reads the line: at which share of runs it holds."""
+    share: float = 0.0
+    """The share of finished runs it counts, in %."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,10 @@ class Scenario:
     refs: tuple[Ref, ...] = ()
 
 
+#: A number an action names (``from``, ``to``), or the names it acts on (task ids).
+ActionValue = float | str | tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Action:
     """A concrete change to make, why, and the runs and lines that call for it."""
@@ -77,6 +89,58 @@ class Action:
     reason: str
     evidence: str
     refs: tuple[Ref, ...] = ()
+    values: tuple[tuple[str, ActionValue], ...] = ()
+    """The numbers and names in ``text``, by name (``from`` 8, ``to`` 4)."""
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A limit the runs ran under (their timeout, the overload threshold), and where
+    its value came from: the logs, poolwatch.toml or the guide."""
+
+    name: str
+    value: float
+    unit: str
+    source: str
+
+
+@dataclass(frozen=True)
+class PatternLine:
+    """One instance in the guide's "Expected Production Patterns" form."""
+
+    instance: str
+    line: str
+    """``ThreadPoolExecutor (1 worker) - some pressure``."""
+    ok: bool
+    """The guide's ✓ (True) or ❌."""
+    runs: str
+    """``4 of 5 runs``: the runs that took this path."""
+
+
+@dataclass(frozen=True)
+class PatternAspect:
+    """One overall line of the patterns (mix, thread count, fallback rate) for this fleet
+    beside both of the guide's."""
+
+    name: str
+    fleet: str
+    healthy: str
+    overloaded: str
+    like_healthy: bool
+    like_overloaded: bool | None
+    """None where the logs cannot tell (no thread count)."""
+
+
+@dataclass(frozen=True)
+class PatternMatch:
+    """The fleet beside the guide's Healthy and Overloaded Production patterns."""
+
+    classification: str
+    """``healthy``, ``overloaded`` or ``between``."""
+    lines: tuple[PatternLine, ...]
+    aspects: tuple[PatternAspect, ...]
+    text: str
+    """One sentence: which pattern the fleet is, and which lines differ."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +153,10 @@ class Inputs:
     unparsed_lines: int
     duplicates: int
     skipped: tuple[tuple[str, str], ...]
+    collected: datetime | None = None
+    """When the logs were collected: the newest modification time that can be believed."""
+    times_note: str | None = None
+    """Why files' modification times were not believed (a copy's), when some were not."""
 
 
 @dataclass(frozen=True)
@@ -356,6 +424,7 @@ class Findings:
     counts: Counts
     monitor: MonitorCheck | None
     metrics: tuple[MetricRow, ...]
+    limits: tuple[Limit, ...]
     verdict: str
     summary: str
     flags: tuple[Flag, ...]
@@ -370,6 +439,8 @@ class Findings:
     timeline_omitted: int
     evidence: tuple[Excerpt, ...]
     provenance: Provenance
+    pattern: PatternMatch | None = None
+    """The fleet beside the guide's Expected Production Patterns (None: no finished run)."""
     history: History | None = None
     """Set by a daily summary: the day against the history store."""
     baseline: Baseline | None = None

@@ -23,6 +23,7 @@ from poolwatch.analyze.evidence import appendix
 from poolwatch.analyze.health import flags, metrics, verdict
 from poolwatch.analyze.instances import instance_rows, mix
 from poolwatch.analyze.monitoring import monitor_check
+from poolwatch.analyze.patterns import pattern
 from poolwatch.analyze.performance import performance, run_times
 from poolwatch.analyze.provenance import provenance
 from poolwatch.analyze.runs import Fleet, fleet
@@ -35,6 +36,8 @@ from poolwatch.findings import (
     Findings,
     Flag,
     Inputs,
+    Limit,
+    MetricRow,
     Ref,
     RunCounts,
     Scenario,
@@ -103,15 +106,17 @@ def _findings(facts: Fleet, now: datetime, command: str) -> Findings:
     rows = metrics(facts)
     held = flags(facts)
     found = scenarios(facts)
-    judged = verdict(held, rows, finished=len(facts.finished))
+    exited = int((facts.finished["outcome"] == "exited").sum())
+    judged = verdict(held, rows, finished=len(facts.finished), exited=exited)
     path = decision_path(facts, rows)
-    todo = actions(facts, found, rows)
+    matched = pattern(facts)
+    todo = actions(facts, found, rows, held, matched)
     moments, omitted = timeline(facts)
     timed = run_times(facts)
     return Findings(
         generated_at=now,
         window=_window(result),
-        inputs=_inputs(result),
+        inputs=_inputs(result, facts),
         instances=int(result.runs["instance"].nunique()),
         concurrency=observed_concurrency(facts),
         runs=_run_counts(facts),
@@ -119,20 +124,33 @@ def _findings(facts: Fleet, now: datetime, command: str) -> Findings:
         counts=_counts(result),
         monitor=monitor_check(facts),
         metrics=rows,
+        limits=_limits(config),
         verdict=judged,
-        summary=_summary(judged, held, found),
+        summary=_summary(judged, held, found, rows, facts),
         flags=held,
         scenarios=found,
         decision_path=path,
         actions=todo,
         performance=performance(timed),
-        tree=tree(path),
+        tree=tree(facts, path),
         instance_rows=instance_rows(facts),
         charts=charts(facts, timed),
         timeline=moments,
         timeline_omitted=omitted,
         evidence=appendix(facts, _cited(todo, found, held)),
         provenance=provenance(result, config, command),
+        pattern=matched,
+    )
+
+
+#: The settings the runs ran under, which the logs may state (``limits``).
+_LIMITS = ("timeout", "overload_threads")
+
+
+def _limits(config: Config) -> tuple[Limit, ...]:
+    """The timeout and overload threshold in effect, and where each came from."""
+    return tuple(
+        Limit(s.name, s.value, s.unit, s.source) for s in config.settings if s.name in _LIMITS
     )
 
 
@@ -167,8 +185,8 @@ def _window(result: Ingest) -> tuple[datetime | None, datetime | None]:
     return first.to_pydatetime(), last.to_pydatetime()
 
 
-def _inputs(result: Ingest) -> Inputs:
-    """What was read, skipped and counted once."""
+def _inputs(result: Ingest, facts: Fleet) -> Inputs:
+    """What was read, skipped and counted once, and when the logs were collected."""
     files = result.files
     read = files[files["status"] == "read"]
     skipped = files[files["status"] == "skipped"]
@@ -179,6 +197,8 @@ def _inputs(result: Ingest) -> Inputs:
         unparsed_lines=int(read["unparsed"].fillna(0).sum()),
         duplicates=int((files["status"] == "duplicate").sum()),
         skipped=tuple(zip(skipped["path"].astype(str), skipped["reason"].astype(str), strict=True)),
+        collected=None if facts.collection.at is None else facts.collection.at.to_pydatetime(),
+        times_note=facts.collection.note,
     )
 
 
@@ -199,19 +219,32 @@ def _run_counts(facts: Fleet) -> RunCounts:
 _LEAD = ("sequential-excessive", "frequent-overload", "script-timeouts", "processpool-fallbacks")
 
 
-def _summary(judged: str, held: tuple[Flag, ...], found: tuple[Scenario, ...]) -> str:
-    """One sentence saying what is wrong (or that nothing is)."""
+def _summary(
+    judged: str,
+    held: tuple[Flag, ...],
+    found: tuple[Scenario, ...],
+    rows: tuple[MetricRow, ...],
+    facts: Fleet,
+) -> str:
+    """One sentence saying what is wrong (or that nothing is), never at odds with the
+    verdict: what raised it leads."""
     if judged == "unknown":
         return "No finished run in the logs: nothing to judge yet."
-    colors = ("red",) if judged == "critical" else ("yellow",)
-    wrong = [f"{flag.text}: {flag.evidence}" for flag in held
-             if flag.holds and flag.color in colors]  # fmt: skip
-    if judged == "healthy" or not wrong:
+    if judged == "healthy":
         good = [flag.text for flag in held if flag.holds and flag.color == "green"]
         return "Healthy: " + ("; ".join(good) if good else "no flag raised") + "."
+    color = "red" if judged == "critical" else "yellow"
+    wrong = [f"{flag.text}: {flag.evidence}" for flag in held
+             if flag.holds and flag.color == color]  # fmt: skip
+    critical = [row for row in rows if row.grade == "critical"]
+    if judged == "warning":
+        wrong += [f"{row.title} {row.value:g}{'' if row.unit == 'threads' else ' %'} "
+                  f"({row.source}): {row.action}" for row in critical]  # fmt: skip
+    exited = facts.finished[facts.finished["outcome"] == "exited"]
+    if len(exited):
+        wrong.append(f"{len(exited)} of {len(facts.finished)} runs exited out of memory")
     ranked = sorted(found, key=lambda scenario: _LEAD.index(scenario.id))
     # Without a scenario, the guide's own headings: "Monitor Closely", "Take Action".
-    lead = (
-        ranked[0].diagnosis if ranked else {"warning": "Monitor closely"}.get(judged, "Take action")
-    )
+    heading = "Monitor closely" if judged == "warning" else "Take action"
+    lead = ranked[0].diagnosis if ranked else heading
     return f"{lead}. " + "; ".join(wrong) + "."

@@ -19,9 +19,11 @@ fallbacks under 30 % "working as designed".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from poolwatch.analyze.evidence import RUNS, refs
@@ -37,9 +39,9 @@ def metrics(fleet: Fleet) -> tuple[MetricRow, ...]:
     finished = fleet.finished
     values = {
         "thread_count": _thread_count(fleet),
-        "processpool_fallback_rate": _rate(finished, finished["processpool_failed"] > 0,
+        "processpool_fallback_rate": _rate(finished, finished["processpool_failure"],
                                            "with a ProcessPool failure"),
-        "threadpool_fallback_rate": _rate(finished, finished["threadpool_failed"] > 0,
+        "threadpool_fallback_rate": _rate(finished, finished["threadpool_failure"],
                                           "with a ThreadPool failure"),
         "timeout_rate": _rate(finished, finished["outcome"].isin(KILLED),
                               "killed by the timeout"),
@@ -49,14 +51,17 @@ def metrics(fleet: Fleet) -> tuple[MetricRow, ...]:
     for band in fleet.config.bands:
         value, source = values[band.name]
         rows.append(MetricRow(band.name, value, band.unit, band.grade(value), source,
-                              band.action, band.warning, band.critical))  # fmt: skip
+                              band.action, band.warning, band.critical,
+                              band.ranges(), band.title))  # fmt: skip
     return tuple(rows)
 
 
-def _per_process_snapshots(fleet: Fleet) -> pd.Series:
-    """Thread counts of ``Active threads:`` and ``nlwp`` snapshots."""
+def _per_process_snapshots(fleet: Fleet) -> pd.DataFrame:
+    """``Active threads:`` and ``nlwp`` snapshots (their source, by its first words)."""
     events = fleet.of_kind("thread_snapshot")
-    return events.loc[events["message"].isin(_PER_PROCESS_SNAPSHOTS), "threads"].dropna()
+    source = events["message"].astype(str)
+    per_process = source.str.startswith(_PER_PROCESS_SNAPSHOTS)
+    return events[per_process & events["threads"].notna()]
 
 
 def _thread_count(fleet: Fleet) -> tuple[float | None, str]:
@@ -66,7 +71,7 @@ def _thread_count(fleet: Fleet) -> tuple[float | None, str]:
     without overload lines every decision it made saw at most that many threads.
     """
     overload = overload_threads(fleet)
-    snapshots = _per_process_snapshots(fleet)
+    snapshots = _per_process_snapshots(fleet)["threads"]
     seen = pd.concat([overload, snapshots])
     decisions = int(fleet.result.tasks["started"].fillna(False).sum())
     if seen.empty:
@@ -92,26 +97,120 @@ def _rate(finished: pd.DataFrame, hit: pd.Series, what: str) -> tuple[float | No
 
 
 def _threads_per_instance(fleet: Fleet) -> tuple[float | None, str]:
-    """The highest ``Active threads:`` / ``nlwp`` snapshot: one process is one instance."""
+    """The highest ``Active threads:`` / ``nlwp`` snapshot (one process is one instance),
+    with the instance it was taken of and how that instance's counts went."""
+    leak = thread_climb(fleet)
+    if leak is None:
+        return None, "no Active threads / nlwp snapshots"
+    return float(leak.highest), leak.evidence
+
+
+@dataclass(frozen=True)
+class Climb:
+    """The instance whose snapshots reached the highest per-process thread count."""
+
+    instance: str
+    highest: int
+    first: int
+    snapshots: int
+    others: int | None
+    """The highest count of every other instance's snapshots (None without any)."""
+    pid: str | None
+    refs: tuple[Ref, ...]
+
+    @property
+    def evidence(self) -> str:
+        """``tmp_batt_X: 11 → 34 threads over 5 snapshots (the others at most 12)``."""
+        others = "" if self.others is None else f" (the other instances at most {self.others})"
+        return (
+            f"{self.instance}: {self.first} → {self.highest} threads over {self.snapshots} "
+            f"snapshots{others}"
+        )
+
+
+def thread_climb(fleet: Fleet) -> Climb | None:
+    """The per-process snapshots' highest instance, or None without snapshots."""
     snapshots = _per_process_snapshots(fleet)
     if snapshots.empty:
-        return None, "no Active threads / nlwp snapshots"
-    return float(snapshots.max()), f"highest of {len(snapshots)} thread snapshots"
+        return None
+    instance = snapshots["instance"].astype(object).fillna(snapshots["file"].astype(object))
+    instance = instance.astype(str)
+    top = str(instance.iloc[int(np.argmax(snapshots["threads"].to_numpy(dtype=float)))])
+    mine = snapshots[instance == top]
+    rest = snapshots.loc[instance != top, "threads"]
+    peak = mine.iloc[int(np.argmax(mine["threads"].to_numpy(dtype=float)))]
+    pid = re.search(r"(\d+)\s*$", str(peak["message"]))
+    return Climb(
+        instance=top,
+        highest=int(peak["threads"]),
+        first=int(mine["threads"].iloc[0]),
+        snapshots=len(mine),
+        others=None if rest.empty else int(rest.max()),
+        pid=pid.group(1) if pid else None,
+        refs=(Ref(str(peak["file"]), int(peak["line"]), _text(peak["text"])),),
+    )
+
+
+def _text(value: object) -> str | None:
+    """A line's text, or None."""
+    return None if value is None or pd.isna(value) else str(value)  # type: ignore[call-overload]
 
 
 # --- flags ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
+class Share:
+    """The shares of runs at which a flag holds: above ``low`` (or from it, when
+    ``low_included``) and up to ``high`` (or below it)."""
+
+    low: float | None = None
+    high: float | None = None
+    low_included: bool = False
+    high_included: bool = True
+
+    def holds(self, share: float) -> bool:
+        """Whether a share of runs (in %) is in range."""
+        above = self.low is None or share > self.low or (self.low_included and share == self.low)
+        below = (
+            self.high is None or share < self.high or (self.high_included and share == self.high)
+        )
+        return above and below
+
+    def words(self) -> str:
+        """``more than 20 % and at most 30 %``, ``20-30 %``, ``none``, ``any``."""
+        if self.low is None and self.high == 0:
+            return "none"
+        if self.high is None and self.low == 0 and not self.low_included:
+            return "any"
+        if self.low is not None and self.high is not None:
+            if self.low_included and self.high_included:
+                return f"{self.low:g}-{self.high:g} %"
+            lower = "from" if self.low_included else "more than"
+            upper = "up to" if self.high_included else "below"
+            return f"{lower} {self.low:g} % {upper} {self.high:g} %"
+        if self.low is not None:
+            return f"{'at least' if self.low_included else 'more than'} {self.low:g} %"
+        return f"{'at most' if self.high_included else 'fewer than'} {self.high:g} %"
+
+
+@dataclass(frozen=True)
 class _Rule:
-    """One "What to Watch" line: which runs it counts and when their share makes it hold."""
+    """One "What to Watch" line: which runs it counts, and at which share of them it holds.
+
+    ``counted`` says what the counted runs show (``over 50 threads``), so that the
+    evidence reads the same whether the flag holds or not; ``red`` names the red flag a
+    yellow one escalates to.
+    """
 
     id: str
     color: str
     text: Callable[[Config], str]
+    counted: Callable[[Config], str]
     hit: Callable[[Fleet], pd.Series]
-    holds: Callable[[Config, float], bool]
+    share: Callable[[Config], Share]
     cite: str | None = None
+    red: str | None = None
 
 
 def flags(fleet: Fleet, *, cite: bool = True) -> tuple[Flag, ...]:
@@ -133,6 +232,11 @@ def flags_by_instance(fleet: Fleet) -> dict[str, tuple[Flag, ...]]:
     return {name: tuple(held) for name, held in found.items()}
 
 
+def escalation(flag_id: str) -> str | None:
+    """The red flag a yellow flag escalates to."""
+    return next((rule.red for rule in _RULES if rule.id == flag_id), None)
+
+
 def _judge(fleet: Fleet, rule: _Rule, cite: bool) -> Flag:
     """A flag on the share of finished runs that ``rule`` counts."""
     hit = rule.hit(fleet)
@@ -143,10 +247,14 @@ def _judge(fleet: Fleet, rule: _Rule, cite: bool) -> Flag:
 
 def _flag(fleet: Fleet, rule: _Rule, count: int, total: int, lines: tuple[Ref, ...]) -> Flag:
     """A flag on ``count`` of ``total`` finished runs."""
+    config = fleet.config
     share = 100.0 * count / total if total else 0.0
-    evidence = f"{count} of {total} runs ({share:.0f} %)"
-    holds = bool(total) and rule.holds(fleet.config, share)
-    return Flag(rule.id, rule.color, rule.text(fleet.config), holds, evidence, lines)
+    counted = rule.counted(config)
+    evidence = f"{count} of {total} runs {counted} ({share:.0f} %)"
+    condition = rule.share(config)
+    holds = bool(total) and condition.holds(share)
+    reading = f"holds when {condition.words()} of runs are {counted}"
+    return Flag(rule.id, rule.color, rule.text(config), holds, evidence, lines, reading, share)
 
 
 def _max_threads(fleet: Fleet) -> pd.Series:
@@ -179,82 +287,121 @@ def _killed(fleet: Fleet) -> pd.Series:
 
 
 def _pp_failed(fleet: Fleet) -> pd.Series:
-    return fleet.finished["processpool_failed"] > 0
+    return fleet.finished["processpool_failure"].astype(bool)
 
 
 def _tp_failed(fleet: Fleet) -> pd.Series:
-    return fleet.finished["threadpool_failed"] > 0
+    return fleet.finished["threadpool_failure"].astype(bool)
 
 
 def _overloaded(fleet: Fleet) -> pd.Series:
     return fleet.finished["overloads"] > 0
 
 
+def _pp_words(config: Config) -> str:
+    return "with a ProcessPool failure"
+
+
+def _tp_words(config: Config) -> str:
+    return "with a ThreadPool failure"
+
+
+def _overload_words(config: Config) -> str:
+    return 'with "System overloaded" lines'
+
+
+def _killed_words(config: Config) -> str:
+    return "killed by the timeout"
+
+
+def _occasional(c: Config) -> Share:
+    return Share(low=_w(c, "occasional"))
+
+
+def _frequent(c: Config) -> Share:
+    return Share(low=_w(c, "frequent"))
+
+
 _RULES: tuple[_Rule, ...] = (
     _Rule("threads-below-limit", "green",
           lambda c: f"Thread count < {_limit(c):g} most of the time",
+          lambda c: f"over {_limit(c):g} threads",
           lambda f: _max_threads(f) > _limit(f.config),
-          lambda c, share: share < 100 - _w(c, "most_of_the_time"), "overload"),
+          lambda c: Share(high=100 - _w(c, "most_of_the_time"), high_included=False),
+          "overload"),
     _Rule("processpool-used", "green",
           lambda c: f"ProcessPoolExecutor used in >{_w(c, 'processpool_used'):g}% of runs",
+          lambda c: "on the ProcessPool throughout",
           lambda f: f.finished["path"] == "process",
-          lambda c, share: share > _w(c, "processpool_used")),
-    _Rule("no-timeouts", "green", lambda c: "No timeouts", _killed,
-          lambda c, share: share == 0),
+          lambda c: Share(low=_w(c, "processpool_used"))),
+    _Rule("no-timeouts", "green", lambda c: "No timeouts", _killed_words, _killed,
+          lambda c: Share(high=0)),
     _Rule("fallback-low", "green", lambda c: f"Fallback rate < {_w(c, 'fallback_rate'):g}%",
-          _pp_failed, lambda c, share: share < _w(c, "fallback_rate"), "processpool_failed"),
+          _pp_words, _pp_failed,
+          lambda c: Share(high=_w(c, "fallback_rate"), high_included=False),
+          "processpool_failed"),
     _Rule("threads-high-occasionally", "yellow",
           lambda c: f"Thread count {_threads(c).warning:g}-{_threads(c).critical:g} occasionally",
+          lambda c: f"at {_threads(c).warning:g}-{_threads(c).critical:g} threads",
           lambda f: (_max_threads(f) >= _threads(f.config).warning)
           & (_max_threads(f) <= _threads(f.config).critical),
-          lambda c, share: share > _w(c, "occasional"), "overload"),
+          _occasional, "overload", red="threads-critical-frequently"),
     _Rule("processpool-fallback-watch", "yellow",
           lambda c: f"ProcessPool fallback {_w(c, 'processpool_fallback'):g}-{_pp(c).critical:g}%",
-          _pp_failed,
-          lambda c, share: _w(c, "processpool_fallback") <= share <= _pp(c).critical,
-          "processpool_failed"),
+          _pp_words, _pp_failed,
+          lambda c: Share(low=_w(c, "processpool_fallback"), high=_pp(c).critical,
+                          low_included=True),
+          "processpool_failed", red="processpool-fallback-high"),
     _Rule("threadpool-fallback-watch", "yellow",
           lambda c: f"ThreadPool fallback {_w(c, 'threadpool_fallback'):g}-{_tp(c).critical:g}%",
-          _tp_failed,
-          lambda c, share: _w(c, "threadpool_fallback") <= share <= _tp(c).critical,
-          "threadpool_failed"),
+          _tp_words, _tp_failed,
+          lambda c: Share(low=_w(c, "threadpool_fallback"), high=_tp(c).critical,
+                          low_included=True),
+          "threadpool_failed", red="threadpool-fallback-high"),
     _Rule("overload-occasional", "yellow", lambda c: 'Occasional "System overloaded" messages',
-          _overloaded,
-          lambda c, share: _w(c, "occasional") < share <= _w(c, "frequent"), "overload"),
+          _overload_words, _overloaded,
+          lambda c: Share(low=_w(c, "occasional"), high=_w(c, "frequent")),
+          "overload", red="overload-frequent"),
     _Rule("threads-critical-frequently", "red",
           lambda c: f"Thread count > {_threads(c).critical:g} frequently",
+          lambda c: f"over {_threads(c).critical:g} threads",
           lambda f: _max_threads(f) > _threads(f.config).critical,
-          lambda c, share: share > _w(c, "frequent"), "overload"),
+          _frequent, "overload"),
     _Rule("processpool-fallback-high", "red",
-          lambda c: f"ProcessPool fallback > {_pp(c).critical:g}%", _pp_failed,
-          lambda c, share: share > _pp(c).critical, "processpool_failed"),
+          lambda c: f"ProcessPool fallback > {_pp(c).critical:g}%", _pp_words, _pp_failed,
+          lambda c: Share(low=_pp(c).critical), "processpool_failed"),
     _Rule("threadpool-fallback-high", "red",
-          lambda c: f"ThreadPool fallback > {_tp(c).critical:g}%", _tp_failed,
-          lambda c, share: share > _tp(c).critical, "threadpool_failed"),
-    _Rule("script-timeouts", "red", lambda c: "Script timeouts", _killed,
-          lambda c, share: share > 0, RUNS),
+          lambda c: f"ThreadPool fallback > {_tp(c).critical:g}%", _tp_words, _tp_failed,
+          lambda c: Share(low=_tp(c).critical), "threadpool_failed"),
+    _Rule("script-timeouts", "red", lambda c: "Script timeouts", _killed_words, _killed,
+          lambda c: Share(low=0), RUNS),
     _Rule("overload-frequent", "red", lambda c: 'Frequent "System overloaded" messages',
-          _overloaded, lambda c, share: share > _w(c, "frequent"), "overload"),
+          _overload_words, _overloaded, _frequent, "overload"),
 )  # fmt: skip
 
 
 # --- verdict -----------------------------------------------------------------------------
 
 
-def verdict(held: tuple[Flag, ...], rows: tuple[MetricRow, ...], *, finished: int) -> str:
-    """``critical`` if a red flag holds; ``warning`` if a yellow one does or a metric is
-    critical on the thresholds table; ``healthy`` otherwise; ``unknown`` when no run
-    finished (only a monitor log, snapshots, or runs still going: nothing to judge).
+def verdict(
+    held: tuple[Flag, ...], rows: tuple[MetricRow, ...], *, finished: int, exited: int = 0
+) -> str:
+    """``critical`` if a red flag holds; ``warning`` if a yellow one does, a metric is
+    critical on the thresholds table, or runs exited out of memory; ``healthy``
+    otherwise; ``unknown`` when no run finished (only a monitor log, snapshots, or runs
+    still going: nothing to judge).
 
     The thresholds table alone would call the guide's healthy example a warning (see
     the module's docstring): its grades are shown beside the limits, and only its
-    critical band raises the verdict, to a warning, when no red flag already has.
+    critical band raises the verdict, to a warning, when no red flag already has. A
+    run that exited did not complete its batch: the guide has no flag for it, but it is
+    never healthy.
     """
     if not finished:
         return "unknown"
     colors = {flag.color for flag in held if flag.holds}
     if "red" in colors:
         return "critical"
-    if "yellow" in colors or any(row.grade == "critical" for row in rows):
+    if "yellow" in colors or exited or any(row.grade == "critical" for row in rows):
         return "warning"
     return "healthy"

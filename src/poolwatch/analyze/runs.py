@@ -17,6 +17,9 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from poolwatch.analyze.collection import Collection, collection
+from poolwatch.analyze.limits import run_timeouts, stated_limits
+from poolwatch.analyze.progress import STUCK_PACE, open_tasks, paces
 from poolwatch.config import Config
 from poolwatch.ingest.parse import Ingest
 
@@ -29,6 +32,15 @@ PATH_DTYPE = pd.CategoricalDtype(list(PATHS), ordered=True)
 OUTCOMES: tuple[str, ...] = ("completed", "exited", "timed_out", "hung", "incomplete")
 #: The outcomes of runs the timeout killed.
 KILLED: tuple[str, ...] = ("timed_out", "hung")
+#: What the analysis adds to each run: its outcome and executor path; the timeout it ran
+#: under; for a killed run, how long it ran, its instance's usual pace and its own
+#: (``progress``), why it was stuck (``thread exhaustion``, ``no progress``) and the
+#: task it was in; what a memory exit says failed; whether the ProcessPool or the
+#: ThreadPool failed (a fallback line or a memory exit).
+JUDGED: tuple[str, ...] = (
+    "outcome", "path", "run_timeout", "elapsed", "usual_pace", "pace", "stuck", "open_task",
+    "memory_exit", "processpool_failure", "threadpool_failure",
+)  # fmt: skip
 
 
 def executor_paths(counts: pd.DataFrame) -> pd.Series:
@@ -57,29 +69,41 @@ def task_paths(result: Ingest) -> pd.Series:
 
 
 def run_outcomes(
-    result: Ingest, config: Config, notable: pd.DataFrame | None = None
+    result: Ingest, notable: pd.DataFrame, timeouts: pd.Series, collected: Collection
 ) -> pd.DataFrame:
-    """Each run's outcome and executor path, beside the runs table's identity columns.
-
-    ``notable`` is ``notable_events``, when already at hand.
+    """Each run's outcome, executor path and what its end shows, beside the runs table's
+    identity columns; ``timeouts`` is each run's timeout.
 
     A run without its closing line that the log shows killed (a timeout message, or
-    the next run starting) timed out. So did the last run of a file last written
-    more than the timeout before the logs were collected (the newest input's
-    modification time): it cannot still be running. Otherwise it is incomplete.
+    the next run starting) was killed. So was the last run of a file last written
+    more than its timeout before the logs were collected (``collection``): it cannot
+    still be running. Otherwise it is incomplete. A killed run hung when its last task
+    shows thread exhaustion or it made less than half its instance's usual progress
+    (``progress``); otherwise it timed out while working.
     """
     runs = result.runs
     outcome = pd.Series("incomplete", index=runs.index, dtype="object")
     outcome[runs["end"] == "completed"] = "completed"
     outcome[runs["end"] == "exited"] = "exited"
-    killed = (runs["end"] == "killed") | _stale_tail(result, config)
+    killed = (runs["end"] == "killed") | _stale_tail(result, timeouts, collected)
     outcome[killed] = "timed_out"
-    events = notable_events(result) if notable is None else notable
     files = file_names(result)
-    hung = np.isin(run_keys(runs, files), _hangs(result, events, files))
-    outcome[killed & hung] = "hung"
+    keys = run_keys(runs, files)
+    cut = open_tasks(result.tasks)
+    exhausted = np.isin(keys, _exhausted(cut, notable, files))
+    pace = paces(runs, timeouts)
+    pace[~killed] = np.nan
+    slow = (pace["pace"] < STUCK_PACE).to_numpy(dtype=bool, na_value=False)
+    stuck = pd.Series(None, index=runs.index, dtype=object)
+    stuck[killed & slow] = "no progress"
+    stuck[killed & exhausted] = "thread exhaustion"
+    outcome[stuck.notna()] = "hung"
     path = executor_paths(runs).astype(object)
     path[killed] = "timeout"
+    # A run without an open task finds -1, which picks the None put last.
+    tasks = np.array([*cut["task"].astype(object), None], dtype=object)
+    open_task = pd.Series(tasks[run_rows(cut, keys, files)], index=runs.index).where(killed)
+    memory = _memory_exits(runs, notable, files)
     return pd.DataFrame(
         {
             "file": runs["file"],
@@ -87,31 +111,59 @@ def run_outcomes(
             "run": runs["run"],
             "outcome": pd.Categorical(outcome, categories=list(OUTCOMES)),
             "path": path.astype(PATH_DTYPE),
+            "run_timeout": timeouts.to_numpy(),
+            "elapsed": pace["elapsed"].to_numpy(),
+            "usual_pace": pace["usual"].to_numpy(),
+            "pace": pace["pace"].to_numpy(),
+            "stuck": stuck.to_numpy(),
+            "open_task": open_task.to_numpy(),
+            "memory_exit": memory,
+            "processpool_failure": (runs["processpool_failed"] > 0).to_numpy()
+            | np.isin(memory, _PROCESSPOOL_EXITS),
+            "threadpool_failure": (runs["threadpool_failed"] > 0).to_numpy()
+            | (memory == "ThreadPoolExecutor"),
         }
     )
 
 
-def _hangs(result: Ingest, notable: pd.DataFrame, files: pd.Index) -> np.ndarray:
-    """Runs, as ``run_keys``, whose last task started and never finished while hanging.
+#: What a CRITICAL memory exit says ran out of memory, by a phrase of its line
+#: (log-formats.md): the ProcessPool, the ThreadPool fallback, or the workers.
+_MEMORY_EXITS = {
+    "CPU ProcessPoolExecutor": "ProcessPoolExecutor",
+    "ThreadPoolExecutor fallback": "ThreadPoolExecutor",
+    "Cannot create workers": "workers",
+}
+#: Memory exits that count as a ProcessPool failure: the pool could not be had at all.
+_PROCESSPOOL_EXITS = ("ProcessPoolExecutor", "workers")
 
-    Every killed run has a task cut short; it hung, rather than being stopped at the
-    limit while working, when it shows thread exhaustion (``thread creation failed``
-    retries, an exception), the guide's cause of hangs. The logs carry no time per
-    line, so a silent hang (no such lines) cannot be told from a slow task: it counts
-    as a timed-out long batch, and the report says why.
-    """
-    tasks = result.tasks[["file", "run", "task", "started", "done"]]
-    open_tasks = tasks[tasks["started"].fillna(False) & ~tasks["done"].fillna(False)]
-    last = open_tasks.drop_duplicates(["file", "run"], keep="last")
+
+def _memory_exits(runs: pd.DataFrame, notable: pd.DataFrame, files: pd.Index) -> np.ndarray:
+    """What each run's CRITICAL memory exit says failed (None where the run did not exit)."""
+    out = np.full(len(runs), None, dtype=object)
+    critical = notable[notable["kind"] == "critical_memory"]
+    if critical.empty:
+        return out
+    rows = run_rows(runs, run_keys(critical, files), files)
+    for row, text in zip(rows, critical["text"].astype(str), strict=True):
+        what = next((name for phrase, name in _MEMORY_EXITS.items() if phrase in text), None)
+        if row >= 0 and what is not None:
+            out[row] = what
+    out[(runs["end"] != "exited").to_numpy()] = None
+    return out
+
+
+def _exhausted(cut: pd.DataFrame, notable: pd.DataFrame, files: pd.Index) -> np.ndarray:
+    """Runs, as ``run_keys``, whose open last task shows thread exhaustion (``thread
+    creation failed`` retries, an exception), the guide's cause of hangs."""
     troubled = notable[
         notable["kind"].isin(["exception", "thread_retry"]) & notable["task"].notna()
     ]
     trouble = set(zip(troubled["file"], troubled["run"], troubled["task"], strict=True))
     hung = [
         (name, run, task) in trouble
-        for name, run, task in zip(last["file"], last["run"], last["task"], strict=True)
+        for name, run, task in zip(cut["file"], cut["run"], cut["task"], strict=True)
     ]
-    return run_keys(last[np.array(hung, dtype=bool)], files)
+    return run_keys(cut[np.array(hung, dtype=bool)], files)
 
 
 def file_names(result: Ingest) -> pd.Index:
@@ -176,38 +228,42 @@ def notable_events(result: Ingest) -> pd.DataFrame:
     return result.events.loc[chosen, list(NOTABLE_COLUMNS)]
 
 
-def _stale_tail(result: Ingest, config: Config) -> pd.Series:
-    """Unfinished last runs of files that stopped changing well before the collection."""
-    files = result.files[result.files["status"] == "read"]
-    if files.empty or files["mtime"].isna().all():
-        return pd.Series(False, index=result.runs.index)
-    collected = files["mtime"].max()
-    mtimes = dict(zip(files["path"], files["mtime"], strict=True))
-    limit = pd.Timedelta(seconds=config.setting("timeout"))
+def _stale_tail(result: Ingest, timeouts: pd.Series, collected: Collection) -> pd.Series:
+    """Unfinished last runs of files that stopped changing more than the run's timeout
+    before the logs were collected (only believed modification times count)."""
     runs = result.runs
+    if collected.at is None:
+        return pd.Series(False, index=runs.index)
+    files = result.files[result.files["path"].astype(str).isin(collected.believed)]
+    mtimes = dict(zip(files["path"].astype(str), files["mtime"], strict=True))
     modified = pd.to_datetime(runs["file"].astype(str).map(mtimes), utc=True)
-    stale = (runs["end"] == "unfinished").to_numpy() & (collected - modified > limit).to_numpy()
+    quiet = (collected.at - modified).dt.total_seconds() > timeouts
+    stale = (runs["end"] == "unfinished").to_numpy() & quiet.to_numpy(dtype=bool, na_value=False)
     return pd.Series(stale, index=runs.index)
 
 
-def run_intervals(result: Ingest, outcomes: pd.DataFrame, config: Config) -> pd.DataFrame:
+def run_intervals(result: Ingest, outcomes: pd.DataFrame, collected: Collection) -> pd.DataFrame:
     """When each run with a known start ran: file, run, instance, start, end (UTC).
 
     A run ends where the next run of its instance starts, else after its
-    ``main.run_batt`` time, else at the timeout if it was killed, else (still running)
-    at the collection time; a completed last run without a timing row gets its
-    instance's median duration.
+    ``main.run_batt`` time, else at its timeout if it was killed; a completed last run
+    without a timing row gets its instance's median duration. A run still going ends
+    at the collection time, and never after its timeout; without a believable
+    collection time its end is unknown and it is left out.
     """
     runs = result.runs
     start = runs["started_at"]
     seconds = runs["seconds"].astype("Float64").fillna(runs["total_seconds"].astype("Float64"))
     killed = outcomes["outcome"].isin(KILLED)
-    seconds = seconds.mask(seconds.isna() & killed, config.setting("timeout"))
+    timeout = pd.Series(outcomes["run_timeout"].to_numpy(), index=runs.index)
+    seconds = seconds.mask(seconds.isna() & killed, timeout)
     median = seconds.groupby(runs["instance"], observed=True).transform("median")
     seconds = seconds.fillna(median.where(outcomes["outcome"] != "incomplete"))
     end = start + pd.to_timedelta(seconds.astype("float64"), unit="s")
     still = outcomes["outcome"] == "incomplete"
-    end = end.mask(still, _collected(result))
+    limit = start + pd.to_timedelta(timeout, unit="s")
+    at = pd.NaT if collected.at is None else collected.at
+    end = end.mask(still, limit.where(limit < at, at) if collected.at is not None else pd.NaT)
     frame = pd.DataFrame(
         {"file": runs["file"], "run": runs["run"], "instance": runs["instance"],
          "start": start, "end": end}
@@ -229,19 +285,13 @@ def concurrency(intervals: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"time": running.index, "running": running.to_numpy()})
 
 
-def _collected(result: Ingest) -> pd.Timestamp:
-    """When the logs were collected: the newest input's modification time."""
-    files = result.files[result.files["status"] == "read"]
-    return pd.Timestamp(files["mtime"].max())
-
-
 @dataclass(frozen=True)
 class Fleet:
     """The facts every later finding starts from, computed once.
 
     ``runs`` has one row per run: the runs table's columns (fallback line counts
-    included), its outcome and its path. ``finished`` is the same without the runs
-    still going, the unit of percentages.
+    included) and the ``JUDGED`` columns. ``finished`` is the same without the runs
+    still going, the unit of percentages. ``config`` holds the limits the logs state.
     """
 
     result: Ingest
@@ -257,6 +307,8 @@ class Fleet:
     """The inputs' names, for ``run_keys``."""
     intervals: pd.DataFrame
     concurrency: pd.DataFrame
+    collection: Collection
+    """When the logs were collected, as far as the files' times can be believed."""
 
     def of_kind(self, kind: str) -> pd.DataFrame:
         """The notable events of one kind, in line order."""
@@ -271,11 +323,18 @@ class Fleet:
 
 
 def fleet(result: Ingest, config: Config) -> Fleet:
-    """Runs with their outcomes and paths; when they ran; how many at once."""
+    """Runs with the limits they ran under, their outcomes and paths; when they ran; how
+    many at once. ``config`` is completed with the limits the logs state (``limits``)."""
     notable = notable_events(result)
-    outcomes = run_outcomes(result, config, notable)
-    runs = result.runs.assign(outcome=outcomes["outcome"], path=outcomes["path"])
-    intervals = run_intervals(result, outcomes, config)
+    kinds = notable["kind"]
+    config = stated_limits(
+        config, result.runs, notable[kinds == "run_start"], notable[kinds == "overload"]
+    )
+    timeouts = run_timeouts(result.runs, config)
+    collected = collection(result, timeouts)
+    outcomes = run_outcomes(result, notable, timeouts, collected)
+    runs = result.runs.assign(**{c: outcomes[c].to_numpy() for c in JUDGED})
+    intervals = run_intervals(result, outcomes, collected)
     return Fleet(
         result=result,
         config=config,
@@ -286,6 +345,7 @@ def fleet(result: Ingest, config: Config) -> Fleet:
         files=file_names(result),
         intervals=intervals,
         concurrency=concurrency(intervals),
+        collection=collected,
     )
 
 

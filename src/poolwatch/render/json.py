@@ -13,7 +13,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
-from poolwatch.findings import Baseline, Findings, Flag, History, Ref
+from poolwatch.findings import Baseline, Findings, Flag, History, PatternMatch, Ref
 
 SCHEMA_VERSION = 1
 SCHEMA_FILE = "summary.schema.json"
@@ -40,6 +40,8 @@ def document(findings: Findings) -> dict[str, Any]:
             "unparsed_lines": f.inputs.unparsed_lines,
             "duplicates": f.inputs.duplicates,
             "skipped": [{"path": p, "reason": r} for p, r in f.inputs.skipped],
+            "collected": _time(f.inputs.collected),
+            "times_note": f.inputs.times_note,
         },
         "instances": f.instances,
         "concurrency": f.concurrency,
@@ -63,8 +65,14 @@ def document(findings: Findings) -> dict[str, Any]:
                 "action": m.action,
                 "warning": _num(m.warning),
                 "critical": _num(m.critical),
+                "title": m.title,
+                "ranges": dict(zip(("healthy", "warning", "critical"), m.ranges, strict=True)),
             }
             for m in f.metrics
+        },
+        "limits": {
+            limit.name: {"value": _num(limit.value), "unit": limit.unit, "source": limit.source}
+            for limit in f.limits
         },
         "verdict": f.verdict,
         "summary": f.summary,
@@ -91,14 +99,26 @@ def document(findings: Findings) -> dict[str, Any]:
                 "reason": a.reason,
                 "evidence": a.evidence,
                 "refs": _refs(a.refs),
+                "values": {k: list(v) if isinstance(v, tuple) else v for k, v in a.values},
             }
             for a in f.actions
         ],
+        "pattern": None if f.pattern is None else _pattern(f.pattern),
         "performance": None
         if f.performance is None
         else {**asdict(f.performance), "worst_ratio": _num(f.performance.worst_ratio)},
         "baseline": None if f.baseline is None else _baseline(f.baseline),
         "history": None if f.history is None else _history(f.history),
+    }
+
+
+def _pattern(p: PatternMatch) -> dict[str, Any]:
+    """The fleet beside the guide's Expected Production Patterns."""
+    return {
+        "classification": p.classification,
+        "text": p.text,
+        "instances": [asdict(line) for line in p.lines],
+        "aspects": [asdict(aspect) for aspect in p.aspects],
     }
 
 
@@ -170,6 +190,8 @@ def _flag(flag: Flag) -> dict[str, Any]:
         "holds": flag.holds,
         "evidence": flag.evidence,
         "refs": _refs(flag.refs),
+        "reading": flag.reading,
+        "share": _pct(flag.share),
     }
 
 
