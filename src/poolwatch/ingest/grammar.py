@@ -241,14 +241,28 @@ SNAPSHOT_LINE = r"^\s*(?:NLWP|\d+|Active threads: \d+)\s*$"
 
 # --- family detection ----------------------------------------------------------------
 
-#: Evidence, in a file's first bytes, of each family (checked in this order).
-FAMILY_EVIDENCE: tuple[tuple[str, str], ...] = (
-    ("monitor", rf"{MONITOR_HEADER}|{MONITOR_RECORD}"),
-    ("console", r"^Running: .*run_batt|^Generating batt: |^=== (?:NO )?GPU"),
-    (
-        "run_batt",
-        rf"{BULK}|{GPU_LINE}|^\d+ tasks - \d+ timeouts"
-        r"|System overloaded|ProcessPoolExecutor failed|ThreadPoolExecutor also failed"
-        r"|Parallel execution failed|^run_batt\.py:\d+: ",
-    ),
+#: Any line the grammar explains in a run log, a console or a monitor log.
+LOG_LINE = "|".join(
+    f"(?:{pattern})"
+    for pattern in (
+        BULK,
+        *(rule.match for rule in RUN_RULES),
+        DATE_LINE,
+        ROUTINE,
+        MONITOR_RECORD,
+        MONITOR_CONTINUATION,
+        MONITOR_ALERT,
+        MONITOR_HEADER,
+    )
 )
+#: A run_card.sh console's ``Running:`` line (with a ``date`` line or run_batt output).
+RUNNING_RUN_BATT = r"^Running: .*run_batt"
+#: run_batt.py's own lines: prefixed ones, task and progress lines, its messages, the
+#: closing line. A phrase elsewhere on a line is quoted, not printed.
+RUN_OUTPUT = (
+    rf"^[A-Za-z0-9_.-]+\.py:[0-9]+: |{BULK}|{GPU_LINE}|^\d+ tasks - \d+ timeouts"
+    rf"|^{PREFIX}-- (?:System overloaded|ProcessPoolExecutor failed"
+    r"|ThreadPoolExecutor also failed|Parallel execution failed)"
+)
+#: A monitor log's records, or the header its script starts with.
+MONITOR_STRUCTURE = rf"{MONITOR_RECORD}|^=== .*{MONITOR_HEADER}"
