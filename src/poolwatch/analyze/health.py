@@ -54,9 +54,10 @@ def metrics(fleet: Fleet) -> tuple[MetricRow, ...]:
 
 
 def _per_process_snapshots(fleet: Fleet) -> pd.Series:
-    """Thread counts of ``Active threads:`` and ``nlwp`` snapshots."""
+    """Thread counts of ``Active threads:`` and ``nlwp`` snapshots (``ps -o nlwp <PID>``)."""
     events = fleet.of_kind("thread_snapshot")
-    return events.loc[events["message"].isin(_PER_PROCESS_SNAPSHOTS), "threads"].dropna()
+    per_process = events["message"].str.startswith(_PER_PROCESS_SNAPSHOTS, na=False)
+    return events.loc[per_process, "threads"].dropna()
 
 
 def _thread_count(fleet: Fleet) -> tuple[float | None, str]:
