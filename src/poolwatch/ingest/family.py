@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from poolwatch.ingest import grammar
-from poolwatch.ingest.monitor import is_snapshot
+from poolwatch.ingest.monitor import snapshot_lines
 from poolwatch.ingest.sources import SNIFF_BYTES
 
 #: Share of a file's non-blank sniffed lines that must be log lines (more than half).
@@ -25,6 +25,10 @@ _SNIFFED = f"its first {SNIFF_BYTES >> 10} KiB"
 NO_STRUCTURE = (
     "no run_batt output, dated Running: line, monitor record or thread count "
     f"(as ps or threading print it) in {_SNIFFED}"
+)
+NO_COUNT = (
+    "a ps or threading command but no thread count in a form poolwatch reads (NLWP or "
+    f"PID NLWP rows, Active threads: <n>, a bare number) in {_SNIFFED}"
 )
 
 
@@ -53,8 +57,16 @@ def detect(lines: pl.Series) -> Family:
 
 
 def _snapshot(lines: pl.Series) -> Family:
-    """Thread snapshots: every non-blank line a thread count."""
-    return Family("snapshot") if is_snapshot(lines) else Family(None, NO_STRUCTURE)
+    """Thread snapshots: counts in a form ``ps`` or ``threading`` prints, no run_card run."""
+    found = snapshot_lines(lines).filter(pl.col("text").str.strip_chars() != "")
+    text = found.get_column("text")
+    if text.str.contains(grammar.RUNNING_RUN_BATT).any():
+        return Family(None, f"a Running: line but no date line or run_batt output in {_SNIFFED}")
+    if found.get_column("source").is_null().all():
+        prompts = found.filter(pl.col("prompt")).get_column("text")
+        named = prompts.str.contains(grammar.SNAPSHOT_COMMAND).any()
+        return Family(None, NO_COUNT if named else NO_STRUCTURE)
+    return _mostly("snapshot", found.get_column("explained"), "prompts, dates or thread counts")
 
 
 def _mostly(name: str, explained: pl.Series, what: str) -> Family:
