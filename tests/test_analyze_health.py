@@ -61,6 +61,13 @@ def test_snapshots_count_per_process(logs: Path) -> None:
     assert (row.value, row.grade) == (27, "critical")
 
 
+def test_snapshots_that_name_their_process_count_per_process(logs: Path) -> None:
+    (logs / "nlwp.txt").write_text("$ date; ps -o nlwp 48213\nNLWP\n   19\n")
+    (logs / "host.txt").write_text("$ ps -eLf | wc -l\n412\n")
+    row = graded(logs)["threads_per_instance"]
+    assert (row.value, row.grade) == (19, "warning")
+
+
 def test_processpool_fallback_boundaries() -> None:
     def at(failed: int) -> set[str]:
         return held(made_up([{"processpool_failed": int(i < failed)} for i in range(100)]))

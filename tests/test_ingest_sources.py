@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import read
+from poolwatch.ingest.parse import ingest
 from poolwatch.ingest.sources import Reader, Source
 
 CONSOLE = "console_two_runs.log"
@@ -73,7 +75,8 @@ def test_binary_and_empty_files_are_skipped_with_a_reason(logs: Path) -> None:
 def test_a_file_of_something_else_is_skipped(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("shopping list\nmilk\n")
     assert read(tmp_path).files["reason"].tolist() == [
-        "no run_batt, run_card, monitor or thread-count lines"
+        "no run_batt output, dated Running: line, monitor record or thread count "
+        "(as ps or threading print it) in its first 64 KiB"
     ]
 
 
@@ -139,3 +142,162 @@ def test_a_renamed_copy_counts_once(logs: Path) -> None:
     assert result.files["status"].tolist() == ["read", "duplicate"]
     assert result.files["reason"].iloc[1] == f"same content as {logs / CONSOLE}"
     assert len(result.runs) == 3
+
+
+DOCUMENTS = Path(__file__).parent / "documents"
+SAMPLE_LOGS = Path(__file__).parent.parent / "sample_logs"
+QUOTED = (
+    r"not a log: \d+ of \d+ non-blank lines in its first 64 KiB are log lines "
+    r"\(a document quoting them\?\)"
+)
+README_QUOTING_LINES = """\
+# batt fleet
+
+Notes on reading the logs of `run_card.sh` and `run_batt.py`.
+
+## Overload
+
+When the host runs too many threads, run_batt prints, for every task:
+
+```
+run_batt.py:539: -- System overloaded (65 threads), using sequential processing
+```
+
+and the task runs on one worker. Nothing needs doing unless it shows in most runs.
+
+## Memory
+
+```
+-- ThreadPoolExecutor also failed (can't start new thread), using sequential processing
+```
+
+A run killed by the timeout lacks its closing `32 tasks - 3 timeouts` line.
+
+## Console
+
+Each iteration of the console starts like this:
+
+```
+Tue Oct 14 09:36:08 CEST 2025
+Running: python run_batt.py -t 10.0 -c -32 -b tmp_batt_Xa3k9Q_run
+```
+
+| symptom | action |
+|---|---|
+| overloaded | fewer instances |
+| memory | add memory |
+"""
+
+
+@pytest.mark.parametrize("name", ["monitoring-guide.md", "log-formats.md", "README.md"])
+def test_documents_quoting_log_lines_are_not_logs(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    if name == "README.md":
+        path.write_text(README_QUOTING_LINES)
+    else:
+        shutil.copy(DOCUMENTS / name, path)
+    result = read(path)
+    assert result.files["status"].tolist() == ["skipped"]
+    assert re.fullmatch(QUOTED, str(result.files["reason"].iloc[0]))
+    assert result.events.empty
+
+
+def test_the_share_of_log_lines_is_in_the_reason(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text(README_QUOTING_LINES)
+    reason = read(tmp_path).files["reason"].iloc[0]
+    assert reason.startswith("not a log: 4 of 23 non-blank lines")
+
+
+CONSOLE_OF_TRACEBACKS = """\
+Tue Oct 14 09:36:08 CEST 2025
+=== NO GPU - CPU MODE ===
+Running: python run_batt.py -t 10.0 -c -32 -b tmp_batt_Xa3k9Q_run
+run_batt.py:72: GPU Support: Disabled (CuPy not available)
+run_batt.py:840: -- 0a1b2c3d - 0 start --
+Exception in thread ExecutorManagerThread:
+Traceback (most recent call last):
+  File "/usr/lib/python3.12/threading.py", line 1073, in _bootstrap_inner
+    self.run()
+  File "/usr/lib/python3.12/concurrent/futures/process.py", line 339, in run
+    self.add_call_item_to_queue()
+    ~~~~~~~~~~~~~~~~~~~~~~~~~~~^^
+RuntimeError: can't start new thread
+Exception ignored in thread started by: <function _after_fork at 0x7f3a2c1b8d60>
+Traceback (most recent call last):
+  File "/usr/lib/python3.12/threading.py", line 1012, in _bootstrap
+MemoryError:
+KeyError: 134648993371840
+concurrent.futures.process.BrokenProcessPool: A child process terminated abruptly
+resource_tracker: There appear to be 9 leaked semlock objects to clean up at shutdown
+Tue Oct 14 09:46:08 CEST 2025
+"""
+SPLIT_MONITOR = """\
+=== Week 6B Monitoring Started ===
+Sat Nov 28 11:35:50 UTC 2026
+2026-11-28 11:35:50 | Threads: Python=1 System=92 | Fails: Process=0
+0 Thread=0
+0 Overload=0
+0
+2026-11-28 11:36:50 | Threads: Python=1 System=93 | Fails: Process=0
+0 Thread=0
+0 Overload=0
+0
+monitor_week6b.sh: line 25: [: 0
+0: integer expression expected
+"""
+TINY_RUN_LOG = """\
+run_batt.py:72: GPU Support: Disabled (CuPy not available)
+run_batt.py:840: -- 0a1b2c3d - 0 start --
+run_batt.py:539: -- System overloaded (41 threads), using sequential processing
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "family"),
+    [
+        ("nohup.out", CONSOLE_OF_TRACEBACKS, "console"),
+        ("tmp_batt_Xa3k9Q_run.log", TINY_RUN_LOG, "run_batt"),
+        ("week6b_monitoring.log", SPLIT_MONITOR, "monitor"),
+    ],
+)
+def test_logs_of_every_family_are_read(tmp_path: Path, name: str, text: str, family: str) -> None:
+    (tmp_path / name).write_text(text)
+    files = read(tmp_path).files
+    assert files["status"].tolist() == ["read"]
+    assert files["family"].tolist() == [family]
+
+
+def test_the_hand_written_and_sample_logs_are_all_read(logs: Path) -> None:
+    files = read(logs, SAMPLE_LOGS).files
+    assert (files["status"] != "skipped").all()
+    assert set(files["family"]) >= {"console", "run_batt", "monitor"}
+
+
+def test_sample_logs_give_the_counts_they_always_gave() -> None:
+    result = read(SAMPLE_LOGS)
+    assert result.files["status"].value_counts().to_dict() == {"read": 18, "duplicate": 16}
+    assert (len(result.runs), len(result.tasks), len(result.monitor)) == (32, 1016, 31)
+    read_files = result.files[result.files["status"] == "read"]
+    assert (int(read_files["lines"].sum()), int(read_files["unparsed"].sum())) == (12238, 0)
+    kinds = result.events["kind"].value_counts()
+    assert kinds[kinds > 0].to_dict() == {
+        "task_start": 1016,
+        "task_done": 1014,
+        "overload": 436,
+        "processpool_failed": 75,
+        "sample_failed": 51,
+        "sample_timeout": 47,
+        "thread_retry": 35,
+        "run_start": 32,
+        "monitor_sample": 31,
+        "run_end": 30,
+        "threadpool_failed": 28,
+        "timing_total": 6,
+        "exception": 4,
+    }
+
+
+def test_a_family_is_told_from_64_kib_whatever_the_chunk_size(tmp_path: Path) -> None:
+    path = tmp_path / "nohup.out"
+    path.write_text(CONSOLE_OF_TRACEBACKS)
+    assert ingest([str(path)], chunk_bytes=100).files["family"].tolist() == ["console"]

@@ -57,10 +57,10 @@ def metrics(fleet: Fleet) -> tuple[MetricRow, ...]:
 
 
 def _per_process_snapshots(fleet: Fleet) -> pd.DataFrame:
-    """``Active threads:`` and ``nlwp`` snapshots (their source, by its first words)."""
+    """``Active threads:`` and ``nlwp`` snapshots (``ps -o nlwp <PID>``), by their source's
+    first words."""
     events = fleet.of_kind("thread_snapshot")
-    source = events["message"].astype(str)
-    per_process = source.str.startswith(_PER_PROCESS_SNAPSHOTS)
+    per_process = events["message"].astype(str).str.startswith(_PER_PROCESS_SNAPSHOTS, na=False)
     return events[per_process & events["threads"].notna()]
 
 

@@ -239,20 +239,57 @@ MONITOR_ALERT_FIELDS = (
 MONITOR_HEADER = r"Monitoring Started ==="
 
 # --- thread snapshots --------------------------------------------------------------
+# Pasted as operators type them: shell prompts and comments, ``date`` lines, and the
+# output of ``ps -eLf | wc -l`` (a bare count, host-wide), ``ps -o nlwp <PID>`` (``NLWP``
+# then a count per process), ``ps -o pid,nlwp -p <PID>`` (``PID NLWP`` then rows of both)
+# and ``python -c "... Active threads: ..."``.
 
-#: ``ps -eLf | wc -l`` (host-wide), ``ps -o nlwp <PID>`` (per process), ``Active threads:``.
-SNAPSHOT_LINE = r"^\s*(?:NLWP|\d+|Active threads: \d+)\s*$"
+#: A shell prompt (``$ ``, ``# ``, ``user@host:~$ ``, ``[user@host dir]$ ``, a ``> ``
+#: continuation, a ``(venv)`` in front) or a comment: the line names a command or context.
+SNAPSHOT_PROMPT = (
+    r"^\s*(?:\([^)]*\)\s*)?(?:[\w.-]+@[\w.-]+(?::\S*?)?\s*|\[[^\]]*\]\s*|[\w.-]+)?[$#%>](?:\s|$)"
+)
+#: The header ``ps -o nlwp`` or ``ps -o pid,nlwp`` prints above its rows.
+SNAPSHOT_HEADER = r"^\s*(?P<header>(?:PID\s+)?NLWP)\s*$"
+SNAPSHOT_ACTIVE = r"^\s*Active threads: (?P<threads>\d+)\s*$"
+#: A row of counts: one (``NLWP`` rows, ``wc -l``) or a PID and its count (``PID NLWP`` rows).
+SNAPSHOT_ROW = r"^\s*(?:(?P<pid>\d+)\s+)?(?P<number>\d+)\s*$"
+#: The instance a file name or a prompt names (``threads_tmp_batt_Xa3k9Q.txt``,
+#: ``$(pgrep -f tmp_batt_Xa3k9Q)``, ``# tmp_batt_Xa3k9Q``).
+SNAPSHOT_INSTANCE = r"tmp_batt_[A-Za-z0-9]+"
+#: A ``ps`` command in a prompt, up to a pipe or the next command ...
+SNAPSHOT_PS = r"\bps\s+[^|;&]*"
+#: ... and its arguments that are PIDs (``ps -o nlwp 48213``, ``ps -o pid,nlwp -p 48213``).
+SNAPSHOT_PS_PID = r"^(?:-p)?(?P<pid>\d+)$"
+#: A prompt that runs a thread-count command (``ps ...``, ``threading.active_count()``).
+SNAPSHOT_COMMAND = r"\bps\s|active_count\(\)"
+#: A PID in a snapshot file's name (``nlwp_pid48213.txt``, ``threads-pid-48213.txt``).
+SNAPSHOT_NAME_PID = r"(?i)(?:^|[^a-z])pid[_-]?(\d+)"
 
 # --- family detection ----------------------------------------------------------------
 
-#: Evidence, in a file's first bytes, of each family (checked in this order).
-FAMILY_EVIDENCE: tuple[tuple[str, str], ...] = (
-    ("monitor", rf"{MONITOR_HEADER}|{MONITOR_RECORD}"),
-    ("console", r"^Running: .*run_batt|^Generating batt: |^=== (?:NO )?GPU"),
-    (
-        "run_batt",
-        rf"{BULK}|{GPU_LINE}|^\d+ tasks - \d+ timeouts"
-        r"|System overloaded|ProcessPoolExecutor failed|ThreadPoolExecutor also failed"
-        r"|Parallel execution failed|^run_batt\.py:\d+: ",
-    ),
+#: Any line the grammar explains in a run log, a console or a monitor log.
+LOG_LINE = "|".join(
+    f"(?:{pattern})"
+    for pattern in (
+        BULK,
+        *(rule.match for rule in RUN_RULES),
+        DATE_LINE,
+        ROUTINE,
+        MONITOR_RECORD,
+        MONITOR_CONTINUATION,
+        MONITOR_ALERT,
+        MONITOR_HEADER,
+    )
 )
+#: A run_card.sh console's ``Running:`` line (with a ``date`` line or run_batt output).
+RUNNING_RUN_BATT = r"^Running: .*run_batt"
+#: run_batt.py's own lines: prefixed ones, task and progress lines, its messages, the
+#: closing line. A phrase elsewhere on a line is quoted, not printed.
+RUN_OUTPUT = (
+    rf"^[A-Za-z0-9_.-]+\.py:[0-9]+: |{BULK}|{GPU_LINE}|^\d+ tasks - \d+ timeouts"
+    rf"|^{PREFIX}-- (?:System overloaded|ProcessPoolExecutor failed"
+    r"|ThreadPoolExecutor also failed|Parallel execution failed)"
+)
+#: A monitor log's records, or the header its script starts with.
+MONITOR_STRUCTURE = rf"{MONITOR_RECORD}|^=== .*{MONITOR_HEADER}"

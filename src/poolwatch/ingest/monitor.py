@@ -4,16 +4,21 @@
 is zero (``grep -c`` prints ``0`` and ``|| echo "0"`` prints another): records are
 reassembled from their first line and the ``0 ...`` continuation lines after it.
 Its record times carry no zone; the zone of its ``date`` header is used when known.
+
+Thread snapshots are read as operators paste them, prompts, ``date`` lines and
+``ps`` headers included: each count gets the time of the ``date`` line above it and
+the instance (or PID) that the file name or the prompt before it names.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import polars as pl
 
 from poolwatch.ingest import grammar
-from poolwatch.ingest.timestamps import date_offset
+from poolwatch.ingest.timestamps import date_offset, parse_date_lines
 
 _COUNTS = ("python_threads", "system_threads", "process_fails", "thread_fails", "overload")
 
@@ -95,27 +100,134 @@ def monitor_events(records: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+#: Where a snapshot's count comes from (``message``; a per-process count adds its PID).
+ACTIVE_COUNT = "threading.active_count()"
+NLWP = "ps -o nlwp"
+HOST_COUNT = "ps -eLf | wc -l"
+
+
+def snapshot_lines(lines: pl.Series) -> pl.DataFrame:
+    """Each line of pasted thread snapshots: what it is (``explained``: a prompt, a
+    ``date``, a ``ps`` header or a count) and, for a count, its ``source``.
+
+    A count is a per-process one under an ``NLWP`` or ``PID NLWP`` header (until a line
+    that is not a row), an ``Active threads:`` line, or else a bare ``ps -eLf | wc -l``.
+    """
+    text = pl.col("text")
+    frame = pl.DataFrame({"text": lines}).with_row_index("line", offset=1)
+    row = text.str.extract_groups(grammar.SNAPSHOT_ROW)
+    frame = frame.with_columns(
+        prompt=text.str.contains(grammar.SNAPSHOT_PROMPT),
+        date=text.str.contains(grammar.DATE_LINE),
+        header=text.str.extract(grammar.SNAPSHOT_HEADER, 1).str.replace(r"\s+", " "),
+        active=text.str.extract(grammar.SNAPSHOT_ACTIVE, 1).cast(pl.Int32, strict=False),
+        row_pid=row.struct.field("pid").cast(pl.Int32, strict=False),
+        number=row.struct.field("number").cast(pl.Int32, strict=False),
+    )
+    is_row = pl.col("number").is_not_null()
+    header = pl.col("header")
+    table = pl.when(header.is_not_null()).then(header).when(~is_row).then(pl.lit(""))
+    frame = frame.with_columns(table=table.forward_fill().fill_null(""))
+    pid_row = pl.col("row_pid").is_not_null()
+    under = pl.col("table")
+    frame = frame.with_columns(
+        source=pl.when(pl.col("active").is_not_null())
+        .then(pl.lit(ACTIVE_COUNT))
+        .when(is_row & (((under == "NLWP") & ~pid_row) | ((under == "PID NLWP") & pid_row)))
+        .then(pl.lit(NLWP))
+        .when(is_row & (under == "") & ~pid_row)
+        .then(pl.lit(HOST_COUNT))
+    )
+    explained = pl.col("prompt") | pl.col("date") | pl.col("header").is_not_null()
+    return frame.with_columns(explained=explained | pl.col("source").is_not_null())
+
+
 def parse_snapshot(name: str, lines: pl.Series) -> pl.DataFrame:
-    """Pasted thread counts as thread_snapshot events, with where each count comes from."""
-    frame = pl.DataFrame({"text": lines.str.strip_chars()}).with_row_index("line", offset=1)
-    frame = frame.with_columns(nlwp=(pl.col("text").shift(1) == "NLWP").fill_null(False))
-    frame = frame.filter(pl.col("text").str.contains(r"^(?:\d+|Active threads: \d+)$"))
-    nlwp_above = pl.col("nlwp")
-    number = pl.col("text").str.extract(r"(\d+)$", 1).cast(pl.Int32)
-    return frame.with_columns(
+    """Pasted thread counts as thread_snapshot events: where each comes from, the time of
+    the ``date`` line above it, and the instance it belongs to."""
+    frame = _snapshot_context(snapshot_lines(lines))
+    counts = frame.filter(pl.col("source").is_not_null())
+    per_process = pl.col("source") != HOST_COUNT
+    pid = pl.when(pl.col("source") == NLWP).then(
+        pl.coalesce("row_pid", "block_pid", pl.lit(_name_pid(name), pl.Int32))
+    )
+    counts = counts.with_columns(pid=pid)
+    counts = _by_pid(counts).with_columns(
+        instance=pl.coalesce(
+            "block_instance",
+            "pid_instance",
+            pl.lit(_name_instance(name), pl.String),
+            pl.lit("pid ") + pl.col("pid").cast(pl.String),
+            pl.lit(name.rsplit("/", 1)[-1]),
+        ),
+        message=pl.col("source") + pl.lit(" ") + pl.col("pid").cast(pl.String),
+    )
+    number = pl.coalesce("active", "number")
+    return counts.select(
+        "line",
+        "instance",
+        "timestamp",
         kind=pl.lit("thread_snapshot"),
         file=pl.lit(name),
-        message=pl.when(pl.col("text").str.starts_with("Active"))
-        .then(pl.lit("threading.active_count()"))
-        .when(nlwp_above)
-        .then(pl.lit("ps -o nlwp"))
-        .otherwise(pl.lit("ps -eLf | wc -l")),
-        threads=pl.when(pl.col("text").str.starts_with("Active") | nlwp_above).then(number),
-        count=pl.when(~(pl.col("text").str.starts_with("Active") | nlwp_above)).then(number),
-    ).drop("nlwp")
+        message=pl.coalesce("message", "source"),
+        threads=pl.when(per_process).then(number),
+        count=pl.when(~per_process).then(number),
+        text=pl.col("text").str.strip_chars(),
+    )
 
 
-def is_snapshot(lines: pl.Series) -> bool:
-    """Whether every non-blank line is a thread count (and there is one)."""
-    filled = lines.filter(lines.str.strip_chars() != "")
-    return not filled.is_empty() and bool(filled.str.contains(grammar.SNAPSHOT_LINE).all())
+def _snapshot_context(frame: pl.DataFrame) -> pl.DataFrame:
+    """Give every line the time of the last ``date`` line above it, and the instance and
+    PID its block names: the prompt and comment lines in a row before it."""
+    dates = frame.filter(pl.col("date"))
+    stamps = dates.select("line", timestamp=parse_date_lines(dates.get_column("text")))
+    prompt = pl.col("prompt")
+    frame = frame.join(stamps, on="line", how="left", maintain_order="left").with_columns(
+        pl.col("timestamp").forward_fill(),
+        block=(prompt & ~prompt.shift(1, fill_value=False)).cum_sum(),
+    )
+    text = pl.col("text")
+    pids = (
+        text.str.extract_all(grammar.SNAPSHOT_PS)
+        .list.join(" ")
+        .str.extract_all(r"[^\s,]+")
+        .list.eval(pl.element().str.extract(grammar.SNAPSHOT_PS_PID, 1).drop_nulls())
+    )
+    blocks = (
+        frame.filter(prompt)
+        .group_by("block")
+        .agg(
+            block_instance=text.str.extract(grammar.SNAPSHOT_INSTANCE, 0).drop_nulls().first(),
+            pids=pids.explode().drop_nulls().unique(),
+        )
+        .select(
+            "block",
+            "block_instance",
+            block_pid=pl.when(pl.col("pids").list.len() == 1)
+            .then(pl.col("pids").list.first())
+            .cast(pl.Int32, strict=False),
+        )
+    )
+    return frame.join(blocks, on="block", how="left", maintain_order="left")
+
+
+def _by_pid(counts: pl.DataFrame) -> pl.DataFrame:
+    """Give a PID the instance one of its blocks names to its other counts too."""
+    named = (
+        counts.filter(pl.col("pid").is_not_null() & pl.col("block_instance").is_not_null())
+        .group_by("pid")
+        .agg(pid_instance=pl.col("block_instance").first())
+    )
+    return counts.join(named, on="pid", how="left", maintain_order="left")
+
+
+def _name_instance(name: str) -> str | None:
+    """The instance a snapshot file's name carries (``threads_tmp_batt_Xa3k9Q.txt``)."""
+    found = re.search(grammar.SNAPSHOT_INSTANCE, name.rsplit("/", 1)[-1])
+    return found.group(0) if found else None
+
+
+def _name_pid(name: str) -> int | None:
+    """The PID a snapshot file's name carries (``nlwp_pid48213.txt``)."""
+    found = re.search(grammar.SNAPSHOT_NAME_PID, name.rsplit("/", 1)[-1])
+    return int(found.group(1)) if found else None

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from threading import BoundedSemaphore, Thread
 from typing import TYPE_CHECKING
@@ -19,16 +20,11 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from poolwatch.ingest import grammar, tables
+from poolwatch.ingest import tables
 from poolwatch.ingest.assemble import RunFile, assemble, concat_scans, task_events
 from poolwatch.ingest.dedupe import drop_tee_copies
-from poolwatch.ingest.monitor import (
-    header_zone,
-    is_snapshot,
-    monitor_events,
-    parse_monitor,
-    parse_snapshot,
-)
+from poolwatch.ingest.family import Family, detect
+from poolwatch.ingest.monitor import header_zone, monitor_events, parse_monitor, parse_snapshot
 from poolwatch.ingest.scan import ChunkScan, classify, clean, scan_chunk, split_lines
 from poolwatch.ingest.sources import (
     CHUNK_BYTES,
@@ -205,23 +201,23 @@ def _read_chunks(
 ) -> None:
     """Dispatch a file's chunks to the scanner suited to its family."""
     chunks = _reported(reader.chunks(), progress)
-    first = next(chunks, None)
-    if first is None:
+    head = _head(chunks)
+    if not head:
         result.status, result.reason = "skipped", "empty file"
         return
-    reason = binary_reason(first)
-    family = None if reason else _family(first)
-    if family is None:
-        result.status = "skipped"
-        result.reason = reason or "no run_batt, run_card, monitor or thread-count lines"
+    sniffed = b"".join(chunk[:SNIFF_BYTES] for chunk in head)[:SNIFF_BYTES]
+    reason = binary_reason(sniffed)
+    family = Family(None, reason) if reason else detect(clean(split_lines(sniffed), sniffed))
+    if family.name is None:
+        result.status, result.reason = "skipped", family.reason
         for _ in chunks:  # read to the end so the fingerprint covers the whole file
             pass
         return
-    result.family = family
-    if family in ("monitor", "snapshot"):
-        _read_small(result, [first, *chunks])
+    result.family = family.name
+    if family.name in ("monitor", "snapshot"):
+        _read_small(result, [*head, *chunks])
         return
-    futures = _submit_all(scanner, first, chunks)
+    futures = [scanner.submit(chunk) for chunk in chain(head, chunks)]
     scanner.queue(result, futures, cut=reader.facts.last_line_cut)
 
 
@@ -233,24 +229,16 @@ def _reported(chunks: Iterator[Chunk], progress: Progress | None) -> Iterator[Ch
         yield chunk
 
 
-def _submit_all(scanner: _Scanner, first: Chunk, rest: Iterator[Chunk]) -> list[Future[ChunkScan]]:
-    """Submit every chunk of a file (numbered from 1 each; assembly adds the offsets)."""
-    return [scanner.submit(chunk) for chunk in _chain(first, rest)]
-
-
-def _chain(first: Chunk, rest: Iterator[Chunk]) -> Iterator[Chunk]:
-    """The first chunk, then the others."""
-    yield first
-    yield from rest
-
-
-def _family(head: Chunk) -> str | None:
-    """The log family a file's first bytes show, or None."""
-    lines = clean(split_lines(head[:SNIFF_BYTES]), head[:SNIFF_BYTES])
-    for family, evidence in grammar.FAMILY_EVIDENCE:
-        if lines.str.contains(evidence).any():
-            return family
-    return "snapshot" if is_snapshot(lines) else None
+def _head(chunks: Iterator[Chunk]) -> list[Chunk]:
+    """A file's first chunks: enough to hold the bytes its family is told from."""
+    head: list[Chunk] = []
+    size = 0
+    for chunk in chunks:
+        head.append(chunk)
+        size += len(chunk)
+        if size >= SNIFF_BYTES:
+            break
+    return head
 
 
 def _read_small(result: _FileResult, chunks: list[Chunk]) -> None:

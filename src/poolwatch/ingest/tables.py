@@ -48,7 +48,11 @@ BOOL = "bool[pyarrow]"
 EVENTS: tuple[Column, ...] = (
     Column("file", CATEGORY, "input file as given (or <stdin>)"),
     Column("line", UINT32, "1-based line number in the (decompressed) file"),
-    Column("instance", CATEGORY, "run_card.sh instance, tmp_batt_<id>"),
+    Column(
+        "instance",
+        CATEGORY,
+        "run_card.sh instance, tmp_batt_<id>; else pid <PID> (a snapshot) or the file's name",
+    ),
     Column("run", INT32, "run number within the instance's log (0: head of a cut log)"),
     Column("task", CATEGORY, "8-hex-digit task id, from the line or the task being processed"),
     Column("kind", "kind", "event kind, one of grammar.KINDS"),
@@ -61,7 +65,11 @@ EVENTS: tuple[Column, ...] = (
     ),
     Column("timeouts", INT32, "sample timeouts reported by run_end"),
     Column("error_type", CATEGORY, "exception class named by the line (OSError, MemoryError)"),
-    Column("message", STRING, "error text, Running: command, signal or snapshot source"),
+    Column(
+        "message",
+        STRING,
+        "error text, Running: command, signal or snapshot source (with the PID it names)",
+    ),
     Column("sample_kind", CATEGORY, "demo or test"),
     Column("sample_index", INT32, "index of the sample within its kind"),
     Column("seconds", FLOAT64, "timing_total, or the limit a timeout line names"),
