@@ -9,32 +9,44 @@ the run logs show them, the monitoring is blind, and the finding says why.
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pandas as pd
 
 from poolwatch.analyze.runs import Fleet
 from poolwatch.findings import MonitorCheck
+from poolwatch.ingest.grammar import RUN_LOG_NAME
 
 _FAILS = ("process_fails", "thread_fails", "overload")
 
 
 def monitor_check(fleet: Fleet) -> MonitorCheck | None:
-    """What the monitor saw, and whether the run logs show fallbacks it missed."""
+    """What the monitor saw, and whether the run logs show fallbacks it missed.
+
+    With two or more run logs among the inputs the blindness is structural: GNU tail
+    refuses ``tail -100 tmp_batt_*_run.log`` whenever two exist, so it holds when every
+    count reads 0 while the logs show fallbacks at all, whatever their times. With one
+    run log, only the fallbacks of the runs going while the monitor sampled count.
+    """
     monitor = fleet.result.monitor
     if monitor.empty:
         return None
     samples = monitor[monitor["record"] == "sample"]
     alerts = int((monitor["record"] == "alert").sum())
     reported = int(samples[list(_FAILS)].fillna(0).to_numpy().sum())
-    missed = _fallbacks_while_monitoring(fleet, samples)
     host = samples["system_threads"].dropna()
     span = (int(host.min()), int(host.max())) if len(host) else None
+    run_logs = _run_logs(fleet)
+    structural = run_logs >= 2
+    missed = _fallbacks(fleet.runs) if structural else _fallbacks_while_monitoring(fleet, samples)
     if reported or alerts or not missed:
         return MonitorCheck(len(samples), alerts, blind=False, reason=None, host_threads=span)
-    at_once = _instances_while_monitoring(fleet, samples)
     why = (
-        f"with {at_once} run logs at once, GNU tail rejects `tail -100 tmp_batt_*_run.log` "
-        "(option used in invalid context), so every count reads 0 and no alert can fire"
-        if at_once >= 2
+        f"with {run_logs} run logs (tmp_batt_*_run.log), GNU tail rejects `tail -100 "
+        "tmp_batt_*_run.log` (option used in invalid context), so every count reads 0 and no "
+        "alert can fire"
+        if structural
         else "its counts stayed 0"
     )
     return MonitorCheck(
@@ -42,10 +54,27 @@ def monitor_check(fleet: Fleet) -> MonitorCheck | None:
         alerts,
         blind=True,
         reason=f"the monitor reported no fallback in {len(samples)} samples while the run logs "
-        f"show {missed:,} fallback lines in the same period: {why}; its Python= is always 1 "
-        "and its System= counts every thread on the host, so neither shows a worker's threads",
+        f"show {missed:,} fallback lines: {why}; its Python= is always 1 and its System= counts "
+        "every thread on the host, so neither shows a worker's threads",
         host_threads=span,
     )
+
+
+def _run_logs(fleet: Fleet) -> int:
+    """Run logs among the inputs, tee copies counted once included: what the glob
+    ``tmp_batt_*_run.log`` matches on the host."""
+    files = fleet.result.files
+    family = files["family"].astype(str) == "run_batt"
+    named = np.array(
+        [re.search(RUN_LOG_NAME, path) is not None for path in files["path"].astype(str)],
+        dtype=bool,
+    )
+    return int((family & named & (files["status"] != "skipped")).sum())
+
+
+def _fallbacks(runs: pd.DataFrame) -> int:
+    """Fallback lines of these runs, as the monitor's three greps count them."""
+    return int(runs[["overloads", "processpool_failed", "threadpool_failed"]].to_numpy().sum())
 
 
 def _window(samples: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -63,16 +92,4 @@ def _fallbacks_while_monitoring(fleet: Fleet, samples: pd.DataFrame) -> int:
         intervals = fleet.intervals
         during = intervals[(intervals["start"] <= end) & (intervals["end"] >= start)]
         runs = runs.merge(during[["file", "run"]], on=["file", "run"], how="inner")
-    columns = ["overloads", "processpool_failed", "threadpool_failed"]
-    return int(runs[columns].to_numpy().sum())
-
-
-def _instances_while_monitoring(fleet: Fleet, samples: pd.DataFrame) -> int:
-    """The most instances running at once while the monitor sampled."""
-    window = _window(samples)
-    series = fleet.concurrency
-    if window is None or series.empty:
-        return int(fleet.runs["instance"].nunique())
-    start, end = window
-    during = series[(series["time"] >= start) & (series["time"] <= end)]["running"]
-    return int(during.max()) if len(during) else int(fleet.runs["instance"].nunique())
+    return _fallbacks(runs)
