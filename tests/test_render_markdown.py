@@ -67,3 +67,27 @@ def test_hostile_file_names_stay_inside_code_spans(tmp_path: Path) -> None:
         assert "<img" not in outside
         assert "](javascript" not in outside
     assert "<img src=x" in ticket  # quoted, inside a code span, where it is inert
+
+
+def _parts_add_up(line: str) -> None:
+    """``24: 21 completed, 3 exited, 0 timed out, ...``: the parts make the total."""
+    total, parts = line.split(":", 1)
+    counts = [int(part.split()[0]) for part in parts.split(",")]
+    assert sum(counts) == int(total.split()[-1]), line
+    assert "exited" in parts
+
+
+def test_the_run_line_counts_exited_runs(tmp_path: Path) -> None:
+    case = Path(__file__).parent / "cases" / "oom-exits"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for log in case.glob("*.log"):
+        (logs / log.name).write_bytes(log.read_bytes())
+    ticket = report(logs, tmp_path / "out")
+    runs = next(line for line in ticket.splitlines() if line.startswith("| Runs |"))
+    _parts_add_up(runs.split("|")[2])
+    assert "3 exited" in runs
+    checked = CliRunner().invoke(main, ["check", str(logs)])
+    assert checked.exit_code == 1  # WARNING: runs that exit never read OK
+    line = next(line for line in checked.stdout.splitlines() if line.startswith("verdict:"))
+    _parts_add_up(line.split("runs:", 1)[1].replace(" (", ": ").rstrip(")"))

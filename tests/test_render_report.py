@@ -27,6 +27,7 @@ SECTIONS = (
     "Summary",
     "Health checks",
     "Flags",
+    "Expected production patterns",
     "Decision tree",
     "Scenarios and actions",
     "Charts",

@@ -102,6 +102,8 @@ class Limit:
     value: float
     unit: str
     source: str
+    title: str = ""
+    """How reports name it: ``timeout``, ``overload threshold``."""
 
 
 @dataclass(frozen=True)

@@ -222,7 +222,7 @@ def _hang_step(fleet: Fleet, s: Shares, words: dict[str, str]) -> Step:
     return Step(
         words["timing-out"].split(" → ")[1],
         words["hang"],
-        f"{runs_of(s.hung)} were stuck when killed: " + "; ".join(parts),
+        f"{runs_of(s.hung)} were stuck when killed. " + "; ".join(parts),
         "hang",
     )
 
@@ -769,7 +769,7 @@ def _monitor(fleet: Fleet, flag: Flag, held: tuple[Flag, ...]) -> Action:
     return Action(
         "monitor",
         f"Monitor closely: {flag.text}",
-        f"{flag.text} holds ({now}); {trigger}",
+        f"{now}; {trigger}",
         flag.evidence,
         flag.refs,
         (("flag", flag.id), ("value", value), ("act_above", above)),

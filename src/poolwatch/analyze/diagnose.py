@@ -143,14 +143,17 @@ def _findings(facts: Fleet, now: datetime, command: str) -> Findings:
     )
 
 
-#: The settings the runs ran under, which the logs may state (``limits``).
-_LIMITS = ("timeout", "overload_threads")
+#: The settings the runs ran under, which the logs may state (``limits``), as reports
+#: name them.
+_LIMITS = {"timeout": "timeout", "overload_threads": "overload threshold"}
 
 
 def _limits(config: Config) -> tuple[Limit, ...]:
     """The timeout and overload threshold in effect, and where each came from."""
     return tuple(
-        Limit(s.name, s.value, s.unit, s.source) for s in config.settings if s.name in _LIMITS
+        Limit(s.name, s.value, s.unit, s.source, _LIMITS[s.name])
+        for s in config.settings
+        if s.name in _LIMITS
     )
 
 

@@ -122,6 +122,8 @@ class Climb:
     def evidence(self) -> str:
         """``tmp_batt_X: 11 → 34 threads over 5 snapshots (the others at most 12)``."""
         others = "" if self.others is None else f" (the other instances at most {self.others})"
+        if self.snapshots == 1:
+            return f"{self.instance}: {self.highest} threads in its one snapshot{others}"
         return (
             f"{self.instance}: {self.first} → {self.highest} threads over {self.snapshots} "
             f"snapshots{others}"

@@ -107,15 +107,19 @@ def _pct(hit: pd.Series) -> float:
 def _mix(fleet: Fleet) -> PatternAspect:
     runs = fleet.finished
     share = {p: _pct(runs["path"] == p) for p in ("process", "thread", "sequential", "timeout")}
+    exited = _pct(runs["outcome"] == "exited")
     words = (
         f"{share['process']:.0f} % ProcessPool, {share['thread']:.0f} % ThreadPool, "
         f"{share['sequential']:.0f} % sequential"
     )
     if share["timeout"]:
         words += f", {share['timeout']:.0f} % killed by the timeout"
+    if exited:
+        words += f"; {exited:.0f} % exited out of memory"
     return PatternAspect(
         "mix", words, HEALTHY["mix"], OVERLOADED["mix"],
-        like_healthy=share["process"] > HEALTHY_PROCESSPOOL and not share["timeout"],
+        like_healthy=share["process"] > HEALTHY_PROCESSPOOL and not share["timeout"]
+        and not exited,
         like_overloaded=share["process"] + share["thread"] <= OVERLOADED_POOLS,
     )  # fmt: skip
 
@@ -162,7 +166,7 @@ def _instances(lines: tuple[PatternLine, ...]) -> PatternAspect:
     bad = [line for line in lines if not line.ok]
     return PatternAspect(
         "instances", f"{len(lines) - len(bad)} of {len(lines)} instances ✓",
-        "every instance ✓", "all but one or two instances ❌",
+        "every instance ✓", "most instances ❌",
         like_healthy=not bad, like_overloaded=len(bad) > len(lines) / 2,
     )  # fmt: skip
 
@@ -176,5 +180,9 @@ def _text(classification: str, aspects: tuple[PatternAspect, ...]) -> str:
             "The fleet matches the guide's Overloaded Production pattern, whose ACTION is: "
             f'"{OVERLOADED_ACTION}".'
         )
-    differ = [f"{a.name}: {a.fleet} (healthy: {a.healthy})" for a in aspects if not a.like_healthy]
-    return "Between the guide's Healthy and Overloaded Production patterns; " + "; ".join(differ)
+    differ = [a.name for a in aspects if not a.like_healthy]
+    listed = ", ".join(differ[:-1]) + " and " + differ[-1] if len(differ) > 1 else differ[0]
+    return (
+        "Between the guide's Healthy and Overloaded Production patterns: unlike Healthy "
+        f"Production in its {listed}."
+    )

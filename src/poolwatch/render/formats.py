@@ -52,6 +52,16 @@ def number(count: int | None) -> str:
     return "-" if count is None else f"{count:,}"
 
 
+def origin(source: str) -> str:
+    """Where a limit came from, in a few words: ``stated by the logs``, ``the guide's
+    default``, ``set in poolwatch.toml``."""
+    if source.startswith("logs:"):
+        return "stated by the logs"
+    if source.startswith("guide:"):
+        return "the guide's default"
+    return f"set in {source}"
+
+
 def mix(shares: ExecutorMix) -> str:
     """``75 % process · 25 % thread``: the executor paths a share of runs took."""
     parts = [f"{share:.0f} % {path}" for path, share in asdict(shares).items() if share >= 0.5]
@@ -75,6 +85,7 @@ def templates(*, autoescape: bool, **options: Any) -> jinja2.Environment:
 
 FILTERS = {
     "mix": mix,
+    "origin": origin,
     "pct": pct,
     "when": when,
     "clock": clock,

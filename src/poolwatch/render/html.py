@@ -32,6 +32,14 @@ VERDICT_WORDS = {
 }
 
 
+#: The Expected Production Pattern a fleet is, as the report words it.
+PATTERN_WORDS = {
+    "healthy": "Healthy Production",
+    "overloaded": "Overloaded Production",
+    "between": "Between Healthy and Overloaded Production",
+}
+
+
 @dataclass(frozen=True)
 class Figures:
     """The report's charts as inline SVG (None: no data for that chart)."""
@@ -63,6 +71,8 @@ class ReportContext:
     inline_charts: bool
     """Charts as inline ``<svg>`` (the HTML file), or as ``<img>`` of the same SVG (for
     WeasyPrint, which lays out an image's SVG much faster than SVG in its document)."""
+    pattern_word: str
+    """The fleet's Expected Production Pattern in a few words (empty without one)."""
 
 
 def figures(findings: Findings) -> Figures:
@@ -134,6 +144,7 @@ def render(
         stylesheet=stylesheet(),
         paper=paper,
         inline_charts=inline_charts,
+        pattern_word=PATTERN_WORDS[findings.pattern.classification] if findings.pattern else "",
     )
     template = environment().get_template("report.html.j2")
     return template.render(ctx=context)

@@ -76,11 +76,13 @@ def check_report(findings: Findings) -> str:
         plugin_line(findings),
         "",
         f"verdict: {findings.verdict}   instances: {findings.instances}   runs: {runs.total} "
-        f"({runs.completed} completed, {runs.timed_out} timed out, {runs.hung} hung, "
-        f"{runs.incomplete} running)",
+        f"({runs.completed} completed, {runs.exited} exited, {runs.timed_out} timed out, "
+        f"{runs.hung} hung, {runs.incomplete} running)",
         "",
         *table,
     ]
+    if findings.pattern is not None:
+        lines += ["", f"pattern: {findings.pattern.text}"]
     if findings.actions:
         lines += ["", "actions:", *(f"  - {a.text}: {a.reason}" for a in findings.actions)]
     if findings.monitor is not None and findings.monitor.blind:
