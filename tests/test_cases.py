@@ -11,7 +11,7 @@ import os
 import shutil
 import tomllib
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,20 @@ def _words(found: Findings) -> str:
     return "\n".join(parts)
 
 
+def _outside_the_window(found: Findings) -> list[str]:
+    """Chart times outside the logs' own window (a copy's file time stretching it): a run
+    still going cannot outlast its timeout."""
+    start, end = found.window
+    if start is None or end is None:
+        return []
+    longest = timedelta(
+        seconds=max(limit.value for limit in found.limits if limit.name == "timeout")
+    )
+    times = [p.at for p in found.charts.running] + [p.at for p in found.charts.threads if p.at]
+    return [f"chart time {at} outside {start} - {end} + {longest}"
+            for at in times if not start <= at <= end + longest][:1]  # fmt: skip
+
+
 def _problems(expect: Mapping[str, Any], found: Findings, exit_code: int) -> list[str]:
     """Every way poolwatch's conclusions differ from the expert's."""
     problems = []
@@ -131,6 +145,7 @@ def _problems(expect: Mapping[str, Any], found: Findings, exit_code: int) -> lis
     if "skipped" in expect:
         names = [Path(path).name for path, _ in found.inputs.skipped]
         compare("skipped", expect["skipped"], names)
+    problems += _outside_the_window(found)
     words = _words(found)
     problems += [f"no {t!r} in:\n{words}" for t in expect.get("texts", []) if t not in words]
     problems += [f"{t!r} in:\n{words}" for t in expect.get("absent", []) if t in words]
