@@ -1,4 +1,5 @@
-"""Behaviour of the log simulator: determinism, scenario mixes, file invariants, monitor quirks."""
+"""Behaviour of the log simulator: determinism, scenario mixes, file invariants, monitor quirks,
+and the realities of log-formats.md (stderr, versions, exits, silent hangs)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,20 @@ from poolwatch.simulate import SCENARIOS, RunTruth, SimulationResult, simulate
 
 MONITOR = "week6b_monitoring.log"
 DATE_LINE = re.compile(rb"^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d UTC \d{4}$", re.M)
+#: Lines that go to stderr (Python's tracebacks and warnings, timeout's message): the
+#: console shows them, tee's run log never does.
+STDERR = re.compile(
+    r"^(?:Traceback \(most recent call last\):|  File \"| {4}|Exception ignored in thread started"
+    r"|Exception in thread |[A-Za-z]+Error(?:: .*)?$|\S+resource_tracker\.py:\d+: UserWarning: "
+    r"|  warnings\.warn\(|timeout: sending signal )"
+)
+#: What run_card.sh echoes before each run: `date`, the banner and the Running line.
+HEADER_LINES = 6
+EXITS = (
+    "CRITICAL: MemoryError in CPU ProcessPoolExecutor. System out of memory. Exiting.",
+    "CRITICAL: MemoryError in ThreadPoolExecutor fallback. System out of memory. Exiting.",
+    "System critically low on memory. Cannot create workers. Exiting.",
+)
 
 Corpus = tuple[Path, SimulationResult]
 
@@ -55,6 +70,31 @@ def parse_date(line: bytes) -> datetime:
 def consoles(out: Path) -> list[Path]:
     """The console logs in a simulated directory."""
     return sorted(out.glob("run_card_*.log"))
+
+
+def run_segments(text: str) -> list[str]:
+    """A console log split into its runs, each starting at its `date` line."""
+    starts = [m.start() for m in re.finditer(DATE_LINE.pattern.decode(), text, re.M)]
+    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
+
+
+def console_runs(out: Path, result: SimulationResult) -> list[tuple[RunTruth, str]]:
+    """Every run beside its text in its console, date and banner included."""
+    pairs: list[tuple[RunTruth, str]] = []
+    for console in consoles(out):
+        runs = [run for run in result.runs if run.console == console.name]
+        pairs += zip(runs, run_segments(console.read_text()), strict=True)
+    return pairs
+
+
+def tee_copy(segment: str) -> list[str]:
+    """The lines of one console run that tee copies: no banner, no stderr line."""
+    return [line for line in segment.splitlines()[HEADER_LINES:] if not STDERR.match(line)]
+
+
+def stderr_lines(segment: str) -> list[str]:
+    """The lines of one console run that went to stderr."""
+    return [line for line in segment.splitlines() if STDERR.match(line)]
 
 
 # --- determinism -----------------------------------------------------------------------------
@@ -148,7 +188,8 @@ def test_memory_pressure_mix(corpus: Callable[..., Corpus]) -> None:
     text = "".join(path.read_text() for path in consoles(out))
     assert "failed due to MemoryError" in text
     assert "leaked semlock objects to clean up at shutdown" in text
-    assert text.count("CRITICAL: MemoryError in CPU ProcessPoolExecutor") >= 1
+    assert "Exception in thread ExecutorManagerThread:\n" in text
+    assert sum(text.count(line) for line in EXITS) == sum(run.exited for run in runs) >= 1
     assert not any(run.killed for run in runs)
 
 
@@ -171,6 +212,7 @@ def test_killed_batch_is_cut_mid_line(corpus: Callable[..., Corpus]) -> None:
     data = (out / batch.console).read_bytes()
     assert len(DATE_LINE.findall(data)) == len(runs)  # each date line starts a line of its own
     assert all(run.killed and not run.hang for run in runs)
+    data = data.removesuffix(b"\ntimeout: sending signal TERM to command 'python'\n")
     assert not data.endswith(b"\n")
     assert b"tasks - " not in data.rsplit(b"\n", 1)[-1]
 
@@ -209,20 +251,44 @@ def test_truth_matches_grep_counts(corpus: Callable[..., Corpus], scenario: str)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_run_log_is_the_last_run_byte_for_byte(
+def test_run_log_is_the_last_run_without_its_stderr_lines(
     corpus: Callable[..., Corpus], scenario: str
 ) -> None:
     out, result = corpus(scenario, runs=3)
-    for run in result.runs:
-        if run.run != max(r.run for r in result.runs if r.console == run.console):
-            continue
+    last = {run.console: (run, segment) for run, segment in console_runs(out, result)}
+    for run, segment in last.values():
         console = (out / run.console).read_bytes()
         run_log = (out / f"{run.instance}_run.log").read_bytes()
-        assert run_log and console.endswith(run_log)
-        before = console[: -len(run_log)]
-        assert before.endswith(b"\n")
-        assert before.rstrip(b"\n").rsplit(b"\n", 1)[-1].startswith(b"Running: ")
         assert run_log.startswith(b"run_batt.py:72: GPU Support: Disabled (CuPy not available)")
+        assert run_log.decode().splitlines() == tee_copy(segment)
+        assert segment.splitlines()[HEADER_LINES - 1].startswith("Running: ")
+        if not run.stderr_lines:  # then the copies agree byte for byte
+            assert console.endswith(run_log)
+            assert console[: -len(run_log)].endswith(b"\n")
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_stderr_lines_reach_the_console_only(corpus: Callable[..., Corpus], scenario: str) -> None:
+    out, result = corpus(scenario, runs=3)
+    for run, segment in console_runs(out, result):
+        assert len(stderr_lines(segment)) == run.stderr_lines, (run.console, run.run)
+    for run_log in out.glob("tmp_batt_*_run.log"):
+        assert not any(STDERR.match(line) for line in run_log.read_text().splitlines())
+
+
+def test_troubled_last_runs_differ_from_their_run_logs(corpus: Callable[..., Corpus]) -> None:
+    out, result = corpus("overloaded", runs=3)
+    last = {run.console: (run, segment) for run, segment in console_runs(out, result)}
+    troubled = [(run, segment) for run, segment in last.values() if run.stderr_lines]
+    assert troubled  # the hanging instance's traceback, at least
+    for run, segment in troubled:
+        run_log = (out / f"{run.instance}_run.log").read_text()
+        assert not (out / run.console).read_text().endswith(run_log)
+        kinds = {line.split(":")[0] for line in stderr_lines(segment)}
+        assert kinds & {"Traceback (most recent call last)", "KeyError", "RuntimeError"}
+        assert len(segment.splitlines()) - HEADER_LINES - run.stderr_lines == len(
+            run_log.splitlines()
+        )
 
 
 def test_result_counts_files_bytes_and_lines(corpus: Callable[..., Corpus]) -> None:
@@ -415,6 +481,7 @@ def test_live_leaves_every_last_line_unfinished(tmp_path: Path, scenario: str) -
         ({"runs": 0}, "runs"),
         ({"size_bytes": -1}, "size_bytes"),
         ({"monitor_style": "fancy"}, "monitor_style"),
+        ({"version": "second"}, "unknown version"),
     ],
 )
 def test_bad_arguments_raise_value_error(
@@ -425,12 +492,6 @@ def test_bad_arguments_raise_value_error(
     with pytest.raises(ValueError, match=message):
         simulate(scenario, tmp_path, **arguments)  # type: ignore[arg-type]
     assert not any(tmp_path.iterdir())
-
-
-def run_segments(text: str) -> list[str]:
-    """A console log split into its runs, each starting at its `date` line."""
-    starts = [m.start() for m in re.finditer(DATE_LINE.pattern.decode(), text, re.M)]
-    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
 
 
 @settings(max_examples=15, deadline=None)
@@ -457,9 +518,11 @@ def test_every_run_agrees_with_its_text(
             for phrase, count in PHRASES.items():
                 assert segment.count(phrase) == count(run), (run, phrase)
             closed = re.search(r"^\d+ tasks - \d+ timeouts$", segment, re.M)
-            assert closed is None or not (run.killed or run.incomplete)
+            assert closed is None or not (run.killed or run.incomplete or run.exited)
+            assert len(stderr_lines(segment)) == run.stderr_lines
+            assert run.exited == any(line in EXITS for line in tee_copy(segment))
         run_log = (out / f"{runs[-1].instance}_run.log").read_text()
-        assert console.read_text().endswith(run_log)
+        assert run_log.splitlines() == tee_copy(segments[-1])
 
 
 def test_both_running_forms_and_timing_appear(corpus: Callable[..., Corpus]) -> None:
@@ -473,3 +536,107 @@ def test_both_running_forms_and_timing_appear(corpus: Callable[..., Corpus]) -> 
     )
     assert re.search(r"^Running: .*run_batt\.py -t 10\.0 -c 0 -b ", text, re.M)  # a -c 0 batch
     assert "Timing summary (seconds):" in text
+
+
+# --- the realities of log-formats.md ---------------------------------------------------------
+
+
+RUNNING = re.compile(r"^Running: (.*)run_batt\.py -t 10\.0 -c (-?\d+) -b tmp_batt_\w{6}_run$", re.M)
+OVERLOAD = re.compile(r"System overloaded \((\d+) threads\)")
+
+
+def test_a_later_version_states_its_own_limits(corpus: Callable[..., Corpus]) -> None:
+    out, result = corpus("healthy", runs=5, version="later")
+    text = "".join(path.read_text() for path in consoles(out))
+    assert {m.group(1) for m in RUNNING.finditer(text)} == {"timeout -k 5s 64s python "}
+    assert len(RUNNING.findall(text)) == len(result.runs)
+    threads = [int(n) for n in OVERLOAD.findall(text)]
+    assert threads and min(threads) > 40
+    assert any(n <= 50 for n in threads)  # reported only by the later version's threshold
+    for run in result.runs:
+        assert (run.version, run.timeout_seconds, run.overload_above) == ("later", 64, 40)
+        assert not run.killed and run.seconds < 64
+
+
+def test_a_later_version_is_killed_at_its_own_limit(corpus: Callable[..., Corpus]) -> None:
+    out, result = corpus("timeouts", runs=3, version="later")
+    pairs = console_runs(out, result)
+    killed = [run for run, _ in pairs if run.killed]
+    assert killed and all(run.seconds == 64 for run in killed)
+    for (run, segment), (after, _) in pairwise(pairs):
+        if run.console == after.console and run.killed:
+            gap = (after.started_at - run.started_at).total_seconds()
+            assert 64 <= gap <= 70, (run.console, run.run)
+        if run.killed:
+            assert not re.search(r"^\d+ tasks - \d+ timeouts$", segment, re.M)
+    batches = [(run, segment) for run, segment in pairs if "-c 0 " in segment]
+    assert batches  # 2 x |0| = 0s: GNU timeout sets no limit, the whole batch runs
+    for run, segment in batches:
+        assert "Running: timeout -k 5s 0s python run_batt.py -t 10.0 -c 0 " in segment
+        assert run.timeout_seconds is None and not run.killed
+        assert re.search(r"^400 tasks - \d+ timeouts$", segment, re.M)
+
+
+def test_a_mixed_fleet_runs_both_versions(corpus: Callable[..., Corpus]) -> None:
+    out, result = corpus("healthy", runs=3, version="mixed")
+    assert Counter(run.version for run in result.runs) == {"first": 12, "later": 12}
+    forms = {
+        "first": ("python ", "timeout -k 5s 600s python "),
+        "later": ("timeout -k 5s 64s python ",),
+    }
+    for run, segment in console_runs(out, result):
+        form = RUNNING.search(segment)
+        assert form is not None and form.group(1) in forms[run.version]
+        assert all(int(n) > run.overload_above for n in OVERLOAD.findall(segment))
+
+
+def test_out_of_memory_exits_end_their_runs_seconds_after_start(
+    corpus: Callable[..., Corpus],
+) -> None:
+    out, result = corpus("memory-pressure", runs=20)
+    pairs = console_runs(out, result)
+    exited = [(run, segment) for run, segment in pairs if run.exited]
+    messages = {tee_copy(segment)[-1] for _, segment in exited}
+    assert messages == set(EXITS)  # each run's tee copy ends with its exit line
+    for (run, segment), (after, _) in pairwise(pairs):
+        if not run.exited:
+            assert not any(line in EXITS for line in segment.splitlines())
+            continue
+        assert not run.killed and run.seconds < 20 and run.tasks <= 3
+        assert not re.search(r"^\d+ tasks - \d+ timeouts$", segment, re.M)
+        if after.console == run.console:  # the loop's next `date` follows soon
+            assert (after.started_at - run.started_at).total_seconds() < 30
+        if tee_copy(segment)[-1] == EXITS[1]:  # the ThreadPool fallback ran out in its turn
+            assert "trying ThreadPoolExecutor" in tee_copy(segment)[-2]
+
+
+def test_a_silent_hang_stops_mid_task_without_a_word(corpus: Callable[..., Corpus]) -> None:
+    out, result = corpus("deadlock", runs=3)
+    pairs = console_runs(out, result)
+    silent = [(run, segment) for run, segment in pairs if run.silent]
+    assert len(silent) >= 2
+    for (run, segment), (after, _) in pairwise(pairs):
+        if not run.silent:
+            assert run.stuck_task is None
+            continue
+        assert run.hang and run.killed and run.seconds == 600 and run.stuck_task
+        tid = run.stuck_task
+        assert re.search(rf"-- {tid} - \d+ start --$", segment, re.M)
+        assert not re.search(rf"-- {tid} - \d+ done - ", segment)
+        assert "thread creation failed" not in segment
+        assert not any(line.startswith("Traceback") for line in segment.splitlines())
+        assert tid in tee_copy(segment)[-1]  # its last word is the stuck task's
+        if after.console == run.console:  # the next `date`: about one timeout later
+            assert 600 <= (after.started_at - run.started_at).total_seconds() <= 610
+
+
+def test_a_noisy_hang_names_its_stuck_task(corpus: Callable[..., Corpus]) -> None:
+    out, result = corpus("overloaded", runs=3)
+    for run, segment in console_runs(out, result):
+        if run.hang:
+            assert not run.silent and run.stuck_task is not None
+            assert re.search(rf"-- {run.stuck_task} - \d+ start --$", segment, re.M)
+            assert not re.search(rf"-- {run.stuck_task} - \d+ done - ", segment)
+            assert "thread creation failed" in segment
+        else:
+            assert run.stuck_task is None

@@ -5,11 +5,17 @@ leaves behind: one console log per instance (every run, in order), one run log p
 (``tee``'s copy of its latest run only) and the ``week6b_monitoring.log`` that the guide's
 monitoring script really writes.  Every byte derives from ``random.Random(seed)`` and
 ``start``, so the same arguments always produce the same files, and each run's ground truth
-(executor path, fallback counts, kill, hang) comes back as a :class:`RunTruth`.
+(executor path, fallback counts, kill, hang, exit, limits, console-only lines) comes back as
+a :class:`RunTruth`.
+
+The realities of log-formats.md are written on purpose: stderr lines reach the console but
+never ``tee``'s run log, runs die of memory seconds after their start, hangs can be silent,
+and each version of run_batt.py has its own limits.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import random
 from bisect import bisect_left, bisect_right
@@ -19,10 +25,26 @@ from datetime import UTC, datetime
 from operator import add
 from pathlib import Path
 
-__all__ = ["MONITOR_STYLES", "SCENARIOS", "RunTruth", "SimulationResult", "simulate"]
+__all__ = [
+    "MONITOR_STYLES",
+    "SCENARIOS",
+    "VERSIONS",
+    "RunTruth",
+    "SimulationResult",
+    "simulate",
+]
 
-SCENARIOS = ("healthy", "overloaded", "memory-pressure", "timeouts", "sequential-excessive")
+SCENARIOS = (
+    "healthy",
+    "overloaded",
+    "memory-pressure",
+    "timeouts",
+    "sequential-excessive",
+    "deadlock",
+)
 MONITOR_STYLES = ("emoji", "mojibake", "plain")
+# Which run_batt.py the instances run: all the first version, all a later one, or half each.
+VERSIONS = ("first", "later", "mixed")
 DEFAULT_START = datetime(2025, 10, 14, 9, 36, 8, tzinfo=UTC)
 MONITOR_LOG = "week6b_monitoring.log"
 
@@ -32,9 +54,9 @@ MONITOR_LOG = "week6b_monitoring.log"
 # 10 % Sequential.  Decks hold run kinds per 20 runs; runs draw from a shuffled deck so the
 # mix holds closely at any corpus size.
 HEALTHY_RUN_DECK = (("process", 15), ("thread", 3), ("sequential", 2))
-# "Expected Production Patterns", Healthy Production: thread count 40-60; the overload
-# check fires above 50, so the overloaded tasks of a healthy run report 51-60.
-HEALTHY_OVERLOAD_THREADS = (51, 60)
+# "Expected Production Patterns", Healthy Production: thread count 40-60; a task reports
+# overload only above its version's threshold (51-60 for the first version's 50).
+HEALTHY_OVERLOAD_THREADS = (40, 60)
 # "Expected Production Patterns", Overloaded Production: thread count > 80, constant.
 OVERLOADED_THREADS = (81, 95)
 # Share of tasks that print "System overloaded" on an overloaded instance ("most tasks").
@@ -43,8 +65,8 @@ OVERLOADED_TASK_SHARE = 0.92
 # tasks that report overload; its other tasks lose both pools.
 OVERLOADED_TP_INSTANCE_SHARE = 0.6
 # "Quick Diagnostics", Scenario 2: ProcessPool fallback in > 30 % of runs is critical;
-# here 12 of 20 runs show a ProcessPool failure, one of them ending in CRITICAL.
-MEMORY_PRESSURE_RUN_DECK = (("process", 8), ("thread", 8), ("sequential", 3), ("critical", 1))
+# here 11 of 20 runs show a ProcessPool failure, and one of 20 exits out of memory.
+MEMORY_PRESSURE_RUN_DECK = (("process", 8), ("thread", 8), ("sequential", 3), ("exit", 1))
 # "Quick Diagnostics", Scenario 3: script timeouts; 4 of 20 runs of an ordinary instance hang.
 TIMEOUTS_RUN_DECK = (("process", 12), ("thread", 2), ("sequential", 2), ("hang", 4))
 # Thread counts reported by the overloaded tasks of the timeouts scenario (Warning band).
@@ -54,13 +76,17 @@ TIMEOUTS_OVERLOAD_THREADS = (51, 70)
 SEQUENTIAL_EXCESSIVE_RUN_DECK = (("process", 2), ("thread", 3), ("overload", 5), ("tpfail", 10))
 # "Health Check Thresholds", Thread count Warning band 50-80 (reported only above 50).
 SEQUENTIAL_EXCESSIVE_THREADS = (51, 80)
+# "Quick Diagnostics", Scenario 3 when the hang is silent: 3 of 20 runs of an otherwise
+# healthy fleet deadlock without a word and are killed at the timeout.
+DEADLOCK_RUN_DECK = (("process", 12), ("thread", 3), ("sequential", 2), ("deadlock", 3))
 # "Performance Expectations", Normal Load: 6-8 samples on ProcessPool take ~2-4 s.
 PROCESS_SECONDS_PER_SAMPLE = (0.3, 0.5)
 # "Performance Expectations", High Load: ThreadPool 1.5-2x normal, Sequential 2-3x normal.
 THREAD_SLOWDOWN = (1.5, 2.0)
 SEQUENTIAL_SLOWDOWN = (2.0, 3.0)
-# "Script Timeout": run_card.sh kills a run after 600 s.
+# "Script Timeout": run_card.sh kills a run after 600 s; the overload check fires above 50.
 RUN_TIMEOUT_SECONDS = 600
+OVERLOAD_ABOVE = 50
 # Monitoring script: CHECK_INTERVAL=60, alerts when Overload > 5 and Thread > 3, tail -100.
 MONITOR_INTERVAL_SECONDS = 60
 OVERLOAD_ALERT_ABOVE = 5
@@ -78,6 +104,18 @@ TERM_MESSAGE_SHARE = 0.5  # killed runs whose console shows timeout --verbose's 
 LATER_FORM_SHARE = 0.375  # instances echoing "Running: timeout -k 5s 600s python ..."
 TIMING_SHARE = 0.25  # instances running with --timing
 LOKY_WARNING_SHARE = 0.25  # instances whose run_batt.py warns that loky is missing
+# "Each run states its own limits": a later version runs under `timeout -k 5s <2 x |count|>s`
+# (64 s for -c -32; 0s, which GNU timeout reads as no limit, for -c 0) and reports overload
+# above 40 threads.  Its 2 s a task only make sense if tasks take about half that: its
+# samples score faster than the guide's 0.3-0.5 s (the --timing example ran in 5.4 s).
+LATER_SECONDS_PER_TASK = 2
+LATER_OVERLOAD_ABOVE = 40
+LATER_SECONDS_PER_SAMPLE = (0.1, 0.25)
+LATER_VERSION_SHARE = 0.5  # instances of a "mixed" fleet that run the later version
+EXIT_AFTER_TASKS = (0, 2)  # tasks an out-of-memory run finishes before it gives up
+EXIT_SECONDS = (0.3, 1.5)  # from its CRITICAL line to the process's end
+EXIT_SEMLOCK_SHARE = 0.5  # exits after a pool existed that leak semlocks at shutdown
+DEADLOCK_IN_SAMPLES_SHARE = 0.3  # deadlocks after some samples (else right after `-- <tid> -`)
 
 # --- Timing of one run_card.sh iteration (seconds) -------------------------------------------
 
@@ -120,9 +158,15 @@ _GPU_LINE = f"{_P72}GPU Support: Disabled (CuPy not available)\n"
 _LOKY_LINE = (
     "Warning: loky not available, using standard ProcessPoolExecutor (may fail on closures)\n"
 )
-_CRITICAL_LINE = (
+# The three ways run_batt.py gives up for want of memory (log-formats.md).
+_EXIT_PROCESSPOOL = (
     "CRITICAL: MemoryError in CPU ProcessPoolExecutor. System out of memory. Exiting.\n"
 )
+_EXIT_THREADPOOL = (
+    "CRITICAL: MemoryError in ThreadPoolExecutor fallback. System out of memory. Exiting.\n"
+)
+_EXIT_LOW_MEMORY = "System critically low on memory. Cannot create workers. Exiting.\n"
+_EXIT_LINES = (_EXIT_PROCESSPOOL, _EXIT_THREADPOOL, _EXIT_LOW_MEMORY)
 _TERM_LINE = "timeout: sending signal TERM to command 'python'\n"
 _PYLIB = "/usr/lib/python3.11"
 _APP = "/home/ubuntu/dsl/tokpidjin"
@@ -154,8 +198,6 @@ _OUTPUT_WEIGHTS = (*range(4, 64), *range(4, 64), *range(4, 64), *range(64, 181),
 _OUTPUTS = tuple(random.Random(20251014).choices(_OUTPUT_WEIGHTS, k=1 << 16))
 _OUTPUT_LINES = tuple(f"{k}\n" for k in _OUTPUTS)
 _OUTPUT_SPAN = len(_OUTPUTS) - 32
-_SAMPLE_LOW = PROCESS_SECONDS_PER_SAMPLE[0]
-_SAMPLE_SPAN = PROCESS_SECONDS_PER_SAMPLE[1] - PROCESS_SECONDS_PER_SAMPLE[0]
 _ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -165,7 +207,15 @@ _CROSS = "\u274c"  # cross mark emoji
 
 @dataclass(frozen=True)
 class RunTruth:
-    """Ground truth of one simulated run, for checking a parser against what was written."""
+    """Ground truth of one simulated run, for checking a parser against what was written.
+
+    ``exited``: ended by one of run_batt.py's out-of-memory exits, without a closing line.
+    ``stuck_task``: the task id a hung run stopped in; ``silent``: it hung without a word
+    (no thread-exhaustion line).  ``version`` is the run_batt.py it ran ("first" or "later")
+    with that version's limits: ``timeout_seconds`` (None: no limit) and ``overload_above``
+    (the thread count it reports overload above).  ``stderr_lines``: its lines that only
+    the console shows (tracebacks, warnings, timeout's message), never the run log.
+    """
 
     instance: str
     run: int
@@ -184,6 +234,13 @@ class RunTruth:
     hang: bool
     incomplete: bool
     max_threads: int | None
+    exited: bool
+    stuck_task: str | None
+    silent: bool
+    version: str
+    timeout_seconds: int | None
+    overload_above: int
+    stderr_lines: int
 
 
 @dataclass(frozen=True)
@@ -219,7 +276,8 @@ class _Profile:
     special_failure: str = ""  # "failed due to <this>" sample lines
     special_failure_share: float = 0.0
     retry: float = 0.0  # chance per sample of a recovered thread-creation failure
-    noise: float = 0.0  # chance per run of a stray thread-teardown traceback
+    noise: float = 0.0  # chance per run of a stray traceback on stderr
+    noise_kind: str = "teardown"  # which: a thread's teardown, or "memory" running out
     semlock: float = 0.0  # chance that a run with ProcessPool failures leaks semlocks
     host_threads: int = 12  # ps -eLf threads per running instance
     unavailable: float = 0.005  # chance that a monitor value reads N/A
@@ -274,13 +332,15 @@ _PROFILES: dict[str, _Profile] = {
                 forced=((_D_THREAD, 1, 4), (_D_PPSEQ, 1, 2)),
                 background=((_D_TPFAIL, 0.03), (_D_PARALLEL, 0.02)),
             ),
-            "critical": _Recipe(forced=((_D_THREAD, 1, 3),)),
+            "exit": _Recipe(forced=((_D_THREAD, 1, 3),)),
         },
         overload_threads=HEALTHY_OVERLOAD_THREADS,
         sample_timeout=0.01,
         sample_failure=0.003,
         special_failure="MemoryError",
         special_failure_share=0.02,
+        noise=0.15,
+        noise_kind="memory",
         semlock=0.5,
         host_threads=14,
     ),
@@ -318,7 +378,32 @@ _PROFILES: dict[str, _Profile] = {
         host_threads=30,
         unavailable=0.01,
     ),
+    "deadlock": _Profile(
+        deck=DEADLOCK_RUN_DECK,
+        recipes={**_HEALTHY_RECIPES, "deadlock": _Recipe()},
+        overload_threads=HEALTHY_OVERLOAD_THREADS,
+        sample_failure=0.003,
+        host_threads=13,
+    ),
 }
+
+
+@dataclass(frozen=True)
+class _Version:
+    """The limits one version of run_card.sh and run_batt.py works under, and its speed."""
+
+    name: str
+    overload_above: int  # "System overloaded" is printed above this many threads
+    seconds_per_task: int  # the timeout per task of -c; 0: RUN_TIMEOUT_SECONDS, whatever -c
+    sample_seconds: tuple[float, float]  # seconds one sample takes on the ProcessPool
+
+    def timeout(self, count: int) -> int:
+        """The timeout's limit for ``-c count``, in seconds (0: none, as GNU timeout reads it)."""
+        return self.seconds_per_task * abs(count) if self.seconds_per_task else RUN_TIMEOUT_SECONDS
+
+
+_FIRST = _Version("first", OVERLOAD_ABOVE, 0, PROCESS_SECONDS_PER_SAMPLE)
+_LATER = _Version("later", LATER_OVERLOAD_ABOVE, LATER_SECONDS_PER_TASK, LATER_SECONDS_PER_SAMPLE)
 
 
 def _roles(scenario: str, instances: int) -> list[str]:
@@ -441,6 +526,28 @@ def _teardown_noise(ident: int, number: int) -> str:
     )
 
 
+def _memory_traceback() -> str:
+    """The traceback the ProcessPool's manager thread leaves when memory runs out."""
+    return (
+        "Exception in thread ExecutorManagerThread:\n"
+        "Traceback (most recent call last):\n"
+        f'  File "{_PYLIB}/threading.py", line 1045, in _bootstrap_inner\n'
+        "    self.run()\n"
+        f'  File "{_PYLIB}/concurrent/futures/process.py", line 342, in run\n'
+        "    self.add_call_item_to_queue()\n"
+        f'  File "{_PYLIB}/multiprocessing/queues.py", line 94, in put\n'
+        "    self._start_thread()\n"
+        "MemoryError\n"
+    )
+
+
+def _noise(rng: random.Random, kind: str) -> str:
+    """A stray stderr traceback of the given kind ("teardown" or "memory")."""
+    if kind == "memory":
+        return _memory_traceback()
+    return _teardown_noise(rng.getrandbits(47), rng.randint(200, 4000))
+
+
 def _semlock_leak(count: int) -> str:
     """The resource tracker's warning at shutdown after ProcessPool trouble."""
     return (
@@ -485,12 +592,30 @@ class _Counts:
 class _Run:
     """One run's run_batt.py output under construction, with the line index of every event."""
 
-    def __init__(self, rng: random.Random, profile: _Profile, recipe: _Recipe) -> None:
-        """Starts an empty run for the given scenario profile and run recipe."""
+    # Slots keep attribute access in the per-task loop fast beyond CPython's 30 shared keys.
+    __slots__ = (
+        "bad_edges", "clock", "closing", "decided", "exit_line", "failures", "hang", "killed",
+        "limit", "lines", "marks_n", "marks_t", "overload_range", "overload_threads",
+        "overloads", "p_bad", "parallel_failed", "pp_failed", "profile", "ranks", "recipe",
+        "rng", "sample_low", "sample_span", "silent", "starts", "stderr", "stuck_line",
+        "stuck_task", "timeout", "timeouts", "tp_failed",
+    )  # fmt: skip
+
+    def __init__(
+        self, rng: random.Random, profile: _Profile, recipe: _Recipe, version: _Version, count: int
+    ) -> None:
+        """Starts an empty ``-c count`` run for the given profile, recipe and version."""
         self.rng = rng
         self.profile = profile
         self.recipe = recipe
+        self.timeout = version.timeout(count)  # what run_card.sh passes to timeout (0: none)
+        self.limit = float(self.timeout) if self.timeout else math.inf
+        self.sample_low = version.sample_seconds[0]
+        self.sample_span = version.sample_seconds[1] - version.sample_seconds[0]
+        low, high = profile.overload_threads
+        self.overload_range = (max(low, version.overload_above + 1), high)
         self.lines: list[str] = []
+        self.stderr: list[int] = []  # indices of the lines written to stderr (console only)
         self.clock = 0.0  # seconds since python started
         self.marks_t: list[float] = []  # at marks_t[k] seconds, marks_n[k] lines were written
         self.marks_n: list[int] = []
@@ -506,7 +631,11 @@ class _Run:
         self.failures: list[int] = []
         self.killed = False
         self.hang = False
+        self.silent = False  # the hang printed nothing about itself
+        self.stuck_task: str | None = None  # the task a hang stopped in
+        self.stuck_line = -1  # index of that task's start line
         self.closing = -1  # index of the closing "<N> tasks - <M> timeouts" line, once written
+        self.exit_line = -1  # index of the line of an out-of-memory exit, once written
         bad = (
             profile.sample_timeout,
             profile.sample_failure,
@@ -545,7 +674,7 @@ class _Run:
         """Appends the executor decision lines for one task and returns its path rank."""
         lines, rng = self.lines, self.rng
         if code == _D_OVERLOAD:
-            threads = rng.randint(*self.profile.overload_threads)
+            threads = rng.randint(*self.overload_range)
             self.overloads.append(len(lines))
             self.overload_threads.append(threads)
             lines.append(
@@ -564,11 +693,7 @@ class _Run:
                 "falling back to sequential\n"
             )
         else:
-            self.pp_failed.append(len(lines))
-            error = _pick(rng, _PP_ERRORS)
-            lines.append(
-                f"{_P591}-- ProcessPoolExecutor failed ({error}), trying ThreadPoolExecutor\n"
-            )
+            self.processpool_failure(_pick(rng, _PP_ERRORS))
             if code == _D_TPFAIL:
                 self.tp_failed.append(len(lines))
                 error = _pick(rng, _TP_ERRORS)
@@ -577,6 +702,13 @@ class _Run:
                     "using sequential processing\n"
                 )
         return _D_RANK[code]
+
+    def processpool_failure(self, error: str) -> None:
+        """Appends a ProcessPool failure that retries on a ThreadPool."""
+        self.pp_failed.append(len(self.lines))
+        self.lines.append(
+            f"{_P591}-- ProcessPoolExecutor failed ({error}), trying ThreadPoolExecutor\n"
+        )
 
     def task(self, task: _ArcTask, i: int, code: int) -> None:
         """Appends one whole task (start, decision, samples, scoring, done) and advances time."""
@@ -604,7 +736,7 @@ class _Run:
         )
         lines.append(scored)
         lines.append(f"{done}{int(outputs * (0.8 - 0.5 * u))} candidates scored\n")
-        seconds = n * (_SAMPLE_LOW + _SAMPLE_SPAN * r()) + 0.1
+        seconds = n * (self.sample_low + self.sample_span * r()) + 0.1
         if rank or timeouts:
             seconds = self.degraded_seconds(seconds, rank, timeouts)
         self.clock += seconds
@@ -699,6 +831,31 @@ class _Run:
         partial = last[: max(1, int(len(last) * _uniform(self.rng, (0.3, 0.8))))]
         return "".join(self.lines[: kept - 1]) + partial, partial
 
+    def stdout_text(self, kept: int, partial: str | None, output: str) -> str:
+        """What ``tee`` copies of the ``output`` of ``text``: every line but the stderr ones."""
+        if not self.stderr or self.stderr[0] >= kept:
+            return output
+        skip = set(self.stderr)
+        whole = kept if partial is None else kept - 1
+        text = "".join(line for i, line in enumerate(self.lines[:whole]) if i not in skip)
+        return text + partial if partial is not None and whole not in skip else text
+
+    def stderr_shown(self, kept: int) -> int:
+        """How many of the first ``kept`` lines went to stderr."""
+        return bisect_left(self.stderr, kept)
+
+    def on_stdout(self, kept: int) -> int:
+        """``kept``, moved back so that the line being written (the last) is a stdout line."""
+        while kept > 1 and self.stderr and kept - 1 in self.stderr:
+            kept -= 1
+        return kept
+
+    def stdout_numbers(self, indices: list[int]) -> list[int]:
+        """Line indices (or counts) as in ``tee``'s copy, where the stderr lines are missing."""
+        if not self.stderr:
+            return indices
+        return [i - bisect_left(self.stderr, i) for i in indices]
+
 
 def _retry_line(task: _ArcTask, kind: str, rank: int) -> str:
     """A sample's recovered (or not) thread-creation failure, as the worker prints it."""
@@ -709,9 +866,13 @@ def _retry_line(task: _ArcTask, kind: str, rank: int) -> str:
 # --- Kinds of run ----------------------------------------------------------------------------
 
 
-def _add_block(run: _Run, block: str) -> None:
-    """Appends a multi-line block (traceback, timing report) one physical line at a time."""
-    run.lines.extend(block.splitlines(keepends=True))
+def _add_block(run: _Run, block: str, *, stderr: bool = False) -> None:
+    """Appends a multi-line block (traceback, timing report) one physical line at a time;
+    ``stderr`` for Python's noise, which reaches the console only."""
+    lines = block.splitlines(keepends=True)
+    if stderr:
+        run.stderr.extend(range(len(run.lines), len(run.lines) + len(lines)))
+    run.lines.extend(lines)
 
 
 def _begin(run: _Run, loky: bool) -> None:
@@ -734,7 +895,7 @@ def _finish(run: _Run, tasks: int, timing: bool) -> float:
         _add_block(run, _timing_block(rng, seconds))
     leak_chance = run.profile.semlock if run.pp_failed else run.profile.semlock / 10
     if rng.random() < leak_chance:
-        _add_block(run, _semlock_leak(rng.randint(1, 12)))
+        _add_block(run, _semlock_leak(rng.randint(1, 12)), stderr=True)
     run.mark()
     return seconds
 
@@ -747,44 +908,82 @@ def _complete_run(run: _Run, tasks: list[_ArcTask], timing: bool) -> float:
     for i in range(RUN_TASKS):
         run.task(tasks[i], i, codes[i])
         if i == noise_at:
-            _add_block(run, _teardown_noise(rng.getrandbits(47), rng.randint(200, 4000)))
+            _add_block(run, _noise(rng, run.profile.noise_kind), stderr=True)
     return _finish(run, RUN_TASKS, timing)
 
 
-def _critical_run(run: _Run, tasks: list[_ArcTask]) -> float:
-    """A run that dies of a MemoryError in the ProcessPool part-way; returns its seconds."""
+def _exit_run(run: _Run, tasks: list[_ArcTask]) -> float:
+    """A run that gives up for want of memory seconds after its start; returns its seconds.
+
+    One of run_batt.py's three exits ends it in its first tasks, without a closing line.
+    """
     rng = run.rng
-    fatal = rng.randint(RUN_TASKS // 2, RUN_TASKS - 1)
+    fatal = rng.randint(*EXIT_AFTER_TASKS)
     codes = run.plan(fatal)
     for i in range(fatal):
         run.task(tasks[i], i, codes[i])
     run.starts.append(len(run.lines))
     run.lines.extend(tasks[fatal].fixed(fatal)[:2])
-    run.lines.append(_CRITICAL_LINE)
-    if rng.random() < 0.5:
-        _add_block(run, _semlock_leak(rng.randint(3, 12)))
-    run.clock += _uniform(rng, (1.0, 5.0))
+    message = _pick(rng, _EXIT_LINES)
+    if message == _EXIT_THREADPOOL:  # the ProcessPool failed first, then its fallback
+        run.processpool_failure("MemoryError: ")
+    run.decided.append(len(run.lines) - 1)
+    run.ranks.append(_THREAD if message == _EXIT_THREADPOOL else _PROCESS)
+    run.exit_line = len(run.lines)
+    run.lines.append(message)
+    if message != _EXIT_LOW_MEMORY and rng.random() < EXIT_SEMLOCK_SHARE:
+        _add_block(run, _semlock_leak(rng.randint(3, 12)), stderr=True)
+    run.clock += _uniform(rng, EXIT_SECONDS)
     run.mark()
     return round(run.clock, 3)
 
 
+def _hang_after(run: _Run) -> float:
+    """When a hanging run stops making progress: HANG_AFTER_SECONDS, scaled to its limit."""
+    scale = run.limit / RUN_TIMEOUT_SECONDS
+    low, high = HANG_AFTER_SECONDS
+    return _uniform(run.rng, (low * scale, high * scale))
+
+
 def _hang_run(run: _Run, tasks: list[_ArcTask]) -> float:
     """A run that hangs on thread creation and is killed at the timeout; returns its seconds."""
-    rng = run.rng
     codes = run.plan(RUN_TASKS)
-    hang_after = _uniform(rng, HANG_AFTER_SECONDS)
+    hang_after = _hang_after(run)
     i = 0
     while i < RUN_TASKS - 1 and run.clock < hang_after:
         run.task(tasks[i], i, codes[i])
         i += 1
     _hanging_task(run, tasks[i], i, codes[i])
     run.killed = run.hang = True
-    return float(RUN_TIMEOUT_SECONDS)
+    return run.limit
+
+
+def _deadlock_run(run: _Run, tasks: list[_ArcTask]) -> float:
+    """A run that deadlocks without a word in the middle of a task, killed at the timeout."""
+    rng = run.rng
+    codes = run.plan(RUN_TASKS)
+    hang_after = _hang_after(run)
+    i = 0
+    while i < RUN_TASKS - 1 and run.clock < hang_after:
+        run.task(tasks[i], i, codes[i])
+        i += 1
+    task = tasks[i]
+    run.stuck_task, run.stuck_line = task.tid, len(run.lines)
+    run.starts.append(len(run.lines))
+    run.lines.extend(task.fixed(i)[:2])
+    if rng.random() < DEADLOCK_IN_SAMPLES_SHARE:
+        for k in range(rng.randrange(1, task.samples)):
+            run.lines.append(task.progress[k] + _pick(rng, _OUTPUT_LINES))
+    run.clock += _uniform(rng, (0.5, 5.0))
+    run.mark()
+    run.killed = run.hang = run.silent = True
+    return run.limit
 
 
 def _hanging_task(run: _Run, task: _ArcTask, i: int, code: int) -> None:
     """Appends a task that starts, fails to create threads, retries, and never finishes."""
     rng, lines = run.rng, run.lines
+    run.stuck_task, run.stuck_line = task.tid, len(lines)
     run.starts.append(len(lines))
     lines.extend(task.fixed(i)[:2])
     rank = run.decision(code) if code else _PROCESS
@@ -795,7 +994,7 @@ def _hanging_task(run: _Run, task: _ArcTask, i: int, code: int) -> None:
         lines.append(task.progress[k] + _pick(rng, _OUTPUT_LINES))
     retry = _retry_line(task, task.kinds[stuck], rank)
     lines.extend([retry] * rng.randint(2, 4))
-    _add_block(run, _traceback(rng.randrange(2)))
+    _add_block(run, _traceback(rng.randrange(2)), stderr=True)
     if rng.random() < 0.5:
         lines.append(retry)
     run.clock += _uniform(rng, (5.0, 30.0))
@@ -807,9 +1006,9 @@ def _long_run(run: _Run, arc: tuple[_ArcTask, ...], timing: bool) -> float:
     codes = run.plan(ARC_TASKS)
     for i in range(ARC_TASKS):
         run.task(arc[i], i, codes[i])
-        if run.clock >= RUN_TIMEOUT_SECONDS:
+        if run.clock >= run.limit:
             run.killed = True
-            return float(RUN_TIMEOUT_SECONDS)
+            return run.limit
     return _finish(run, ARC_TASKS, timing)
 
 
@@ -843,10 +1042,11 @@ class _Instance:
     clock: float  # seconds after start of its next `date` line
     first_start: float
     console_path: Path
+    version: _Version = _FIRST
     end: float = 0.0
     runs: int = 0
     pending: str = ""  # console text owed before the next `date` line
-    last_output: str = ""
+    run_log_text: str = ""  # tee's copy of its latest run
     tail: list[_TailRun] = field(default_factory=list)
     tail_starts: list[float] = field(default_factory=list)
     queue: list[_ArcTask] = field(default_factory=list)  # ARC tasks not yet dealt
@@ -864,7 +1064,7 @@ class _Instance:
     def header(self, count: int) -> str:
         """What run_card.sh echoes after `date` for one iteration."""
         command = (
-            f"timeout -k 5s {RUN_TIMEOUT_SECONDS}s python run_batt.py"
+            f"timeout -k 5s {self.version.timeout(count)}s python run_batt.py"
             if self.later_form
             else "python run_batt.py"
         )
@@ -959,6 +1159,7 @@ class _Fleet:
     instances: list[_Instance]
     monitor_rng: random.Random
     writer: _Writer
+    extra_rng: random.Random  # for what a default simulation lacks (versions)
     truths: list[RunTruth] = field(default_factory=list)
 
 
@@ -977,9 +1178,16 @@ def _chosen(rng: random.Random, count: int, share: float) -> set[int]:
 
 
 def _make_fleet(
-    scenario: str, count: int, seed: int, *, epoch0: float, writer: _Writer, out: Path
+    scenario: str,
+    count: int,
+    seed: int,
+    *,
+    version: str,
+    epoch0: float,
+    writer: _Writer,
+    out: Path,
 ) -> _Fleet:
-    """Instances with ids, habits and staggered start times, all derived from the seed."""
+    """Instances with ids, habits, versions and staggered start times, all from the seed."""
     master = random.Random(seed)
     arc = _arc_tasks(random.Random(master.getrandbits(64)))
     profile = _PROFILES[scenario]
@@ -1002,22 +1210,45 @@ def _make_fleet(
                 k + 1, iid, role, rng, *habits, clock=first, first_start=first, console_path=console
             )
         )
-    return _Fleet(profile, epoch0, out, arc, deck, instances, monitor_rng, writer)
+    extra_rng = random.Random(master.getrandbits(64))
+    for k in _later_instances(extra_rng, count, version):
+        instances[k].version, instances[k].later_form = _LATER, True
+    return _Fleet(profile, epoch0, out, arc, deck, instances, monitor_rng, writer, extra_rng)
+
+
+def _later_instances(rng: random.Random, count: int, version: str) -> set[int]:
+    """Indices of the instances that run the later version of run_batt.py."""
+    if version == "later":
+        return set(range(count))
+    return _chosen(rng, count, LATER_VERSION_SHARE) if version == "mixed" else set()
 
 
 def _build(fleet: _Fleet, inst: _Instance) -> tuple[_Run, float, int]:
     """Builds the next run of one instance; returns it, its seconds and its task count arg."""
     kind = fleet.deck.draw() if inst.role == "deck" else inst.role
-    run = _Run(inst.rng, fleet.profile, fleet.profile.recipes[kind])
+    count = 0 if kind == "long" else -RUN_TASKS
+    run = _Run(inst.rng, fleet.profile, fleet.profile.recipes[kind], inst.version, count)
     _begin(run, inst.loky)
     if kind == "long":
-        return run, _long_run(run, fleet.arc, inst.timing), 0
+        return run, _long_run(run, fleet.arc, inst.timing), count
     tasks = _sampled_tasks(inst, fleet.arc)
     if kind == "hang":
-        return run, _hang_run(run, tasks), -RUN_TASKS
-    if kind == "critical":
-        return run, _critical_run(run, tasks), -RUN_TASKS
-    return run, _complete_run(run, tasks, inst.timing), -RUN_TASKS
+        seconds = _hang_run(run, tasks)
+    elif kind == "deadlock":
+        seconds = _deadlock_run(run, tasks)
+    elif kind == "exit":
+        seconds = _exit_run(run, tasks)
+    else:
+        seconds = _complete_run(run, tasks, inst.timing)
+    return run, _within_limit(run, seconds), count
+
+
+def _within_limit(run: _Run, seconds: float) -> float:
+    """The run's seconds, marking it killed if its version's timeout stopped it first."""
+    if run.killed or seconds <= run.limit:
+        return seconds
+    run.killed = True
+    return run.limit
 
 
 def _sampled_tasks(inst: _Instance, arc: tuple[_ArcTask, ...]) -> list[_ArcTask]:
@@ -1031,14 +1262,26 @@ def _sampled_tasks(inst: _Instance, arc: tuple[_ArcTask, ...]) -> list[_ArcTask]
 
 
 def _interruption(run: _Run, live_seconds: float | None) -> tuple[int, bool]:
-    """Lines kept of a run and whether the last is cut: by the timeout, or by ``live_seconds``."""
-    if live_seconds is not None:  # still running: stop before it has closed
+    """Lines kept of a run and whether the last is cut: by the timeout, or by ``live_seconds``.
+
+    A live run is caught writing a stdout line, before its closing line is whole or its
+    exit line begun; a killed run never shows its closing line, and one killed while
+    progressing (not hanging silently at the kill) is cut mid-write.
+    """
+    if live_seconds is not None:
         run.killed = False
         kept = run.kept_lines(live_seconds)
-        return (min(kept, run.closing + 1) if run.closing >= 0 else kept), True
-    if run.killed and not run.hang:  # killed mid-write while progressing steadily
-        return run.kept_lines(float(RUN_TIMEOUT_SECONDS)), True
-    return len(run.lines), False
+        if run.closing >= 0:
+            kept = min(kept, run.closing + 1)
+        if run.exit_line >= 0:
+            kept = min(kept, run.exit_line)
+        return run.on_stdout(kept), True
+    if not run.killed:
+        return len(run.lines), False
+    kept = run.kept_lines(run.limit)
+    if run.closing >= 0:
+        kept = min(kept, run.closing)
+    return kept, not run.hang or kept < len(run.lines)
 
 
 def _run_once(fleet: _Fleet, inst: _Instance, now: float | None = None) -> bool:
@@ -1053,32 +1296,55 @@ def _run_once(fleet: _Fleet, inst: _Instance, now: float | None = None) -> bool:
     kept, cut = _interruption(run, seconds if live else None)
     output, partial = run.text(kept, cut)
     epoch = fleet.epoch0 + started
-    _append_console(fleet, inst, f"{_date_line(epoch)}{inst.header(count)}{output}", run.killed)
-    inst.last_output = output
+    text = f"{_date_line(epoch)}{inst.header(count)}{output}"
+    termed = _append_console(fleet, inst, text, run.killed)
+    inst.run_log_text = run.stdout_text(kept, partial, output)
     inst.runs += 1
     inst.end = now if live and now is not None else python_start + seconds
     inst.clock = inst.end + gap
     if len(fleet.instances) == 1:
-        events = (run.pp_failed, run.tp_failed, run.overloads)
-        inst.tail.append(_TailRun(python_start, run.marks_t, run.marks_n, kept, *events))
+        inst.tail.append(_tail_run(run, python_start, kept))
         inst.tail_starts.append(python_start)
     counts = run.counts(kept, partial)
-    fleet.truths.append(_truth(inst, run, counts, epoch=epoch, seconds=seconds, live=live))
+    stderr = run.stderr_shown(kept) + termed
+    fleet.truths.append(
+        _truth(inst, run, counts, epoch=epoch, seconds=seconds, live=live, kept=kept, stderr=stderr)
+    )
     return live
 
 
-def _append_console(fleet: _Fleet, inst: _Instance, text: str, killed: bool) -> None:
-    """Writes one iteration to the console, after whatever the previous one still owed."""
+def _tail_run(run: _Run, python_start: float, kept: int) -> _TailRun:
+    """What ``tail -100`` of the run log sees of a run: its stdout lines only."""
+    events = (run.pp_failed, run.tp_failed, run.overloads)
+    marks_n, kept_n, *numbered = (run.stdout_numbers(n) for n in (run.marks_n, [kept], *events))
+    return _TailRun(python_start, run.marks_t, marks_n, kept_n[0], *numbered)
+
+
+def _append_console(fleet: _Fleet, inst: _Instance, text: str, killed: bool) -> bool:
+    """Writes one iteration to the console, after whatever the previous one still owed;
+    True if timeout's message (stderr) follows it."""
     fleet.writer.append(inst.console_path, inst.pending + text)
     inst.pending = "" if text.endswith("\n") else "\n"  # the next `date` starts a new line
-    if killed and inst.rng.random() < TERM_MESSAGE_SHARE:
+    termed = killed and inst.rng.random() < TERM_MESSAGE_SHARE
+    if termed:
         inst.pending += _TERM_LINE
+    return termed
 
 
 def _truth(
-    inst: _Instance, run: _Run, c: _Counts, *, epoch: float, seconds: float, live: bool
+    inst: _Instance,
+    run: _Run,
+    c: _Counts,
+    *,
+    epoch: float,
+    seconds: float,
+    live: bool,
+    kept: int,
+    stderr: int,
 ) -> RunTruth:
-    """The ground truth of the run just written."""
+    """The ground truth of the run just written: ``kept`` lines of its output were written,
+    ``stderr`` of its console lines are stderr's (timeout's message included)."""
+    hang = run.hang and run.killed
     return RunTruth(
         instance=f"tmp_batt_{inst.iid}",
         run=inst.runs,
@@ -1094,9 +1360,16 @@ def _truth(
         sample_timeouts=c.sample_timeouts,
         sample_failures=c.sample_failures,
         killed=run.killed,
-        hang=run.hang and run.killed,
+        hang=hang,
         incomplete=live,
         max_threads=c.max_threads,
+        exited=run.exit_line >= 0 and not live,
+        stuck_task=run.stuck_task if hang and run.stuck_line < kept else None,
+        silent=hang and run.silent,
+        version=inst.version.name,
+        timeout_seconds=run.timeout or None,
+        overload_above=inst.version.overload_above,
+        stderr_lines=stderr,
     )
 
 
@@ -1216,22 +1489,26 @@ def _set_modification_times(fleet: _Fleet, window_end: float) -> None:
     os.utime(fleet.out / MONITOR_LOG, (when, when))
 
 
+def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    """Raises ValueError unless ``value`` is one of ``allowed``."""
+    if value not in allowed:
+        raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(allowed)}")
+
+
 def _validate(
-    scenario: str, instances: int, runs: int, size_bytes: int | None, monitor_style: str
+    scenario: str, instances: int, runs: int, size_bytes: int | None, choices: Mapping[str, str]
 ) -> None:
-    """Raises ValueError with one clear line for arguments that cannot be simulated."""
-    if scenario not in SCENARIOS:
-        raise ValueError(f"unknown scenario {scenario!r}; expected one of {', '.join(SCENARIOS)}")
+    """Raises ValueError with one clear line for arguments that cannot be simulated;
+    ``choices`` holds the monitor style and version asked for."""
+    _one_of("scenario", scenario, SCENARIOS)
     if instances < 1:
         raise ValueError(f"instances must be at least 1, got {instances}")
     if runs < 1:
         raise ValueError(f"runs must be at least 1, got {runs}")
     if size_bytes is not None and size_bytes < 0:
         raise ValueError(f"size_bytes must not be negative, got {size_bytes}")
-    if monitor_style not in MONITOR_STYLES:
-        raise ValueError(
-            f"unknown monitor_style {monitor_style!r}; expected one of {', '.join(MONITOR_STYLES)}"
-        )
+    _one_of("monitor_style", choices["monitor_style"], MONITOR_STYLES)
+    _one_of("version", choices["version"], VERSIONS)
 
 
 def simulate(
@@ -1244,6 +1521,7 @@ def simulate(
     size_bytes: int | None = None,
     live: bool = False,
     monitor_style: str = "emoji",
+    version: str = "first",
     start: datetime | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> SimulationResult:
@@ -1251,22 +1529,29 @@ def simulate(
 
     ``runs`` is the number of runs per instance, a minimum when ``size_bytes`` asks for more
     or when ``live`` lets the instances run on to one common moment (the snapshot), at which
-    each one's last run is cut off.  ``start`` defaults to a fixed time (a naive one is taken
-    as UTC); ``progress`` receives the size in bytes of each write.  The same arguments always
-    give byte-identical files, each dated (mtime) at its last simulated write.
+    each one's last run is cut off.  ``version`` is the run_batt.py the instances run (see
+    ``VERSIONS``).  ``start`` defaults to a fixed time (a naive one is taken as UTC);
+    ``progress`` receives the size in bytes of each write.  The same arguments always give
+    byte-identical files, each dated (mtime) at its last simulated write.
     """
-    _validate(scenario, instances, runs, size_bytes, monitor_style)
+    choices = {"monitor_style": monitor_style, "version": version}
+    _validate(scenario, instances, runs, size_bytes, choices)
     when = start or DEFAULT_START
     epoch0 = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
     out.mkdir(parents=True, exist_ok=True)
     writer = _Writer(progress)
-    fleet = _make_fleet(scenario, instances, seed, epoch0=epoch0, writer=writer, out=out)
+    fleet = _make_fleet(
+        scenario, instances, seed, version=version, epoch0=epoch0,
+        writer=writer, out=out,
+    )  # fmt: skip
     for inst in fleet.instances:
         writer.create(out / inst.console)
     window_end = _run_fleet(fleet, runs, size_bytes, live)
     for inst in fleet.instances:
+        if inst.pending.strip():  # timeout's message for a last run it killed
+            writer.append(inst.console_path, inst.pending)
         writer.create(out / inst.run_log)
-        writer.append(out / inst.run_log, inst.last_output)
+        writer.append(out / inst.run_log, inst.run_log_text)
     monitor = out / MONITOR_LOG
     writer.create(monitor)
     writer.append(monitor, _monitor_text(fleet, window_end, monitor_style))
