@@ -51,9 +51,11 @@ MONITOR_LOG = "week6b_monitoring.log"
 # --- Numbers taken from the guide (monitoring-guide.md) -------------------------------------
 
 # "Expected Production Patterns", Healthy Production: 75 % ProcessPool, 15 % ThreadPool,
-# 10 % Sequential.  Decks hold run kinds per 20 runs; runs draw from a shuffled deck so the
-# mix holds closely at any corpus size.
-HEALTHY_RUN_DECK = (("process", 15), ("thread", 3), ("sequential", 2))
+# 10 % Sequential, in percent of runs; the first kind takes what the others leave.
+HEALTHY_MIX = (("process", 75), ("thread", 15), ("sequential", 10))
+# Healthy runs beyond the fixed rounds (--size, --live): chance that a degraded kind the
+# mix owes one run is dealt now rather than later (it is dealt at once when owed two).
+CATCH_UP_CHANCE = 0.5
 # "Expected Production Patterns", Healthy Production: thread count 40-60; a task reports
 # overload only above its version's threshold (51-60 for the first version's 50).
 HEALTHY_OVERLOAD_THREADS = (40, 60)
@@ -268,7 +270,7 @@ class _Recipe:
 class _Profile:
     """Everything that distinguishes one scenario from another."""
 
-    deck: tuple[tuple[str, int], ...]
+    deck: tuple[tuple[str, int], ...]  # run kinds per 20 runs, dealt from shuffled decks
     recipes: Mapping[str, _Recipe]
     overload_threads: tuple[int, int]
     sample_timeout: float = 0.0
@@ -282,6 +284,7 @@ class _Profile:
     host_threads: int = 12  # ps -eLf threads per running instance
     unavailable: float = 0.005  # chance that a monitor value reads N/A
     monitor_lag: tuple[float, float] = (0.1, 0.6)  # seconds one monitor pass takes
+    mix: tuple[tuple[str, int], ...] = ()  # (kind, percent) the whole fleet holds, if no deck
 
 
 _HEALTHY_RECIPES = {
@@ -294,10 +297,11 @@ _OVERLOADED_RECIPE = _Recipe(
 )
 _PROFILES: dict[str, _Profile] = {
     "healthy": _Profile(
-        deck=HEALTHY_RUN_DECK,
+        deck=(),
         recipes=_HEALTHY_RECIPES,
         overload_threads=HEALTHY_OVERLOAD_THREADS,
         sample_failure=0.003,
+        mix=HEALTHY_MIX,
     ),
     "overloaded": _Profile(
         deck=(),
@@ -1148,6 +1152,51 @@ class _Deck:
 
 
 @dataclass
+class _QuotaDeck:
+    """Run kinds dealt so that the whole fleet holds a mix of percentages as closely as its
+    run count allows, each degraded kind never above its share (rounded down).
+
+    The runs of the fixed rounds are one shuffled hand holding exactly that; runs beyond
+    them (``size_bytes``, ``live``) are dealt one at a time, a degraded kind whenever the
+    count so far owes it a run: at random soon after, at once when it owes two.
+    """
+
+    mix: tuple[tuple[str, int], ...]  # (kind, percent); the first kind takes the rest
+    rng: random.Random
+    hand: list[str]
+    dealt: dict[str, int]
+    runs: int = 0
+
+    @classmethod
+    def shuffled(
+        cls, mix: tuple[tuple[str, int], ...], runs: int, rng: random.Random
+    ) -> _QuotaDeck:
+        """A deck whose first ``runs`` cards hold the mix, in an order drawn from ``rng``."""
+        hand = [kind for kind, percent in mix[1:] for _ in range(runs * percent // 100)]
+        hand += [mix[0][0]] * (runs - len(hand))
+        rng.shuffle(hand)
+        return cls(mix, rng, hand, dict.fromkeys((kind for kind, _ in mix), 0))
+
+    def draw(self) -> str:
+        """The next run kind."""
+        self.runs += 1
+        kind = self.hand.pop() if self.hand else self.owed()
+        self.dealt[kind] += 1
+        return kind
+
+    def owed(self) -> str:
+        """The degraded kind most owed, if it is its turn, else the first kind."""
+        most, chosen = 0, self.mix[0][0]
+        for kind, percent in self.mix[1:]:
+            owes = self.runs * percent // 100 - self.dealt[kind]
+            if owes > most:
+                most, chosen = owes, kind
+        if most >= 2 or (most == 1 and self.rng.random() < CATCH_UP_CHANCE):
+            return chosen
+        return self.mix[0][0]
+
+
+@dataclass
 class _Fleet:
     """All instances of one simulation and what they have written so far."""
 
@@ -1155,7 +1204,7 @@ class _Fleet:
     epoch0: float
     out: Path
     arc: tuple[_ArcTask, ...]
-    deck: _Deck
+    deck: _Deck | _QuotaDeck
     instances: list[_Instance]
     monitor_rng: random.Random
     writer: _Writer
@@ -1182,17 +1231,25 @@ def _make_fleet(
     count: int,
     seed: int,
     *,
+    rounds: int,
     version: str,
     epoch0: float,
     writer: _Writer,
     out: Path,
 ) -> _Fleet:
-    """Instances with ids, habits, versions and staggered start times, all from the seed."""
+    """Instances with ids, habits, versions and staggered start times, all from the seed.
+
+    ``rounds`` is how many runs each instance makes before any is added for size or live.
+    """
     master = random.Random(seed)
     arc = _arc_tasks(random.Random(master.getrandbits(64)))
     profile = _PROFILES[scenario]
-    deck_cards = tuple(kind for kind, n in profile.deck for _ in range(n))
-    deck = _Deck(deck_cards, random.Random(master.getrandbits(64)))
+    deck_rng = random.Random(master.getrandbits(64))
+    deck: _Deck | _QuotaDeck
+    if profile.mix:
+        deck = _QuotaDeck.shuffled(profile.mix, count * rounds, deck_rng)
+    else:
+        deck = _Deck(tuple(kind for kind, n in profile.deck for _ in range(n)), deck_rng)
     monitor_rng = random.Random(master.getrandbits(64))
     later = _chosen(master, count, LATER_FORM_SHARE)
     timing = _chosen(master, count, TIMING_SHARE)
@@ -1540,8 +1597,9 @@ def simulate(
     epoch0 = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
     out.mkdir(parents=True, exist_ok=True)
     writer = _Writer(progress)
+    rounds = runs - 1 if live else runs
     fleet = _make_fleet(
-        scenario, instances, seed, version=version, epoch0=epoch0,
+        scenario, instances, seed, rounds=rounds, version=version, epoch0=epoch0,
         writer=writer, out=out,
     )  # fmt: skip
     for inst in fleet.instances:
