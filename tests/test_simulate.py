@@ -1,9 +1,10 @@
 """Behaviour of the log simulator: determinism, scenario mixes, file invariants, monitor quirks,
-and the realities of log-formats.md (stderr, versions, exits, silent hangs)."""
+and the realities of log-formats.md (stderr, versions, exits, silent hangs, snapshots, copies)."""
 
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from poolwatch.simulate import SCENARIOS, RunTruth, SimulationResult, simulate
+from poolwatch.simulate import SCENARIOS, RunTruth, SimulationResult, SnapshotTruth, simulate
 
 MONITOR = "week6b_monitoring.log"
 DATE_LINE = re.compile(rb"^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d UTC \d{4}$", re.M)
@@ -480,6 +481,7 @@ def test_live_leaves_every_last_line_unfinished(tmp_path: Path, scenario: str) -
         ({"size_bytes": -1}, "size_bytes"),
         ({"monitor_style": "fancy"}, "monitor_style"),
         ({"version": "second"}, "unknown version"),
+        ({"snapshots": "all"}, "unknown snapshots"),
     ],
 )
 def test_bad_arguments_raise_value_error(
@@ -663,3 +665,60 @@ def test_a_noisy_hang_names_its_stuck_task(corpus: Callable[..., Corpus]) -> Non
             assert "thread creation failed" in segment
         else:
             assert run.stuck_task is None
+
+
+SNAPSHOT_ACTIVE = re.compile(r"^(.+ UTC \d{4})\nActive threads: (\d+)$", re.M)
+SNAPSHOT_NLWP = re.compile(r"^\$ date; ps -o nlwp (\d+)\n(.+ UTC \d{4})\nNLWP\n +(\d+)$", re.M)
+
+
+def read_snapshots(path: Path, style: str) -> tuple[list[datetime], list[int]]:
+    """The times and counts of a pasted snapshot file."""
+    text = path.read_text()
+    if style == "active":
+        found = [(date, n) for date, n in SNAPSHOT_ACTIVE.findall(text)]
+        assert len(found) * 2 == len(text.splitlines())
+    else:
+        found = [(date, n) for _, date, n in SNAPSHOT_NLWP.findall(text)]
+        assert len(found) * 4 == len(text.splitlines())
+    return [parse_date(date.encode()) for date, _ in found], [int(n) for _, n in found]
+
+
+@pytest.mark.parametrize("kind", ["steady", "leak"])
+def test_pasted_snapshots_match_their_truth(tmp_path: Path, kind: str) -> None:
+    result = simulate("healthy", tmp_path, runs=3, seed=4, snapshots=kind)
+    truths: tuple[SnapshotTruth, ...] = result.snapshots
+    assert len(truths) == 8 and {s.style for s in truths} == {"active", "nlwp"}
+    for snap in truths:
+        assert snap.file == f"threads_{snap.instance}.txt"
+        assert read_snapshots(tmp_path / snap.file, snap.style) == (
+            list(snap.taken_at),
+            list(snap.threads),
+        )
+        runs = [run for run in result.runs if run.instance == snap.instance]
+        assert len(snap.taken_at) >= 4
+        assert runs[0].started_at <= snap.taken_at[0]
+        assert snap.taken_at[-1] <= runs[-1].started_at + timedelta(seconds=runs[-1].seconds + 5)
+        if snap.leak:
+            assert (snap.threads[0], snap.threads[-1]) == (11, 34)
+            assert list(snap.threads) == sorted(snap.threads)
+        else:
+            assert max(snap.threads) < 12
+    assert sum(snap.leak for snap in truths) == (kind == "leak")
+
+
+def test_snapshot_pids_are_those_of_the_running_python(tmp_path: Path) -> None:
+    result = simulate("healthy", tmp_path, instances=2, runs=4, seed=1, snapshots="steady")
+    for snap in result.snapshots:
+        if snap.style == "nlwp":
+            pids = [int(p) for p, _, _ in SNAPSHOT_NLWP.findall((tmp_path / snap.file).read_text())]
+            assert pids == sorted(pids) and len(set(pids)) > 1  # a new python each run
+
+
+def test_copies_keep_the_time_they_were_written(tmp_path: Path) -> None:
+    before = time.time()
+    result = simulate("timeouts", tmp_path / "copy", instances=2, runs=1, copied=True)
+    assert all(path.stat().st_mtime >= before - 1 for path in result.files)
+    dated = simulate("timeouts", tmp_path / "dated", instances=2, runs=1)
+    end = max(run.started_at + timedelta(seconds=run.seconds) for run in dated.runs)
+    assert all(path.stat().st_mtime <= end.timestamp() + 5 for path in dated.files)
+    assert file_bytes(tmp_path / "copy") == file_bytes(tmp_path / "dated")

@@ -3,14 +3,14 @@
 One call writes, into one directory, what a host running several ``run_card.sh`` instances
 leaves behind: one console log per instance (every run, in order), one run log per instance
 (``tee``'s copy of its latest run only) and the ``week6b_monitoring.log`` that the guide's
-monitoring script really writes.  Every byte derives from ``random.Random(seed)`` and
-``start``, so the same arguments always produce the same files, and each run's ground truth
-(executor path, fallback counts, kill, hang, exit, limits, console-only lines) comes back as
-a :class:`RunTruth`.
+monitoring script really writes, and optionally the thread snapshots operators paste.
+Every byte derives from ``random.Random(seed)`` and ``start``, so the same arguments always
+produce the same files, and each run's ground truth (executor path, fallback counts, kill,
+hang, exit, limits, console-only lines) comes back as a :class:`RunTruth`.
 
 The realities of log-formats.md are written on purpose: stderr lines reach the console but
 never ``tee``'s run log, runs die of memory seconds after their start, hangs can be silent,
-and each version of run_batt.py has its own limits.
+each version of run_batt.py has its own limits, and copied files lose their times.
 """
 
 from __future__ import annotations
@@ -28,9 +28,11 @@ from pathlib import Path
 __all__ = [
     "MONITOR_STYLES",
     "SCENARIOS",
+    "SNAPSHOTS",
     "VERSIONS",
     "RunTruth",
     "SimulationResult",
+    "SnapshotTruth",
     "simulate",
 ]
 
@@ -45,6 +47,8 @@ SCENARIOS = (
 MONITOR_STYLES = ("emoji", "mojibake", "plain")
 # Which run_batt.py the instances run: all the first version, all a later one, or half each.
 VERSIONS = ("first", "later", "mixed")
+# Pasted thread snapshots: none, every instance steady, or one instance leaking threads.
+SNAPSHOTS = ("none", "steady", "leak")
 DEFAULT_START = datetime(2025, 10, 14, 9, 36, 8, tzinfo=UTC)
 MONITOR_LOG = "week6b_monitoring.log"
 
@@ -89,6 +93,10 @@ SEQUENTIAL_SLOWDOWN = (2.0, 3.0)
 # "Script Timeout": run_card.sh kills a run after 600 s; the overload check fires above 50.
 RUN_TIMEOUT_SECONDS = 600
 OVERLOAD_ABOVE = 50
+# "Health Check Thresholds", Active threads per instance: < 15 healthy, > 25 "Resource
+# leak?".  Snapshots of a steady instance stay under 12; a leaking one climbs 11 -> 34.
+SNAPSHOT_STEADY_THREADS = (7, 11)
+SNAPSHOT_LEAK_THREADS = (11, 34)
 # Monitoring script: CHECK_INTERVAL=60, alerts when Overload > 5 and Thread > 3, tail -100.
 MONITOR_INTERVAL_SECONDS = 60
 OVERLOAD_ALERT_ABOVE = 5
@@ -118,6 +126,14 @@ EXIT_AFTER_TASKS = (0, 2)  # tasks an out-of-memory run finishes before it gives
 EXIT_SECONDS = (0.3, 1.5)  # from its CRITICAL line to the process's end
 EXIT_SEMLOCK_SHARE = 0.5  # exits after a pool existed that leak semlocks at shutdown
 DEADLOCK_IN_SAMPLES_SHARE = 0.3  # deadlocks after some samples (else right after `-- <tid> -`)
+SNAPSHOT_STYLES = ("active", "nlwp")  # `Active threads: <n>` loop, or `ps -o nlwp <PID>` blocks
+SNAPSHOT_SLEEP_SECONDS = 30  # the operator's loop sleeps this long between snapshots
+SNAPSHOT_MOST = 40  # snapshots per file at most: a longer window spaces them out
+SNAPSHOT_FEWEST = 4  # snapshots per file at least: a short window packs them closer
+SNAPSHOT_LOOP_LAG = (0.05, 0.3)  # seconds one loop iteration adds (python -c starting)
+SNAPSHOT_TYPING = (0.5, 1.5)  # an operator typing ps by hand: the interval times this
+PID_FIRST = (2000, 40000)  # PID of an instance's first python
+PIDS_PER_ITERATION = 5  # processes one run_card.sh iteration forks (date, card.py, ...)
 
 # --- Timing of one run_card.sh iteration (seconds) -------------------------------------------
 
@@ -246,13 +262,31 @@ class RunTruth:
 
 
 @dataclass(frozen=True)
+class SnapshotTruth:
+    """Ground truth of one pasted thread-snapshot file: whose threads, when, how many.
+
+    ``style`` is "active" (a loop of ``date`` and ``Active threads: <n>``) or "nlwp"
+    (``$ date; ps -o nlwp <PID>`` blocks); ``leak`` marks the instance whose count climbs.
+    """
+
+    instance: str
+    file: str
+    style: str
+    taken_at: tuple[datetime, ...]
+    threads: tuple[int, ...]
+    leak: bool
+
+
+@dataclass(frozen=True)
 class SimulationResult:
-    """Files written by one simulation, their total size and line count, and every run."""
+    """Files written by one simulation, their total size and line count, every run, and
+    the thread snapshots if any were pasted."""
 
     files: tuple[Path, ...]
     bytes: int
     lines: int
     runs: tuple[RunTruth, ...]
+    snapshots: tuple[SnapshotTruth, ...] = ()
 
 
 # --- Scenario profiles -----------------------------------------------------------------------
@@ -1051,6 +1085,7 @@ class _Instance:
     runs: int = 0
     pending: str = ""  # console text owed before the next `date` line
     run_log_text: str = ""  # tee's copy of its latest run
+    run_starts: list[float] = field(default_factory=list)  # when each run's python started
     tail: list[_TailRun] = field(default_factory=list)
     tail_starts: list[float] = field(default_factory=list)
     queue: list[_ArcTask] = field(default_factory=list)  # ARC tasks not yet dealt
@@ -1064,6 +1099,11 @@ class _Instance:
     def run_log(self) -> str:
         """File name of its run log (tee's copy of the latest run)."""
         return f"tmp_batt_{self.iid}_run.log"
+
+    @property
+    def snapshot_file(self) -> str:
+        """File name of the thread snapshots an operator pasted for it."""
+        return f"threads_tmp_batt_{self.iid}.txt"
 
     def header(self, count: int) -> str:
         """What run_card.sh echoes after `date` for one iteration."""
@@ -1208,7 +1248,7 @@ class _Fleet:
     instances: list[_Instance]
     monitor_rng: random.Random
     writer: _Writer
-    extra_rng: random.Random  # for what a default simulation lacks (versions)
+    extra_rng: random.Random  # for what a default simulation lacks (versions, snapshots)
     truths: list[RunTruth] = field(default_factory=list)
 
 
@@ -1357,6 +1397,7 @@ def _run_once(fleet: _Fleet, inst: _Instance, now: float | None = None) -> bool:
     termed = _append_console(fleet, inst, text, run.killed)
     inst.run_log_text = run.stdout_text(kept, partial, output)
     inst.runs += 1
+    inst.run_starts.append(python_start)
     inst.end = now if live and now is not None else python_start + seconds
     inst.clock = inst.end + gap
     if len(fleet.instances) == 1:
@@ -1533,15 +1574,99 @@ def _monitor_text(fleet: _Fleet, window_end: float, style: str) -> str:
     return "".join(parts)
 
 
+# --- Thread snapshots ------------------------------------------------------------------------
+
+
+def _snapshot_times(rng: random.Random, inst: _Instance, style: str) -> list[float]:
+    """When an operator took the snapshots of one instance, over its run window.
+
+    A loop (``active``) sleeps a fixed time, plus what each iteration takes; by hand
+    (``nlwp``) the intervals vary.  A long window spaces them out, a short one packs them.
+    """
+    first, last = inst.run_starts[0], inst.end
+    window = last - first
+    spread = min(max(SNAPSHOT_SLEEP_SECONDS, window / SNAPSHOT_MOST), window / SNAPSHOT_FEWEST)
+    interval = max(1.0, spread)
+    sleep = max(1, round(interval))
+    times, t = [], first
+    while t <= last:
+        times.append(t)
+        if style == "active":
+            t += sleep + _uniform(rng, SNAPSHOT_LOOP_LAG)
+        else:
+            t += interval * _uniform(rng, SNAPSHOT_TYPING)
+    return times
+
+
+def _leak_counts(rng: random.Random, n: int) -> list[int]:
+    """Thread counts that climb from the first snapshot to the last (a resource leak)."""
+    low, high = SNAPSHOT_LEAK_THREADS
+    if n < 2:
+        return [low] * n
+    counts = [low]
+    for k in range(1, n - 1):
+        counts.append(max(counts[-1], round(low + (high - low) * k / (n - 1)) + rng.randint(-1, 1)))
+    return [*counts, high]
+
+
+def _snapshot_text(
+    fleet: _Fleet, inst: _Instance, style: str, snaps: list[tuple[float, int]], *, pid0: int
+) -> str:
+    """The pasted snapshots of one instance, as the operator's terminal printed them."""
+    parts = []
+    for t, n in snaps:
+        date = _date_line(fleet.epoch0 + t)
+        if style == "active":
+            parts.append(f"{date}Active threads: {n}\n")
+        else:  # the PID of the python running then: each iteration starts a new one
+            k = max(0, bisect_right(inst.run_starts, t) - 1)
+            pid = pid0 + k * PIDS_PER_ITERATION * len(fleet.instances) + inst.number
+            parts.append(f"$ date; ps -o nlwp {pid}\n{date}NLWP\n{n:>4}\n")
+    return "".join(parts)
+
+
+def _write_snapshots(fleet: _Fleet, kind: str) -> list[SnapshotTruth]:
+    """One ``threads_tmp_batt_<id>.txt`` per instance; with ``leak``, one instance climbs."""
+    rng = fleet.extra_rng
+    leaker = rng.randrange(len(fleet.instances)) if kind == "leak" else -1
+    truths = []
+    for k, inst in enumerate(fleet.instances):
+        style = _pick(rng, SNAPSHOT_STYLES)
+        times = _snapshot_times(rng, inst, style)
+        if k == leaker:
+            counts = _leak_counts(rng, len(times))
+        else:
+            counts = [rng.randint(*SNAPSHOT_STEADY_THREADS) for _ in times]
+        path = fleet.out / inst.snapshot_file
+        fleet.writer.create(path)
+        pid0 = rng.randint(*PID_FIRST)
+        fleet.writer.append(
+            path,
+            _snapshot_text(fleet, inst, style, list(zip(times, counts, strict=True)), pid0=pid0),
+        )
+        taken = tuple(datetime.fromtimestamp((fleet.epoch0 + t) // 1, UTC) for t in times)
+        truths.append(
+            SnapshotTruth(
+                f"tmp_batt_{inst.iid}", path.name, style, taken, tuple(counts), k == leaker
+            )
+        )
+    return truths
+
+
 # --- Entry point -----------------------------------------------------------------------------
 
 
-def _set_modification_times(fleet: _Fleet, window_end: float) -> None:
+def _set_modification_times(
+    fleet: _Fleet, window_end: float, snapshots: list[SnapshotTruth]
+) -> None:
     """Dates every file at its last simulated write, the only clock a bare file carries."""
     for inst in fleet.instances:
         when = fleet.epoch0 + inst.end
         os.utime(fleet.out / inst.console, (when, when))
         os.utime(fleet.out / inst.run_log, (when, when))
+    for snapshot in snapshots:
+        when = snapshot.taken_at[-1].timestamp()
+        os.utime(fleet.out / snapshot.file, (when, when))
     when = fleet.epoch0 + window_end
     os.utime(fleet.out / MONITOR_LOG, (when, when))
 
@@ -1556,7 +1681,7 @@ def _validate(
     scenario: str, instances: int, runs: int, size_bytes: int | None, choices: Mapping[str, str]
 ) -> None:
     """Raises ValueError with one clear line for arguments that cannot be simulated;
-    ``choices`` holds the monitor style and version asked for."""
+    ``choices`` holds the monitor style, version and snapshots asked for."""
     _one_of("scenario", scenario, SCENARIOS)
     if instances < 1:
         raise ValueError(f"instances must be at least 1, got {instances}")
@@ -1566,6 +1691,7 @@ def _validate(
         raise ValueError(f"size_bytes must not be negative, got {size_bytes}")
     _one_of("monitor_style", choices["monitor_style"], MONITOR_STYLES)
     _one_of("version", choices["version"], VERSIONS)
+    _one_of("snapshots", choices["snapshots"], SNAPSHOTS)
 
 
 def simulate(
@@ -1579,6 +1705,8 @@ def simulate(
     live: bool = False,
     monitor_style: str = "emoji",
     version: str = "first",
+    snapshots: str = "none",
+    copied: bool = False,
     start: datetime | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> SimulationResult:
@@ -1587,11 +1715,13 @@ def simulate(
     ``runs`` is the number of runs per instance, a minimum when ``size_bytes`` asks for more
     or when ``live`` lets the instances run on to one common moment (the snapshot), at which
     each one's last run is cut off.  ``version`` is the run_batt.py the instances run (see
-    ``VERSIONS``).  ``start`` defaults to a fixed time (a naive one is taken as UTC);
+    ``VERSIONS``); ``snapshots`` adds a pasted thread-snapshot file per instance (see
+    ``SNAPSHOTS``).  ``start`` defaults to a fixed time (a naive one is taken as UTC);
     ``progress`` receives the size in bytes of each write.  The same arguments always give
-    byte-identical files, each dated (mtime) at its last simulated write.
+    byte-identical files, each dated (mtime) at its last simulated write, or, if ``copied``,
+    left with the time it was written, as a copy (``cp``, a git checkout) has.
     """
-    choices = {"monitor_style": monitor_style, "version": version}
+    choices = {"monitor_style": monitor_style, "version": version, "snapshots": snapshots}
     _validate(scenario, instances, runs, size_bytes, choices)
     when = start or DEFAULT_START
     epoch0 = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
@@ -1613,6 +1743,10 @@ def simulate(
     monitor = out / MONITOR_LOG
     writer.create(monitor)
     writer.append(monitor, _monitor_text(fleet, window_end, monitor_style))
+    pasted = _write_snapshots(fleet, snapshots) if snapshots != "none" else []
     writer.close()
-    _set_modification_times(fleet, window_end)
-    return SimulationResult(tuple(writer.files), writer.bytes, writer.lines, tuple(fleet.truths))
+    if not copied:
+        _set_modification_times(fleet, window_end, pasted)
+    return SimulationResult(
+        tuple(writer.files), writer.bytes, writer.lines, tuple(fleet.truths), tuple(pasted)
+    )
