@@ -624,10 +624,12 @@ def thresholds(*, config_path: Path | None) -> None:
 @click.option(
     "--scenario",
     type=click.Choice(
-        ["healthy", "overloaded", "memory-pressure", "timeouts", "sequential-excessive"]
+        ["healthy", "overloaded", "memory-pressure", "timeouts", "sequential-excessive", "deadlock"]
     ),
     default="healthy",
     show_default=True,
+    help="The guide's production pattern or diagnostic scenario (deadlock: runs that hang "
+    "silently and are killed at the timeout).",
 )
 @click.option("--instances", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option(
@@ -648,6 +650,28 @@ def thresholds(*, config_path: Path | None) -> None:
     help="How the monitor's alert lines are marked (mojibake: a copy of the guide's script "
     "taken from a page that mis-decoded its emoji).",
 )
+@click.option(
+    "--version",
+    type=click.Choice(["first", "later", "mixed"]),
+    default="first",
+    show_default=True,
+    help="The run_batt.py the instances run: the first (600 s timeout, overload above 50 "
+    "threads), a later one (timeout of 2 x |count| s, overload above 40), or half each.",
+)
+@click.option(
+    "--snapshots",
+    type=click.Choice(["none", "steady", "leak"]),
+    default="none",
+    show_default=True,
+    help="Also write the thread snapshots an operator pastes, threads_tmp_batt_<id>.txt per "
+    "instance (leak: one instance's thread count climbs).",
+)
+@click.option(
+    "--copied",
+    is_flag=True,
+    help="Leave each file with the time it was written, as a copy (cp, a git checkout) has, "
+    "instead of dating it at its last simulated write.",
+)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Directory to write.")
 @click.option("--force", is_flag=True, help="Write into a directory that is not empty.")
 def simulate(
@@ -659,6 +683,9 @@ def simulate(
     size: str | None,
     live: bool,
     monitor_style: str,
+    version: str,
+    snapshots: str,
+    copied: bool,
     out: Path,
     force: bool,
 ) -> None:
@@ -679,7 +706,8 @@ def simulate(
     with _simulate_bar(size_bytes) as progress:
         result = run_simulation(
             scenario, out, instances=instances, runs=runs, seed=seed,
-            size_bytes=size_bytes, live=live, monitor_style=monitor_style, progress=progress,
+            size_bytes=size_bytes, live=live, monitor_style=monitor_style, version=version,
+            snapshots=snapshots, copied=copied, progress=progress,
         )  # fmt: skip
     click.echo(
         f"wrote {len(result.files)} files, {result.bytes:,} bytes, {result.lines:,} lines, "
