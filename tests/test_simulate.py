@@ -114,6 +114,16 @@ def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
     assert (first.bytes, first.lines) == (second.bytes, second.lines)
 
 
+def test_same_arguments_give_identical_bytes_with_every_option(tmp_path: Path) -> None:
+    first, second = (
+        simulate("deadlock", tmp_path / name, instances=3, runs=2, seed=5, live=True,
+                 version="mixed", snapshots="leak")
+        for name in "ab"
+    )  # fmt: skip
+    assert file_bytes(tmp_path / "a") == file_bytes(tmp_path / "b")
+    assert (first.runs, first.snapshots) == (second.runs, second.snapshots)
+
+
 def test_different_seed_gives_different_bytes(tmp_path: Path) -> None:
     simulate("healthy", tmp_path / "a", instances=2, runs=1, seed=1)
     simulate("healthy", tmp_path / "b", instances=2, runs=1, seed=2)

@@ -976,21 +976,23 @@ def _exit_run(run: _Run, tasks: list[_ArcTask]) -> float:
     return round(run.clock, 3)
 
 
-def _hang_after(run: _Run) -> float:
-    """When a hanging run stops making progress: HANG_AFTER_SECONDS, scaled to its limit."""
+def _work_until_stuck(run: _Run, tasks: list[_ArcTask]) -> tuple[list[int], int]:
+    """Appends the tasks a hanging run finishes (for HANG_AFTER_SECONDS, scaled to its
+    limit); returns its decision codes and the index of the task it gets stuck in."""
+    codes = run.plan(RUN_TASKS)
     scale = run.limit / RUN_TIMEOUT_SECONDS
     low, high = HANG_AFTER_SECONDS
-    return _uniform(run.rng, (low * scale, high * scale))
-
-
-def _hang_run(run: _Run, tasks: list[_ArcTask]) -> float:
-    """A run that hangs on thread creation and is killed at the timeout; returns its seconds."""
-    codes = run.plan(RUN_TASKS)
-    hang_after = _hang_after(run)
+    hang_after = _uniform(run.rng, (low * scale, high * scale))
     i = 0
     while i < RUN_TASKS - 1 and run.clock < hang_after:
         run.task(tasks[i], i, codes[i])
         i += 1
+    return codes, i
+
+
+def _hang_run(run: _Run, tasks: list[_ArcTask]) -> float:
+    """A run that hangs on thread creation and is killed at the timeout; returns its seconds."""
+    codes, i = _work_until_stuck(run, tasks)
     _hanging_task(run, tasks[i], i, codes[i])
     run.killed = run.hang = True
     return run.limit
@@ -999,12 +1001,7 @@ def _hang_run(run: _Run, tasks: list[_ArcTask]) -> float:
 def _deadlock_run(run: _Run, tasks: list[_ArcTask]) -> float:
     """A run that deadlocks without a word in the middle of a task, killed at the timeout."""
     rng = run.rng
-    codes = run.plan(RUN_TASKS)
-    hang_after = _hang_after(run)
-    i = 0
-    while i < RUN_TASKS - 1 and run.clock < hang_after:
-        run.task(tasks[i], i, codes[i])
-        i += 1
+    _, i = _work_until_stuck(run, tasks)
     task = tasks[i]
     run.stuck_task, run.stuck_line = task.tid, len(run.lines)
     run.starts.append(len(run.lines))
