@@ -110,13 +110,21 @@ def test_concurrency_follows_the_runs(tmp_path: Path) -> None:
     assert series["running"].max() == 8
     assert series["running"].iloc[-1] == 0
     assert series["time"].is_monotonic_increasing
+    # A run holds its instance from its `date` line to the next one (card.py, the run,
+    # the loop's pause); the last from its `date` line to the end of its python.
+    spans = []
+    for instance in {r.instance for r in truth.runs}:
+        mine = sorted((r for r in truth.runs if r.instance == instance), key=lambda r: r.run)
+        for run, after in zip(mine, [*mine[1:], None], strict=True):
+            start = pd.Timestamp(run.started_at)
+            end = (
+                pd.Timestamp(after.started_at)
+                if after
+                else start + pd.Timedelta(seconds=run.seconds + 5)
+            )
+            spans.append((start, end))
     for run in truth.runs[::7]:  # at the middle of a run, count the truth's runs going
         middle = pd.Timestamp(run.started_at) + pd.Timedelta(seconds=run.seconds / 2)
-        going = sum(
-            pd.Timestamp(r.started_at)
-            <= middle
-            < pd.Timestamp(r.started_at) + pd.Timedelta(seconds=r.seconds)
-            for r in truth.runs
-        )
+        going = sum(start <= middle < end for start, end in spans)
         ours = series[series["time"] <= middle]["running"].iloc[-1]
         assert abs(int(ours) - going) <= 1, middle

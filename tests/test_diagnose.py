@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jsonschema
@@ -230,3 +230,70 @@ def test_actions_without_scenarios_are_empty_on_healthy_logs(logs: Path) -> None
     fleet_ = made_up([{}] * 5)
     rows = metrics(fleet_)
     assert actions(fleet_, scenarios(fleet_), rows, flags(fleet_), None) == ()
+
+
+# --- the simulator's realities, judged as the hand-written cases are -------------------------
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_guide_s_healthy_fleet_reads_healthy(tmp_path: Path, seed: int) -> None:
+    # The CLI's default fleet: 8 instances of 3 runs, the guide's 75/15/10 with noise.
+    simulate("healthy", tmp_path, seed=seed)
+    found = diagnosed(tmp_path)
+    assert (found.verdict, found.actions) == ("healthy", ()), found.summary
+    assert found.pattern is not None and found.pattern.classification == "healthy"
+
+
+def test_a_deadlocked_fleet_is_investigated_not_given_more_time(tmp_path: Path) -> None:
+    truth = simulate("deadlock", tmp_path, instances=4, runs=5, seed=4, snapshots="steady")
+    stuck = {r.stuck_task for r in truth.runs if r.hang and r.silent and not r.incomplete}
+    assert stuck
+    found = diagnosed(tmp_path)
+    assert [s.node for s in found.decision_path] == ["no", "timing-out", "hang", "few-threads"]
+    ids = [a.id for a in found.actions]
+    assert "investigate-hang" in ids
+    assert not {"raise-timeout", "lower-threshold"} & set(ids)
+    named = dict(next(a for a in found.actions if a.id == "investigate-hang").values)["tasks"]
+    assert isinstance(named, tuple) and set(named) == stuck
+
+
+def test_memory_exits_are_memory_pressure_never_ok(tmp_path: Path) -> None:
+    truth = simulate("memory-pressure", tmp_path, instances=8, runs=5, seed=3)
+    exited = sum(r.exited for r in truth.runs if not r.incomplete)
+    assert exited
+    found = diagnosed(tmp_path)
+    assert found.runs.exited == exited
+    assert found.verdict != "healthy"
+    assert "processpool-fallbacks" in {s.id for s in found.scenarios}
+    assert {"add-memory", "reduce-workers"} <= {a.id for a in found.actions}
+
+
+def test_a_later_version_is_judged_by_its_own_limits(tmp_path: Path) -> None:
+    truth = simulate("healthy", tmp_path, instances=4, runs=4, seed=5, version="later")
+    assert {r.timeout_seconds for r in truth.runs} == {64}
+    found = diagnosed(tmp_path)
+    limits = {limit.name: (limit.value, limit.source.split(":")[0]) for limit in found.limits}
+    assert limits == {"timeout": (64, "logs"), "overload_threads": (40, "logs")}
+    words = " ".join([found.summary, *(f"{a.text} {a.reason}" for a in found.actions)])
+    assert "600 s" not in words and "limit is 50" not in words
+
+
+def test_a_leaking_instance_gets_the_guide_s_lsof_check(tmp_path: Path) -> None:
+    truth = simulate("healthy", tmp_path, instances=4, runs=3, seed=2, snapshots="leak")
+    leak = next(s for s in truth.snapshots if s.leak)
+    found = diagnosed(tmp_path)
+    assert found.verdict == "warning"
+    assert not found.summary.startswith("Healthy")
+    check = next(a for a in found.actions if a.id == "check-thread-leak")
+    assert dict(check.values)["instance"] == leak.instance
+    assert dict(check.values)["threads"] == max(leak.threads)
+
+
+def test_copies_keep_the_logs_own_window(tmp_path: Path) -> None:
+    simulate("healthy", tmp_path, instances=4, runs=3, seed=2, live=True, copied=True)
+    found = diagnosed(tmp_path)
+    start, end = found.window
+    assert start is not None and end is not None
+    assert all(start <= p.at <= end + timedelta(seconds=600) for p in found.charts.running)
+    assert found.runs.timed_out + found.runs.hung == 0  # no kill invented from a copy's time
+    assert found.inputs.collected is None and found.inputs.times_note

@@ -107,6 +107,39 @@ def test_a_run_log_still_being_written_is_a_prefix_of_the_console(logs: Path) ->
     assert files.loc[str(shorter), "status"] == "duplicate"
 
 
+def test_a_run_log_tee_has_just_truncated_is_a_copy(logs: Path) -> None:
+    # tee truncates the run log at each run: a moment later it holds a cut first line.
+    cut = logs / "tmp_batt_Xa3k9Q_run.log"
+    cut.write_bytes(b"run_batt.py:72: GPU Support:")
+    result = read(logs)
+    files = result.files.set_index("path")
+    assert files.loc[str(cut), "status"] == "duplicate"
+    assert "tee copy of" in str(files.loc[str(cut), "reason"])
+    assert len(result.runs) == 3
+
+
+def test_stderr_lines_in_the_console_only_still_make_a_tee_copy(logs: Path) -> None:
+    # tee copies stdout: the console's copy of a run has its tracebacks, the run log not.
+    console = logs / "console_two_runs.log"
+    text = console.read_text().splitlines(keepends=True)
+    noise = [
+        "Exception ignored in thread started by: <function _worker at 0x7f3a2c1b8e50>\n",
+        "Traceback (most recent call last):\n",
+        '  File "/usr/lib/python3.11/threading.py", line 975, in run\n',
+        "RuntimeError: can't start new thread\n",
+        "MemoryError:\n",
+        "KeyError: 134648993371840\n",
+        "resource_tracker: There appear to be 9 leaked semlock objects to clean up at shutdown\n",
+    ]
+    before = int((read(logs).events["kind"] == "exception").sum())
+    console.write_text("".join(text[:-2] + noise + text[-2:]))
+    result = read(logs)
+    files = result.files.set_index("path")
+    assert files.loc[str(logs / "tmp_batt_Xa3k9Q_run.log"), "status"] == "duplicate"
+    assert len(result.runs) == 3
+    assert (result.events["kind"] == "exception").sum() == before + 5
+
+
 def test_another_run_of_the_same_instance_is_kept(logs: Path) -> None:
     other = logs / "tmp_batt_Xa3k9Q_run.log"
     other.write_text(other.read_text().replace("3a1b2c3d", "4a1b2c3d"))

@@ -182,12 +182,12 @@ def _instances(marks: pl.DataFrame, task_lines: pl.DataFrame, name: str) -> pl.D
         every.join(named, on="run", how="left")
         .sort("run")
         .with_columns(
-            pl.col("instance").forward_fill().backward_fill().fill_null(_instance_from_name(name))
+            pl.col("instance").forward_fill().backward_fill().fill_null(instance_from_name(name))
         )
     )
 
 
-def _instance_from_name(name: str) -> str:
+def instance_from_name(name: str) -> str:
     """``tmp_batt_<id>`` from a run log's file name, else the file's own name."""
     found = re.search(grammar.RUN_LOG_NAME, name)
     return found.group("instance") if found else name.rsplit("/", 1)[-1]

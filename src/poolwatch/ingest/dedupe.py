@@ -16,7 +16,7 @@ from typing import Protocol
 
 import polars as pl
 
-from poolwatch.ingest.assemble import RunFile
+from poolwatch.ingest.assemble import RunFile, instance_from_name
 
 
 class _HasRun(Protocol):
@@ -25,6 +25,11 @@ class _HasRun(Protocol):
     run: RunFile | None
     status: str
     reason: str | None
+
+    @property
+    def label(self) -> str:
+        """How tables name the file."""
+        ...
 
 
 def drop_tee_copies(results: list[_HasRun]) -> None:
@@ -78,6 +83,12 @@ def _drop_copied_runs(
     """Drop the runs of one run log that a console holds; mark the file if none remain."""
     run = result.run
     assert run is not None
+    if not run.content.height:
+        # Nothing written but a line cut short: tee has just truncated it for a new run.
+        tail = tails.get(instance_from_name(result.label))
+        if tail is not None:
+            result.status, result.reason, result.run = "duplicate", f"tee copy of {tail[1]}", None
+        return
     copies: dict[int, str] = {}
     for row in run.content.iter_rows(named=True):
         place = known.get(row["hash"])

@@ -268,10 +268,15 @@ SNAPSHOT_NAME_PID = r"(?i)(?:^|[^a-z])pid[_-]?(\d+)"
 
 # --- family detection ----------------------------------------------------------------
 
+#: run_batt.py's helper prefix at the start of a line: its own output, whatever follows
+#: (a line cut short by a kill, a message of a version not seen yet).
+HELPER_LINE = r"^[A-Za-z0-9_.-]+\.py:[0-9]+: "
+
 #: Any line the grammar explains in a run log, a console or a monitor log.
 LOG_LINE = "|".join(
     f"(?:{pattern})"
     for pattern in (
+        HELPER_LINE,
         BULK,
         *(rule.match for rule in RUN_RULES),
         DATE_LINE,
@@ -287,7 +292,7 @@ RUNNING_RUN_BATT = r"^Running: .*run_batt"
 #: run_batt.py's own lines: prefixed ones, task and progress lines, its messages, the
 #: closing line. A phrase elsewhere on a line is quoted, not printed.
 RUN_OUTPUT = (
-    rf"^[A-Za-z0-9_.-]+\.py:[0-9]+: |{BULK}|{GPU_LINE}|^\d+ tasks - \d+ timeouts"
+    rf"{HELPER_LINE}|{BULK}|{GPU_LINE}|^\d+ tasks - \d+ timeouts"
     rf"|^{PREFIX}-- (?:System overloaded|ProcessPoolExecutor failed"
     r"|ThreadPoolExecutor also failed|Parallel execution failed)"
 )

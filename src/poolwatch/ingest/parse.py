@@ -75,6 +75,11 @@ class _FileResult:
     unparsed: int = 0
     examples: pl.DataFrame | None = None
 
+    @property
+    def label(self) -> str:
+        """How tables name the file."""
+        return self.source.label
+
 
 def default_workers() -> int:
     """Scanning threads: one per core."""
