@@ -48,7 +48,7 @@ bench: system-deps $(STAMP)
 	$(BIN)/python benchmarks/bench.py
 
 # docs/examples/: one report per simulated scenario, and the README's first-page image.
-SCENARIOS := healthy overloaded memory-pressure timeouts sequential-excessive
+SCENARIOS := healthy overloaded memory-pressure timeouts sequential-excessive deadlock
 examples: system-deps $(STAMP)
 	@for s in $(SCENARIOS); do \
 	  rm -rf build/examples/$$s && \

@@ -367,15 +367,17 @@ def _fewer_instances(fleet: Fleet, why: str) -> int:
     percentile of the counts the overload messages report (the guide's 8 instances at
     80-95 threads give 4); ``severe`` (ThreadPools also fail) cuts harder, to at most 3/8
     (the guide's 8 → 2-3). ``pattern``: the Overloaded Production ACTION, half (8 → 4).
-    ``memory``: the share of runs that kept their ProcessPool.
+    ``memory``: the share of runs that kept their ProcessPool, at least half.
     """
     now = running_at_once(fleet)
     target = now - 1
     if why == "pattern":
         target = math.floor(now * OVERLOADED_INSTANCES)
     elif why == "memory":
+        # The share of runs that kept their ProcessPool, but never below half (the
+        # guide's own cuts for load, "8 → 4-6", keep at least half).
         kept = 1 - fleet.finished["processpool_failure"].astype(bool).mean()
-        target = math.floor(now * kept)
+        target = max(math.floor(now * kept), math.ceil(now * OVERLOADED_INSTANCES))
     else:
         threads = overload_threads(fleet)
         if not threads.empty:
