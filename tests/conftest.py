@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from poolwatch.analyze.collection import Collection
-from poolwatch.analyze.runs import Fleet
+from poolwatch.analyze.runs import Fleet, Kinds
 from poolwatch.config import load
 from poolwatch.ingest import tables
 from poolwatch.ingest.parse import Ingest, ingest
@@ -64,4 +64,5 @@ def made_up(runs: Sequence[Mapping[str, object]]) -> Fleet:
         intervals=pd.DataFrame(),
         concurrency=pd.DataFrame(),
         collection=Collection(None, frozenset(), None),
+        kinds=Kinds.of_events(empty["events"]),
     )

@@ -12,7 +12,6 @@ path is the most degraded of its tasks', and a run killed by the timeout is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -69,10 +68,11 @@ def task_paths(result: Ingest) -> pd.Series:
 
 
 def run_outcomes(
-    result: Ingest, notable: pd.DataFrame, timeouts: pd.Series, collected: Collection
+    result: Ingest, kinds: Kinds, timeouts: pd.Series, collected: Collection
 ) -> pd.DataFrame:
     """Each run's outcome, executor path and what its end shows, beside the runs table's
-    identity columns; ``timeouts`` is each run's timeout.
+    identity columns; ``kinds`` is the notable events by kind, ``timeouts`` each run's
+    timeout.
 
     A run without its closing line that the log shows killed (a timeout message, or
     the next run starting) was killed. So was the last run of a file last written
@@ -90,7 +90,7 @@ def run_outcomes(
     files = file_names(result)
     keys = run_keys(runs, files)
     cut = open_tasks(result.tasks)
-    exhausted = np.isin(keys, _exhausted(cut, notable, files))
+    exhausted = np.isin(keys, _exhausted(cut, kinds, files))
     pace = paces(runs, timeouts)
     pace[~killed] = np.nan
     slow = (pace["pace"] < STUCK_PACE).to_numpy(dtype=bool, na_value=False)
@@ -103,7 +103,7 @@ def run_outcomes(
     # A run without an open task finds -1, which picks the None put last.
     tasks = np.array([*cut["task"].astype(object), None], dtype=object)
     open_task = pd.Series(tasks[run_rows(cut, keys, files)], index=runs.index).where(killed)
-    memory = _memory_exits(runs, notable, files)
+    memory = _memory_exits(runs, kinds.of("critical_memory"), files)
     return pd.DataFrame(
         {
             "file": runs["file"],
@@ -137,10 +137,10 @@ _MEMORY_EXITS = {
 _PROCESSPOOL_EXITS = ("ProcessPoolExecutor", "workers")
 
 
-def _memory_exits(runs: pd.DataFrame, notable: pd.DataFrame, files: pd.Index) -> np.ndarray:
-    """What each run's CRITICAL memory exit says failed (None where the run did not exit)."""
+def _memory_exits(runs: pd.DataFrame, critical: pd.DataFrame, files: pd.Index) -> np.ndarray:
+    """What each run's CRITICAL memory exit (``critical_memory`` events) says failed (None
+    where the run did not exit)."""
     out = np.full(len(runs), None, dtype=object)
-    critical = notable[notable["kind"] == "critical_memory"]
     if critical.empty:
         return out
     rows = run_rows(runs, run_keys(critical, files), files)
@@ -152,12 +152,11 @@ def _memory_exits(runs: pd.DataFrame, notable: pd.DataFrame, files: pd.Index) ->
     return out
 
 
-def _exhausted(cut: pd.DataFrame, notable: pd.DataFrame, files: pd.Index) -> np.ndarray:
+def _exhausted(cut: pd.DataFrame, kinds: Kinds, files: pd.Index) -> np.ndarray:
     """Runs, as ``run_keys``, whose open last task shows thread exhaustion (``thread
     creation failed`` retries, an exception), the guide's cause of hangs."""
-    troubled = notable[
-        notable["kind"].isin(["exception", "thread_retry"]) & notable["task"].notna()
-    ]
+    troubled = pd.concat([kinds.of("exception"), kinds.of("thread_retry")])
+    troubled = troubled[troubled["task"].notna()]
     trouble = set(zip(troubled["file"], troubled["run"], troubled["task"], strict=True))
     hung = [
         (name, run, task) in trouble
@@ -286,6 +285,25 @@ def concurrency(intervals: pd.DataFrame) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
+class Kinds:
+    """Notable events split by kind once (a degraded fleet has millions of them: each
+    filter over the whole table costs a pass)."""
+
+    empty: pd.DataFrame
+    by_kind: dict[str, pd.DataFrame]
+
+    @staticmethod
+    def of_events(notable: pd.DataFrame) -> Kinds:
+        """``notable`` split by its ``kind`` column."""
+        groups = notable.groupby("kind", observed=True, sort=False)
+        return Kinds(notable.iloc[:0], {str(kind): frame for kind, frame in groups})
+
+    def of(self, kind: str) -> pd.DataFrame:
+        """The events of one kind, in line order (none: an empty frame)."""
+        return self.by_kind.get(kind, self.empty)
+
+
+@dataclass(frozen=True)
 class Fleet:
     """The facts every later finding starts from, computed once.
 
@@ -310,29 +328,23 @@ class Fleet:
     collection: Collection
     """When the logs were collected, as far as the files' times can be believed."""
 
+    kinds: Kinds
+    """The notable events split by kind: findings ask for a kind again and again."""
+
     def of_kind(self, kind: str) -> pd.DataFrame:
         """The notable events of one kind, in line order."""
-        found = self._by_kind.get(kind)
-        return self.notable.iloc[:0] if found is None else found
-
-    @cached_property
-    def _by_kind(self) -> dict[str, pd.DataFrame]:
-        """The notable events split by kind once: findings ask for a kind again and again."""
-        groups = self.notable.groupby("kind", observed=True, sort=False)
-        return {str(kind): frame for kind, frame in groups}
+        return self.kinds.of(kind)
 
 
 def fleet(result: Ingest, config: Config) -> Fleet:
     """Runs with the limits they ran under, their outcomes and paths; when they ran; how
     many at once. ``config`` is completed with the limits the logs state (``limits``)."""
     notable = notable_events(result)
-    kinds = notable["kind"]
-    config = stated_limits(
-        config, result.runs, notable[kinds == "run_start"], notable[kinds == "overload"]
-    )
+    kinds = Kinds.of_events(notable)
+    config = stated_limits(config, result.runs, kinds.of("run_start"), kinds.of("overload"))
     timeouts = run_timeouts(result.runs, config)
     collected = collection(result, timeouts)
-    outcomes = run_outcomes(result, notable, timeouts, collected)
+    outcomes = run_outcomes(result, kinds, timeouts, collected)
     runs = result.runs.assign(**{c: outcomes[c].to_numpy() for c in JUDGED})
     intervals = run_intervals(result, outcomes, collected)
     return Fleet(
@@ -346,6 +358,7 @@ def fleet(result: Ingest, config: Config) -> Fleet:
         intervals=intervals,
         concurrency=concurrency(intervals),
         collection=collected,
+        kinds=kinds,
     )
 
 
