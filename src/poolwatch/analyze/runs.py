@@ -88,21 +88,10 @@ def run_outcomes(
     killed = (runs["end"] == "killed") | _stale_tail(result, timeouts, collected)
     outcome[killed] = "timed_out"
     files = file_names(result)
-    keys = run_keys(runs, files)
-    cut = open_tasks(result.tasks)
-    exhausted = np.isin(keys, _exhausted(cut, kinds, files))
-    pace = paces(runs, timeouts)
-    pace[~killed] = np.nan
-    slow = (pace["pace"] < STUCK_PACE).to_numpy(dtype=bool, na_value=False)
-    stuck = pd.Series(None, index=runs.index, dtype=object)
-    stuck[killed & slow] = "no progress"
-    stuck[killed & exhausted] = "thread exhaustion"
-    outcome[stuck.notna()] = "hung"
+    kills = _kills(result, kinds, timeouts, killed, files)
+    outcome[kills["stuck"].notna()] = "hung"
     path = executor_paths(runs).astype(object)
     path[killed] = "timeout"
-    # A run without an open task finds -1, which picks the None put last.
-    tasks = np.array([*cut["task"].astype(object), None], dtype=object)
-    open_task = pd.Series(tasks[run_rows(cut, keys, files)], index=runs.index).where(killed)
     memory = _memory_exits(runs, kinds.of("critical_memory"), files)
     return pd.DataFrame(
         {
@@ -112,11 +101,7 @@ def run_outcomes(
             "outcome": pd.Categorical(outcome, categories=list(OUTCOMES)),
             "path": path.astype(PATH_DTYPE),
             "run_timeout": timeouts.to_numpy(),
-            "elapsed": pace["elapsed"].to_numpy(),
-            "usual_pace": pace["usual"].to_numpy(),
-            "pace": pace["pace"].to_numpy(),
-            "stuck": stuck.to_numpy(),
-            "open_task": open_task.to_numpy(),
+            **{column: kills[column].to_numpy() for column in kills.columns},
             "memory_exit": memory,
             "processpool_failure": (runs["processpool_failed"] > 0).to_numpy()
             | np.isin(memory, _PROCESSPOOL_EXITS),
@@ -124,6 +109,27 @@ def run_outcomes(
             | (memory == "ThreadPoolExecutor"),
         }
     )
+
+
+def _kills(
+    result: Ingest, kinds: Kinds, timeouts: pd.Series, killed: pd.Series, files: pd.Index
+) -> pd.DataFrame:
+    """For each killed run: how long it ran, its instance's usual pace and its own
+    (``elapsed``, ``usual_pace``, ``pace``), why it was stuck (``stuck``: thread exhaustion
+    in its last task, or no progress; None while working) and that task (``open_task``)."""
+    runs = result.runs
+    keys = run_keys(runs, files)
+    cut = open_tasks(result.tasks)
+    pace = paces(runs, timeouts).rename(columns={"usual": "usual_pace"})
+    pace[~killed] = np.nan
+    slow = (pace["pace"] < STUCK_PACE).to_numpy(dtype=bool, na_value=False)
+    stuck = pd.Series(None, index=runs.index, dtype=object)
+    stuck[killed & slow] = "no progress"
+    stuck[killed & np.isin(keys, _exhausted(cut, kinds, files))] = "thread exhaustion"
+    # A run without an open task finds -1, which picks the None put last.
+    tasks = np.array([*cut["task"].astype(object), None], dtype=object)
+    open_task = pd.Series(tasks[run_rows(cut, keys, files)], index=runs.index).where(killed)
+    return pace.assign(stuck=stuck, open_task=open_task)
 
 
 #: What a CRITICAL memory exit says ran out of memory, by a phrase of its line
