@@ -35,14 +35,15 @@ class Collection:
     """Why some modification times were not used, for the report."""
 
 
-def collection(result: Ingest, timeouts: pd.Series) -> Collection:
+def collection(result: Ingest, timeouts: pd.Series, snapshots: pd.DataFrame) -> Collection:
     """Which files' mtimes agree with their own times, and when the logs were taken.
 
-    ``timeouts`` is each run's timeout (aligned with ``result.runs``).
+    ``timeouts`` is each run's timeout (aligned with ``result.runs``); ``snapshots`` the
+    thread-snapshot events, the only events besides the monitor's with a time of their own.
     """
     files = result.files[result.files["status"] == "read"]
     mtime = pd.Series(files["mtime"].to_numpy(), index=files["path"].astype(str)).dropna()
-    first, last = _own_times(result, timeouts)
+    first, last = _own_times(result, timeouts, snapshots)
     known = mtime.index.intersection(first.index)
     agrees = (mtime[known] >= first[known] - SLACK) & (mtime[known] <= last[known] + SLACK)
     copied = agrees.index[~agrees.to_numpy(dtype=bool)]
@@ -55,14 +56,16 @@ def collection(result: Ingest, timeouts: pd.Series) -> Collection:
     return Collection(at, frozenset(believed), _note(copied, mtime, first, len(mtime)))
 
 
-def _own_times(result: Ingest, timeouts: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _own_times(
+    result: Ingest, timeouts: pd.Series, snapshots: pd.DataFrame
+) -> tuple[pd.Series, pd.Series]:
     """Per file, the last time its lines give and the latest it can have been written:
     the last run's start and that plus its timeout; a monitor's or snapshot's last time."""
     runs = result.runs.assign(until=result.runs["started_at"] + pd.to_timedelta(timeouts, "s"))
     runs = runs.dropna(subset=["started_at"])
     by_file = runs.groupby(runs["file"].astype(str), observed=True)
     first, last = by_file["started_at"].max(), by_file["until"].max()
-    stamped = result.events.loc[result.events["timestamp"].notna(), ["file", "timestamp"]]
+    stamped = snapshots.loc[snapshots["timestamp"].notna(), ["file", "timestamp"]]
     records = pd.concat([stamped, result.monitor[["file", "timestamp"]].dropna()])
     other = records.groupby(records["file"].astype(str), observed=True)["timestamp"].max()
     other = other[other.index.difference(first.index)]

@@ -119,7 +119,8 @@ def _kills(
     in its last task, or no progress; None while working) and that task (``open_task``)."""
     runs = result.runs
     keys = run_keys(runs, files)
-    cut = open_tasks(result.tasks)
+    # Only killed runs are judged: most fleets have none, and the tasks table is large.
+    cut = open_tasks(result.tasks if killed.any() else result.tasks.iloc[:0])
     pace = paces(runs, timeouts).rename(columns={"usual": "usual_pace"})
     pace[~killed] = np.nan
     slow = (pace["pace"] < STUCK_PACE).to_numpy(dtype=bool, na_value=False)
@@ -220,7 +221,7 @@ def sum_by_run(
 TASK_KINDS: tuple[str, ...] = ("task_start", "task_done")
 #: The events' columns findings read.
 NOTABLE_COLUMNS: tuple[str, ...] = (
-    "file", "line", "instance", "run", "task", "kind", "threads", "message", "text",
+    "file", "line", "instance", "run", "task", "kind", "threads", "message", "text", "timestamp",
 )  # fmt: skip
 
 
@@ -349,7 +350,7 @@ def fleet(result: Ingest, config: Config) -> Fleet:
     kinds = Kinds.of_events(notable)
     config = stated_limits(config, result.runs, kinds.of("run_start"), kinds.of("overload"))
     timeouts = run_timeouts(result.runs, config)
-    collected = collection(result, timeouts)
+    collected = collection(result, timeouts, kinds.of("thread_snapshot"))
     outcomes = run_outcomes(result, kinds, timeouts, collected)
     runs = result.runs.assign(**{c: outcomes[c].to_numpy() for c in JUDGED})
     intervals = run_intervals(result, outcomes, collected)
