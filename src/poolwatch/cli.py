@@ -198,12 +198,12 @@ def _mail(
     to: tuple[str, ...], smtp_text: str | None, starttls: bool, sender: str | None
 ) -> _Mail | None:
     """The mail options, checked; None when no mail is asked for."""
-    from poolwatch.render.mail import Smtp
-
     if not to:
         if smtp_text:
             raise click.UsageError("--smtp is given without --mail-to")
         return None
+    from poolwatch.render.mail import Smtp
+
     if not smtp_text:
         raise click.UsageError("--mail-to needs --smtp HOST:PORT")
     try:

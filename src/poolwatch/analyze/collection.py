@@ -39,7 +39,8 @@ def collection(result: Ingest, timeouts: pd.Series, snapshots: pd.DataFrame) -> 
     """Which files' mtimes agree with their own times, and when the logs were taken.
 
     ``timeouts`` is each run's timeout (aligned with ``result.runs``); ``snapshots`` the
-    thread-snapshot events, the only events besides the monitor's with a time of their own.
+    thread snapshots' ``file`` and ``timestamp``: the only events besides the monitor's
+    with a time of their own.
     """
     files = result.files[result.files["status"] == "read"]
     mtime = pd.Series(files["mtime"].to_numpy(), index=files["path"].astype(str)).dropna()

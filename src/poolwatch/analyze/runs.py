@@ -221,7 +221,7 @@ def sum_by_run(
 TASK_KINDS: tuple[str, ...] = ("task_start", "task_done")
 #: The events' columns findings read.
 NOTABLE_COLUMNS: tuple[str, ...] = (
-    "file", "line", "instance", "run", "task", "kind", "threads", "message", "text", "timestamp",
+    "file", "line", "instance", "run", "task", "kind", "threads", "message", "text",
 )  # fmt: skip
 
 
@@ -232,6 +232,15 @@ def notable_events(result: Ingest) -> pd.DataFrame:
     task = kind.cat.categories.get_indexer(pd.Index(TASK_KINDS))
     chosen = ~np.isin(kind.cat.codes.to_numpy(), task)
     return result.events.loc[chosen, list(NOTABLE_COLUMNS)]
+
+
+def _snapshot_times(result: Ingest) -> pd.DataFrame:
+    """The thread snapshots' files and times (by the kind's category code: the events'
+    other kinds carry no time)."""
+    kind = result.events["kind"]
+    code = kind.cat.categories.get_indexer(pd.Index(["thread_snapshot"]))
+    chosen = np.isin(kind.cat.codes.to_numpy(), code[code >= 0])
+    return result.events.loc[chosen, ["file", "timestamp"]]
 
 
 def _stale_tail(result: Ingest, timeouts: pd.Series, collected: Collection) -> pd.Series:
@@ -350,7 +359,7 @@ def fleet(result: Ingest, config: Config) -> Fleet:
     kinds = Kinds.of_events(notable)
     config = stated_limits(config, result.runs, kinds.of("run_start"), kinds.of("overload"))
     timeouts = run_timeouts(result.runs, config)
-    collected = collection(result, timeouts, kinds.of("thread_snapshot"))
+    collected = collection(result, timeouts, _snapshot_times(result))
     outcomes = run_outcomes(result, kinds, timeouts, collected)
     runs = result.runs.assign(**{c: outcomes[c].to_numpy() for c in JUDGED})
     intervals = run_intervals(result, outcomes, collected)
