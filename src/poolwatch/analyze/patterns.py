@@ -88,15 +88,17 @@ def pattern(fleet: Fleet) -> PatternMatch | None:
 
 def _instance_lines(fleet: Fleet, kinds: pd.Series) -> tuple[PatternLine, ...]:
     """One line per instance: the line kind most of its runs have (ties: the worse)."""
-    runs = fleet.finished.assign(kind=kinds)
+    runs = fleet.finished
+    instance = runs["instance"].astype(str)
+    counts = pd.crosstab(instance, kinds)
+    limits = runs["run_timeout"].groupby([instance, kinds]).max()
     out = []
-    for name, mine in runs.groupby(runs["instance"].astype(str), sort=True):
-        counts = mine["kind"].value_counts()
-        top = min(counts.index, key=lambda k: (-counts[k], _RANK[k]))
+    for name, row in counts.iterrows():
+        top = min((k for k in row.index if row[k]), key=lambda k: (-row[k], _RANK[k]))
         words, ok = next((w, ok) for kind, w, ok in LINES if kind == top)
-        timeout = mine.loc[mine["kind"] == top, "run_timeout"].max()
+        timeout = limits.get((name, top))
         line = words.format(timeout=minutes(float(timeout)) if pd.notna(timeout) else "")
-        out.append(PatternLine(str(name), line, ok, f"{int(counts[top])} of {len(mine)} runs"))
+        out.append(PatternLine(str(name), line, ok, f"{int(row[top])} of {row.sum()} runs"))
     return tuple(out)
 
 
