@@ -75,7 +75,7 @@ def test_no_usable_input_is_an_error(tmp_path: Path) -> None:
     code, _, err = run("parse", str(tmp_path / "empty.log"), str(tmp_path / "nope"))
     assert code == 1
     assert err.strip().splitlines()[-1] == (
-        "Error: no usable input: every path was skipped (see above)"
+        f"Error: no usable input: {tmp_path / 'empty.log'}: empty file (and 1 more skipped)"
     )
 
 

@@ -60,16 +60,17 @@ def test_check_unknown_without_usable_input(tmp_path: Path) -> None:
     (tmp_path / "empty.log").write_text("")
     code, out, _ = run("check", str(tmp_path / "empty.log"))
     assert code == 3
-    assert out.startswith("POOLWATCH UNKNOWN - ")
+    assert out == f"POOLWATCH UNKNOWN - no usable input: {tmp_path / 'empty.log'}: empty file\n"
 
 
 def test_check_bad_usage_is_unknown(fleets: dict[str, Path], tmp_path: Path) -> None:
     assert run("check", "--bogus", str(fleets["healthy"]))[0] == 3
     bad = tmp_path / "poolwatch.toml"
     bad.write_text("[thresholds.thread_count]\nwarning = 'x'\n")
-    code, _, err = run("check", str(fleets["healthy"]), "--config", str(bad))
+    code, out, _ = run("check", str(fleets["healthy"]), "--config", str(bad))
     assert code == 3
-    assert "must be a number" in err
+    assert out.startswith("POOLWATCH UNKNOWN - ")
+    assert "must be a number" in out
 
 
 def test_check_json_is_the_summary(fleets: dict[str, Path]) -> None:

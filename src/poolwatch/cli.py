@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from poolwatch.errors import PoolwatchError, shown
 from poolwatch.ingest.sources import STDIN
 from poolwatch.sizes import parse_size
 
@@ -38,7 +39,36 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         ctx.exit()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Failure(click.ClickException):
+    """A user's error on its way out: one line, names escaped, the error's exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(shown(message))
+        self.exit_code = exit_code  # type: ignore[misc]  # click reads it per instance
+
+
+def _one_line(err: Exception) -> _Failure:
+    """The one error path: what a user can cause becomes a one-line failure."""
+    if isinstance(err, PoolwatchError):
+        return _Failure(str(err), err.exit_code)
+    if isinstance(err, click.ClickException):
+        return _Failure(err.format_message(), err.exit_code)
+    assert isinstance(err, OSError)
+    where = f"{os.fsdecode(err.filename)}: " if err.filename is not None else ""
+    return _Failure(f"cannot use {where}{err.strerror or err}")
+
+
+class _Commands(click.Group):
+    """poolwatch's commands, whose user errors all leave through :func:`_one_line`."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (PoolwatchError, OSError) as err:
+            raise _one_line(err) from err
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--version",
     is_flag=True,
@@ -94,7 +124,7 @@ def _ingest(paths: tuple[str, ...]) -> Ingest:
         result = ingest(paths, progress=progress)
     files = result.files
     for row in files[files["status"] == "skipped"].itertuples():
-        click.echo(f"poolwatch: skipped {row.path}: {row.reason}", err=True)
+        click.echo(shown(f"poolwatch: skipped {row.path}: {row.reason}"), err=True)
     duplicates = int((files["status"] == "duplicate").sum())
     if duplicates:
         click.echo(
@@ -103,8 +133,18 @@ def _ingest(paths: tuple[str, ...]) -> Ingest:
             err=True,
         )
     if not (result.files["status"] == "read").any():
-        raise click.ClickException("no usable input: every path was skipped (see above)")
+        raise click.ClickException(_nothing_usable(result))
     return result
+
+
+def _nothing_usable(result: Ingest) -> str:
+    """Why no input could be used, naming the first path skipped and its reason."""
+    skipped = result.files[result.files["status"] == "skipped"]
+    if skipped.empty:
+        return "no usable input"
+    first = skipped.iloc[0]
+    more = f" (and {len(skipped) - 1} more skipped)" if len(skipped) > 1 else ""
+    return f"no usable input: {first['path']}: {first['reason']}{more}"
 
 
 @contextmanager
@@ -380,13 +420,30 @@ def _steps_bar(total: int) -> Iterator[Progress | None]:
 
 
 class _PluginCommand(click.Command):
-    """A command whose usage errors exit 3 (UNKNOWN), as monitoring plugins do."""
+    """A command that fails as monitoring plugins do: a usage error, a user's error and
+    a crash alike print one UNKNOWN status line and exit 3 (a crash keeps its traceback
+    on stderr)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as err:
             raise _PluginUsageError(err.message, ctx) from err
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except (PoolwatchError, OSError, click.ClickException) as err:
+            message = _one_line(err).message
+        except Exception as err:  # a crash: still UNKNOWN, never WARNING
+            import traceback
+
+            traceback.print_exc()
+            message = f"internal error ({type(err).__name__}); the traceback is on stderr"
+        click.echo(f"POOLWATCH UNKNOWN - {message}")
+        sys.exit(3)
 
 
 class _PluginUsageError(click.UsageError):
@@ -409,15 +466,11 @@ def check(*, paths: tuple[str, ...], as_json: bool, config_path: Path | None) ->
     from poolwatch.render.terminal import STATUS, check_report
 
     if paths.count(STDIN) > 1:
-        raise _PluginUsageError("'-' (standard input) can be given only once")
-    try:
-        config = _config(config_path)
-    except click.UsageError as err:
-        raise _PluginUsageError(err.message) from err
+        raise click.UsageError("'-' (standard input) can be given only once")
+    config = _config(config_path)
     result = ingest(paths)
     if not (result.files["status"] == "read").any():
-        click.echo("POOLWATCH UNKNOWN - no usable input: every path was skipped")
-        sys.exit(3)
+        raise click.ClickException(_nothing_usable(result))
     findings = _diagnose(result, config)
     click.echo(render(findings) if as_json else check_report(findings), nl=not as_json)
     sys.exit(STATUS[findings.verdict][1])

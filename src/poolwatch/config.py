@@ -15,12 +15,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from poolwatch.errors import PoolwatchError
+
 DEFAULT_FILE = "poolwatch.toml"
 GUIDE = "guide"
 
 
-class ConfigError(Exception):
+class ConfigError(PoolwatchError):
     """A configuration file the user gave cannot be used; the message says where and why."""
+
+    exit_code = 2  # a bad option value, as click's usage errors
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ import pandas as pd
 import pyarrow as pa
 from filelock import FileLock, Timeout
 
+from poolwatch.errors import PoolwatchError
+
 SCHEMA_VERSION = 1
 DB_NAME = "history.duckdb"
 LOCK_NAME = "history.lock"
@@ -85,7 +87,7 @@ _RUN_NAMES = tuple(name for name, _ in RUN_COLUMNS)
 _INCOMING = "poolwatch_incoming_runs"
 
 
-class StoreError(Exception):
+class StoreError(PoolwatchError):
     """A one-line message naming the store and what is wrong (shown to users as is)."""
 
 

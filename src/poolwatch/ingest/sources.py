@@ -22,6 +22,8 @@ from typing import BinaryIO, Protocol, cast
 
 import xxhash
 
+from poolwatch.errors import PoolwatchError
+
 #: A chunk of input: whole lines (a file's chunks are read in place, into a bytearray).
 Chunk = bytes | bytearray
 #: Bytes read at a time; chunks handed to the parser end at a line boundary.
@@ -45,7 +47,7 @@ _TEXT_CONTROLS = frozenset(b"\t\n\r\x1b\x0c\x08")
 _CONTROLS = bytes(byte for byte in range(32) if byte not in _TEXT_CONTROLS)
 
 
-class InputError(Exception):
+class InputError(PoolwatchError):
     """An input the user gave cannot be used; the message names it and says why."""
 
 

@@ -23,6 +23,8 @@ from email.policy import default as default_policy
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
+from poolwatch.errors import PoolwatchError
+
 #: Environment variables holding the SMTP credentials (never given on the command line).
 USER_VARIABLE = "POOLWATCH_SMTP_USER"
 PASSWORD_VARIABLE = "POOLWATCH_SMTP_PASSWORD"
@@ -41,7 +43,7 @@ _PORT = re.compile(r"[0-9]{1,5}")
 _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
-class MailError(Exception):
+class MailError(PoolwatchError):
     """One line saying what failed (server, address, credentials), shown to users as is."""
 
 

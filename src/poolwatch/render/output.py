@@ -7,8 +7,10 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from poolwatch.errors import PoolwatchError
 
-class OutputError(Exception):
+
+class OutputError(PoolwatchError):
     """The output path cannot be used; the message says why."""
 
 
