@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-#: The hand-written logs of the main suite: a bare run log and a console of 2 runs.
+#: The hand-written logs of the main suite: a bare run log and a console of 3 runs.
 LOGS = Path(__file__).parent.parent / "logs"
 RUN_LOG = LOGS / "tmp_batt_Xa3k9Q_run.log"
 CONSOLE = LOGS / "console_two_runs.log"
@@ -82,7 +82,7 @@ def grep_count(pattern: str, *paths: Path) -> int:
 
 @pytest.fixture
 def good(tmp_path: Path) -> Path:
-    """A directory holding one good console log (two runs with fallbacks), for cases that
+    """A directory holding one good console log (three runs with fallbacks), for cases that
     put a bad input beside a good one."""
     folder = tmp_path / "logs"
     folder.mkdir()
