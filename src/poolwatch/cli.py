@@ -109,9 +109,14 @@ def parse(*, paths: tuple[str, ...], out: Path | None, quiet: bool) -> None:
     if not quiet:
         from poolwatch.render.terminal import parse_summary
 
-        click.echo(parse_summary(result))
+        _say(parse_summary(result))
         if out is not None:
-            click.echo("wrote " + ", ".join(str(p) for p in written))
+            _say("wrote " + ", ".join(str(p) for p in written))
+
+
+def _say(text: str, *, err: bool = False) -> None:
+    """Print text that may quote names or log lines: each line with its controls escaped."""
+    click.echo("\n".join(shown(line) for line in text.split("\n")), err=err)
 
 
 def _ingest(paths: tuple[str, ...]) -> Ingest:
@@ -124,7 +129,7 @@ def _ingest(paths: tuple[str, ...]) -> Ingest:
         result = ingest(paths, progress=progress)
     files = result.files
     for row in files[files["status"] == "skipped"].itertuples():
-        click.echo(shown(f"poolwatch: skipped {row.path}: {row.reason}"), err=True)
+        _say(f"poolwatch: skipped {row.path}: {row.reason}", err=True)
     duplicates = int((files["status"] == "duplicate").sum())
     if duplicates:
         click.echo(
@@ -352,9 +357,9 @@ def report(
         findings = _against_store(findings, baseline_days, store_path, config)
     _write(findings, targets, paper.lower())
     if findings.baseline is not None:
-        click.echo(findings.baseline.conclusion)
-    click.echo(f"{findings.verdict}: {findings.summary}")
-    click.echo("wrote " + ", ".join(str(path) for path in targets.values()))
+        _say(findings.baseline.conclusion)
+    _say(f"{findings.verdict}: {findings.summary}")
+    _say("wrote " + ", ".join(str(path) for path in targets.values()))
     if mail is not None:
         _send(mail, findings, out)
 
@@ -391,15 +396,11 @@ def _against_store(
 
 
 def _write(findings: Findings, targets: dict[str, Path], paper: str) -> None:
-    """Write the report files, with a progress bar; a write error is one line."""
+    """Write the report files, with a progress bar (a write error is an OutputError)."""
     from poolwatch.render.report import write_reports
 
-    try:
-        with _steps_bar(len(targets)) as progress:
-            write_reports(findings, targets, paper=paper, progress=progress)
-    except OSError as err:
-        where = err.filename or next(iter(targets.values())).parent
-        raise click.ClickException(f"cannot write {where}: {err.strerror or err}") from err
+    with _steps_bar(len(targets)) as progress:
+        write_reports(findings, targets, paper=paper, progress=progress)
 
 
 def _command_line() -> str:
@@ -472,7 +473,10 @@ def check(*, paths: tuple[str, ...], as_json: bool, config_path: Path | None) ->
     if not (result.files["status"] == "read").any():
         raise click.ClickException(_nothing_usable(result))
     findings = _diagnose(result, config)
-    click.echo(render(findings) if as_json else check_report(findings), nl=not as_json)
+    if as_json:
+        click.echo(render(findings), nl=False)
+    else:
+        _say(check_report(findings))
     sys.exit(STATUS[findings.verdict][1])
 
 
@@ -627,8 +631,8 @@ def daily(
     findings = replace(assessed.findings, history=history(trend, day, config))
     _write(findings, targets, "a4")
     write_index(out, every_day, config)
-    click.echo(f"{day}: {findings.verdict}: {findings.summary}")
-    click.echo(f"wrote {folder}/ and {out / 'index.html'}")
+    _say(f"{day}: {findings.verdict}: {findings.summary}")
+    _say(f"wrote {folder}/ and {out / 'index.html'}")
     if mail is not None:
         _send(mail, findings, folder)
 

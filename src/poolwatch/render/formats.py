@@ -3,12 +3,15 @@ HTML report and ticket.md, so that the two never word a value differently."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
+from poolwatch.errors import without_bidi
 from poolwatch.findings import ExecutorMix
 from poolwatch.history.compare import amount
 
@@ -68,15 +71,27 @@ def mix(shares: ExecutorMix) -> str:
     return " · ".join(parts) or "-"
 
 
-def templates(*, autoescape: bool, **options: Any) -> jinja2.Environment:
+def templates(
+    *, autoescape: bool, finalize: Callable[[object], object] | None = None, **options: Any
+) -> jinja2.Environment:
     """The environment of poolwatch's templates: strict about undefined names, blocks
-    trimmed, these filters registered; ``options`` add to jinja2's own."""
+    trimmed, these filters registered, and every printed value (after ``finalize``)
+    rid of directional controls, so that quoted log text displays in its own order;
+    ``options`` add to jinja2's own."""
+
+    def printed(value: object) -> object:
+        value = value if finalize is None else finalize(value)
+        if isinstance(value, Markup):
+            return Markup(without_bidi(str(value)))
+        return without_bidi(value) if isinstance(value, str) else value
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("poolwatch.templates", "."),
         undefined=jinja2.StrictUndefined,
         autoescape=autoescape,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=printed,
         **options,
     )
     env.filters.update(FILTERS)

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from poolwatch.findings import Findings
 from poolwatch.render import json, markdown
-from poolwatch.render.output import write_bytes, write_text
+from poolwatch.render.output import write_set
+
+if TYPE_CHECKING:
+    from poolwatch.render.html import Figures
 
 #: Page sizes ``--paper`` accepts, as CSS page sizes.
 PAPERS = {"a4": "A4", "letter": "letter"}
@@ -25,30 +29,38 @@ def write_reports(
     paper: str = "a4",
     progress: Callable[[int], object] | None = None,
 ) -> None:
-    """Write each format in ``targets`` (html, pdf, json, md) to its path.
+    """Write each format in ``targets`` (html, pdf, json, md) to its path, as one set:
+    every file is made before any replaces its predecessor.
 
     matplotlib, Graphviz and WeasyPrint are loaded only when a report page is asked for.
     """
-    page = ""
+    drawn = None
     if {"html", "pdf"} & set(targets):
         from poolwatch.render import html
 
         drawn = html.figures(findings)
-        page = html.render(findings, drawn, paper=PAPERS[paper])
-    for name, target in targets.items():
-        if name == "pdf":
-            from poolwatch.render import pdf
 
-            printed = html.render(findings, drawn, paper=PAPERS[paper], inline_charts=False)
-            write_bytes(target, pdf.render(printed))
-        else:
-            write_text(target, _text(name, findings, page))
-        if progress is not None:
-            progress(1)
+    def made(name: str) -> Callable[[Path], object]:
+        def write(temp: Path) -> None:
+            if name == "pdf":
+                from poolwatch.render import html, pdf
+
+                printed = html.render(findings, drawn, paper=PAPERS[paper], inline_charts=False)
+                temp.write_bytes(pdf.render(printed))
+            else:
+                temp.write_text(_text(name, findings, drawn, paper), encoding="utf-8")
+            if progress is not None:
+                progress(1)
+
+        return write
+
+    write_set({target: made(name) for name, target in targets.items()})
 
 
-def _text(name: str, findings: Findings, page: str) -> str:
+def _text(name: str, findings: Findings, drawn: Figures | None, paper: str) -> str:
     """The text of one of the text formats."""
     if name == "html":
-        return page
+        from poolwatch.render import html
+
+        return html.render(findings, drawn, paper=PAPERS[paper])
     return json.render(findings) if name == "json" else markdown.render(findings)
