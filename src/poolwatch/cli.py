@@ -111,11 +111,12 @@ def parse(*, paths: tuple[str, ...], out: Path | None, quiet: bool) -> None:
 
         _say(parse_summary(result))
         if out is not None:
-            _say("wrote " + ", ".join(str(p) for p in written))
+            click.echo(shown("wrote " + ", ".join(str(p) for p in written)))
 
 
 def _say(text: str, *, err: bool = False) -> None:
-    """Print text that may quote names or log lines: each line with its controls escaped."""
+    """Print lines that may quote log text or names (names in tables are escaped as they
+    are read): each line with its controls escaped."""
     click.echo("\n".join(shown(line) for line in text.split("\n")), err=err)
 
 
@@ -129,7 +130,7 @@ def _ingest(paths: tuple[str, ...]) -> Ingest:
         result = ingest(paths, progress=progress)
     files = result.files
     for row in files[files["status"] == "skipped"].itertuples():
-        _say(f"poolwatch: skipped {row.path}: {row.reason}", err=True)
+        click.echo(shown(f"poolwatch: skipped {row.path}: {row.reason}"), err=True)
     duplicates = int((files["status"] == "duplicate").sum())
     if duplicates:
         click.echo(
@@ -359,7 +360,7 @@ def report(
     if findings.baseline is not None:
         _say(findings.baseline.conclusion)
     _say(f"{findings.verdict}: {findings.summary}")
-    _say("wrote " + ", ".join(str(path) for path in targets.values()))
+    click.echo(shown("wrote " + ", ".join(str(path) for path in targets.values())))
     if mail is not None:
         _send(mail, findings, out)
 
@@ -632,7 +633,7 @@ def daily(
     _write(findings, targets, "a4")
     write_index(out, every_day, config)
     _say(f"{day}: {findings.verdict}: {findings.summary}")
-    _say(f"wrote {folder}/ and {out / 'index.html'}")
+    click.echo(shown(f"wrote {folder}/ and {out / 'index.html'}"))
     if mail is not None:
         _send(mail, findings, folder)
 
