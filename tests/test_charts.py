@@ -34,6 +34,13 @@ START = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
 HOSTILE = '<script>alert(1)</script> & "quoted" ✅ ⚠️ ❌'
 
 
+def tree(nodes: tuple[TreeNode, ...], path: tuple[Step, ...]) -> str:
+    """The drawn decision tree (Graphviz is installed wherever the tests run)."""
+    svg = charts.decision_tree(nodes, path)
+    assert svg is not None
+    return svg
+
+
 def at(minutes: float) -> datetime:
     """A UTC time this many minutes into the sample window."""
     return START + timedelta(minutes=minutes)
@@ -209,7 +216,7 @@ def test_a_single_point_still_draws() -> None:
 
 
 def test_an_empty_tree_still_says_so() -> None:
-    shown = texts(parse(charts.decision_tree((), ())))
+    shown = texts(parse(tree((), ())))
     assert "No decision tree" in shown
 
 
@@ -263,7 +270,7 @@ def test_tree_escapes_hostile_labels() -> None:
         Step("q1", "YES", f"evidence {HOSTILE}", "x"),
         Step("q2", f"off the tree {HOSTILE}", "more <b>numbers</b> & more"),
     )
-    svg = charts.decision_tree(nodes, path)
+    svg = tree(nodes, path)
     assert "<script" not in svg
     root = parse(svg)
     assert not list(root.iter("script")) and not list(root.iter(f"{SVG}script"))
@@ -315,7 +322,7 @@ def test_tree_hangs_off_tree_answers_on_the_last_taken_node() -> None:
         TreeNode(node, parent, WORDS[node], node in {"root", "no", "hanging"})
         for node, parent in TREE
     )
-    root = parse(charts.decision_tree(nodes, path))
+    root = parse(tree(nodes, path))
     notes = classes(root, "off-tree")
     assert set(notes) == {"pw-tree-offtree0", "pw-tree-offedge0"}
     shown = " ".join(texts(root).split())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -133,3 +134,35 @@ def test_nothing_to_judge_is_unknown(tmp_path: Path) -> None:
         "Unknown: no run has finished yet"
     ]
     jsonschema.validate(data, schema())
+
+
+def test_without_graphviz_the_report_shows_the_tree_as_an_outline(
+    fleets: dict[str, Path], tmp_path: Path
+) -> None:
+    bare = {"PATH": str(Path(sys.executable).parent)}  # poolwatch's own tools, no dot
+    code, _, err = run("report", str(fleets["overloaded"]), "--out", str(tmp_path), env=bare)
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "report.html", "report.pdf", "summary.json", "ticket.md"
+    ]  # fmt: skip
+    page = (tmp_path / "report.html").read_text()
+    assert "Graphviz's <code>dot</code>, which draws it, is not installed" in page
+    assert '<ul class="tree-outline"' in page  # shown on every screen, not only phones
+    assert '<li class="depth-0 taken">Is script completing successfully?</li>' in page
+    code, _, err = run("daily", str(fleets["healthy"]), "--day", "2025-10-14", "--tz", "UTC",
+                       "--store", str(tmp_path / "store"), "--out", str(tmp_path / "daily"),
+                       env=bare)  # fmt: skip
+    assert code == 0, err
+    assert (tmp_path / "daily" / "2025-10-14" / "report.pdf").exists()
+
+
+def test_with_graphviz_the_outline_is_for_phones_only(
+    fleets: dict[str, Path], tmp_path: Path
+) -> None:
+    code, _, err = run(
+        "report", str(fleets["overloaded"]), "--out", str(tmp_path), "--format", "html"
+    )
+    assert code == 0, err
+    page = (tmp_path / "report.html").read_text()
+    assert '<figure class="chart tree"><svg' in page
+    assert '<ul class="tree-outline narrow-only"' in page

@@ -79,13 +79,13 @@ def test_parse_to_an_unwritable_path_is_one_line(
 @pytest.mark.parametrize("command", ["report", "daily", "simulate"])
 def test_writing_on_a_read_only_filesystem_is_one_line(good: Path, command: str) -> None:
     """sysfs refuses new files even to root: a read-only place for every writer."""
-    args = {
+    commands: dict[str, list[str | Path]] = {
         "report": ["report", good, "--out", "/sys/poolwatch-report", "--format", "json"],
         "daily": ["daily", good, "--day", "2025-10-14", "--tz", "UTC", "--store",
                   good.parent / "store", "--out", "/sys/poolwatch-daily"],
         "simulate": ["simulate", "--runs", "1", "--instances", "1", "--out", "/sys/pw-sim"],
-    }[command]  # fmt: skip
-    done = poolwatch(*args).clean()
+    }  # fmt: skip
+    done = poolwatch(*commands[command]).clean()
     assert done.code in {1, 2}, done.err
     assert done.error.startswith("Error: "), done.err
     assert "/sys/p" in done.error
@@ -106,7 +106,7 @@ def test_names_with_controls_never_reach_the_terminal_raw(
 ) -> None:
     (good / name).write_text("")  # empty: skipped, and named in the message
     shutil.copy(CONSOLE, good / f"run{name}")  # read: named in summaries
-    args = {"parse": ["parse", good], "check": ["check", good],
+    args: dict[str, list[str | Path]] = {"parse": ["parse", good], "check": ["check", good],
             "report": ["report", good, "--out", tmp_path / "out", "--format", "json"]}  # fmt: skip
     done = poolwatch(*args[command]).clean()
     assert done.code in {0, 1, 2}, done.err

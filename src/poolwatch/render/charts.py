@@ -546,7 +546,7 @@ def _label(text: str, note: str | None = None) -> str:
     return f"<{body}>"
 
 
-def _depths(nodes: Sequence[TreeNode]) -> dict[str, int]:
+def depths(nodes: Sequence[TreeNode]) -> dict[str, int]:
     """Each node's distance from its root (a node whose parent is missing is a root)."""
     parents = {n.id: n.parent for n in nodes}
     depths: dict[str, int] = {}
@@ -565,9 +565,9 @@ def _evidence(
 ) -> tuple[dict[str, str], list[tuple[str | None, Step]]]:
     """The evidence each node shows, and the off-tree answers with the node they hang from."""
     known = {n.id for n in nodes}
-    depths = _depths(nodes)
+    levels = depths(nodes)
     taken = [n.id for n in nodes if n.taken]
-    deepest = max(taken, key=lambda i: depths[i], default=nodes[0].id if nodes else None)
+    deepest = max(taken, key=lambda i: levels[i], default=nodes[0].id if nodes else None)
     notes: dict[str, str] = {}
     off: list[tuple[str | None, Step]] = []
     last = deepest
@@ -623,8 +623,9 @@ _OFF_TREE = {
 }
 
 
-def decision_tree(nodes: tuple[TreeNode, ...], path: tuple[Step, ...]) -> str:
-    """The guide's decision tree with the walk the data took highlighted and its numbers."""
+def decision_tree(nodes: tuple[TreeNode, ...], path: tuple[Step, ...]) -> str | None:
+    """The guide's decision tree with the walk the data took highlighted and its numbers;
+    None when Graphviz's ``dot`` is not installed (the report then shows an outline)."""
     names: dict[str, str] = {}
     for i, node in enumerate(nodes):
         names.setdefault(node.id, f"n{i}")
@@ -646,7 +647,10 @@ def decision_tree(nodes: tuple[TreeNode, ...], path: tuple[Step, ...]) -> str:
             dot.edge(names[anchor], note, id=f"offedge{j}", style="dashed", **_OFF_TREE)
     if not nodes and not off:
         dot.node("empty", _label("No decision tree to draw"), id="empty", **_UNTAKEN)
-    svg: str = dot.pipe(format="svg", encoding="utf-8")
+    try:
+        svg: str = dot.pipe(format="svg", encoding="utf-8")
+    except graphviz.ExecutableNotFound:
+        return None
     # Graphviz titles each shape with its DOT name: a tooltip that means nothing to a reader.
     svg = _GRAPHVIZ_TITLE.sub("", svg)
     return _tidy(svg, "tree", "The guide's Troubleshooting Decision Tree, walked on the data")

@@ -15,7 +15,7 @@ from importlib import resources
 import jinja2
 from markupsafe import Markup
 
-from poolwatch.findings import Findings
+from poolwatch.findings import Findings, TreeNode
 from poolwatch.render import charts
 from poolwatch.render.formats import templates
 
@@ -44,7 +44,8 @@ PATTERN_WORDS = {
 class Figures:
     """The report's charts as inline SVG (None: no data for that chart)."""
 
-    tree: Markup
+    tree: Markup | None
+    """None when Graphviz's ``dot`` is missing: the outline stands in for it."""
     threads: Markup | None
     mix: Markup | None
     fallbacks: Markup | None
@@ -73,6 +74,37 @@ class ReportContext:
     WeasyPrint, which lays out an image's SVG much faster than SVG in its document)."""
     pattern_word: str
     """The fleet's Expected Production Pattern in a few words (empty without one)."""
+    tree_outline: tuple[OutlineRow, ...]
+    """The decision tree as an indented list: on phones, and where Graphviz is missing."""
+
+
+@dataclass(frozen=True)
+class OutlineRow:
+    """One box of the decision tree in its outline."""
+
+    depth: int
+    label: str
+    taken: bool
+
+
+def outline(nodes: tuple[TreeNode, ...]) -> tuple[OutlineRow, ...]:
+    """The tree's boxes in reading order (each after its parent), indented by depth."""
+    levels = charts.depths(nodes)
+    children: dict[str | None, list[TreeNode]] = {}
+    known = {n.id for n in nodes}
+    for node in nodes:
+        children.setdefault(node.parent if node.parent in known else None, []).append(node)
+    rows: list[OutlineRow] = []
+    seen: set[int] = set()
+    stack = list(reversed(children.get(None, [])))
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:  # a box reached twice (a malformed tree): listed once
+            continue
+        seen.add(id(node))
+        rows.append(OutlineRow(levels[node.id], symbols(node.label), node.taken))
+        stack.extend(reversed(children.get(node.id, [])))
+    return tuple(rows)
 
 
 def figures(findings: Findings) -> Figures:
@@ -82,7 +114,7 @@ def figures(findings: Findings) -> Figures:
     nodes = tuple(replace(n, label=symbols(n.label)) for n in f.tree)
     path = tuple(replace(s, answer=symbols(s.answer)) for s in f.decision_path)
     return Figures(
-        tree=Markup(charts.decision_tree(nodes, path)),
+        tree=_safe(charts.decision_tree(nodes, path)),
         threads=_safe(charts.thread_counts(f.charts.threads, warning, critical)),
         mix=_safe(charts.executor_mix(f.instance_rows)),
         fallbacks=_safe(charts.fallback_rates(f.metrics)),
@@ -145,6 +177,7 @@ def render(
         paper=paper,
         inline_charts=inline_charts,
         pattern_word=PATTERN_WORDS[findings.pattern.classification] if findings.pattern else "",
+        tree_outline=outline(findings.tree),
     )
     template = environment().get_template("report.html.j2")
     return template.render(ctx=context)
