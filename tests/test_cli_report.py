@@ -166,3 +166,21 @@ def test_with_graphviz_the_outline_is_for_phones_only(
     page = (tmp_path / "report.html").read_text()
     assert '<figure class="chart tree"><svg' in page
     assert '<ul class="tree-outline narrow-only"' in page
+
+
+def test_cron_hears_nothing_on_a_normal_day(fleets: dict[str, Path], tmp_path: Path) -> None:
+    """Tee copies are the normal case: said only with -v; -q prints nothing on success."""
+    logs = fleets["healthy"]
+    code, out, err = run("report", str(logs), "--out", str(tmp_path), "--format", "HTML,Json")
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "summary.json"]
+    assert err == ""
+    assert out.startswith("healthy: ")
+    code, out, err = run("report", str(logs), "--out", str(tmp_path), "--format", "json", "-q")
+    assert (code, out, err) == (0, "", "")
+    code, _, err = run("report", str(logs), "--out", str(tmp_path), "--format", "json", "-v")
+    assert re.fullmatch(r"poolwatch: \d+ duplicate input\(s\) counted once \(.*\)\n", err)
+    code, out, err = run("daily", str(logs), "--day", "2025-10-14", "--tz", "UTC", "--store",
+                         str(tmp_path / "store"), "--out", str(tmp_path / "daily"), "--quiet")  # fmt: skip
+    assert (code, out, err) == (0, "", "")
+    assert (tmp_path / "daily" / "2025-10-14" / "report.pdf").exists()

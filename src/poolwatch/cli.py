@@ -81,6 +81,42 @@ def main() -> None:
     """Turn run_card.sh / run_batt.py fleet logs into incident reports."""
 
 
+def _voice(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """Remember ``--quiet`` or ``--verbose`` for the messages of this command."""
+    if value:
+        ctx.meta[f"poolwatch.{param.name}"] = True
+
+
+def _voice_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``-q/--quiet`` and ``-v/--verbose``, for the commands a cron job runs."""
+    quiet = click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=_voice,
+                         help="Print nothing but errors (skipped inputs are listed in "
+                         "the report's inputs).")  # fmt: skip
+    verbose = click.option("--verbose", "-v", is_flag=True, expose_value=False,
+                           callback=_voice, help="Also say how many duplicate inputs "
+                           "(tee copies, the same file twice) were counted once.")  # fmt: skip
+    return quiet(verbose(command))
+
+
+def _told(name: str) -> bool:
+    """Whether the running command was given ``--quiet`` or ``--verbose``."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and bool(ctx.meta.get(f"poolwatch.{name}"))
+
+
+def _say(text: str, *, err: bool = False) -> None:
+    """Print lines that may quote log text (names in tables are escaped as they are read):
+    each line with its controls escaped; nothing under ``--quiet``."""
+    if not _told("quiet"):
+        click.echo("\n".join(shown(line) for line in text.split("\n")), err=err)
+
+
+def _say_line(text: str, *, err: bool = False) -> None:
+    """Print one line that names paths: escaped whole; nothing under ``--quiet``."""
+    if not _told("quiet"):
+        click.echo(shown(text), err=err)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
@@ -89,8 +125,8 @@ def main() -> None:
     type=click.Path(path_type=Path),
     help="events.parquet or events.csv: the events table; DIR/: every table as Parquet.",
 )
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
-def parse(*, paths: tuple[str, ...], out: Path | None, quiet: bool) -> None:
+@_voice_options
+def parse(*, paths: tuple[str, ...], out: Path | None) -> None:
     """Read logs (files, directories, globs, - for stdin) into tables.
 
     Compressed files (.gz, .bz2, .xz) are read transparently; each file's family
@@ -106,18 +142,11 @@ def parse(*, paths: tuple[str, ...], out: Path | None, quiet: bool) -> None:
             written = write_tables(result, out, given=paths)
         except OutputError as err:
             raise click.UsageError(str(err)) from err
-    if not quiet:
-        from poolwatch.render.terminal import parse_summary
+    from poolwatch.render.terminal import parse_summary
 
-        _say(parse_summary(result))
-        if out is not None:
-            click.echo(shown("wrote " + ", ".join(str(p) for p in written)))
-
-
-def _say(text: str, *, err: bool = False) -> None:
-    """Print lines that may quote log text or names (names in tables are escaped as they
-    are read): each line with its controls escaped."""
-    click.echo("\n".join(shown(line) for line in text.split("\n")), err=err)
+    _say(parse_summary(result))
+    if out is not None:
+        _say_line("wrote " + ", ".join(str(p) for p in written))
 
 
 def _ingest(paths: tuple[str, ...]) -> Ingest:
@@ -130,10 +159,10 @@ def _ingest(paths: tuple[str, ...]) -> Ingest:
         result = ingest(paths, progress=progress)
     files = result.files
     for row in files[files["status"] == "skipped"].itertuples():
-        click.echo(shown(f"poolwatch: skipped {row.path}: {row.reason}"), err=True)
+        _say_line(f"poolwatch: skipped {row.path}: {row.reason}", err=True)
     duplicates = int((files["status"] == "duplicate").sum())
-    if duplicates:
-        click.echo(
+    if duplicates and _told("verbose"):
+        _say_line(
             f"poolwatch: {duplicates} duplicate input(s) counted once "
             "(the same file, the same content, or a tee copy of a console run)",
             err=True,
@@ -270,7 +299,7 @@ def _send(mail: _Mail, findings: Findings, folder: Path) -> None:
                 body=render(findings), attachments=[pdf] if pdf.is_file() else [])  # fmt: skip
     except (MailError, ValueError) as err:
         raise click.ClickException(f"mail not sent: {err}") from err
-    click.echo(f"mailed {', '.join(mail.to)} through {mail.smtp.endpoint}")
+    _say_line(f"mailed {', '.join(mail.to)} through {mail.smtp.endpoint}")
 
 
 def _default_store() -> Path:
@@ -321,6 +350,7 @@ def _store_option(command: Callable[..., None]) -> Callable[..., None]:
 @_store_option
 @_mail_options
 @_config_option
+@_voice_options
 def report(
     *,
     paths: tuple[str, ...],
@@ -360,7 +390,7 @@ def report(
     if findings.baseline is not None:
         _say(findings.baseline.conclusion)
     _say(f"{findings.verdict}: {findings.summary}")
-    click.echo(shown("wrote " + ", ".join(str(path) for path in targets.values())))
+    _say_line("wrote " + ", ".join(str(path) for path in targets.values()))
     if mail is not None:
         _send(mail, findings, out)
 
@@ -482,8 +512,9 @@ def check(*, paths: tuple[str, ...], as_json: bool, config_path: Path | None) ->
 
 
 def _formats(text: str) -> tuple[str, ...]:
-    """The ``--format`` list, checked."""
-    chosen = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    """The ``--format`` list, checked (in any case: ``HTML,PDF``)."""
+    parts = (part.strip().lower() for part in text.split(","))
+    chosen = tuple(dict.fromkeys(part for part in parts if part))
     unknown = [f for f in chosen if f not in _FORMATS]
     if unknown or not chosen:
         raise click.BadParameter(
@@ -576,6 +607,7 @@ def _day(text: str, zone: tzinfo) -> date:
 @_format_option
 @_mail_options
 @_config_option
+@_voice_options
 def daily(
     *,
     paths: tuple[str, ...],
@@ -633,7 +665,7 @@ def daily(
     _write(findings, targets, "a4")
     write_index(out, every_day, config)
     _say(f"{day}: {findings.verdict}: {findings.summary}")
-    click.echo(shown(f"wrote {folder}/ and {out / 'index.html'}"))
+    _say_line(f"wrote {folder}/ and {out / 'index.html'}")
     if mail is not None:
         _send(mail, findings, folder)
 
