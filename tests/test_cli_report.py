@@ -180,7 +180,8 @@ def test_cron_hears_nothing_on_a_normal_day(fleets: dict[str, Path], tmp_path: P
     assert (code, out, err) == (0, "", "")
     code, _, err = run("report", str(logs), "--out", str(tmp_path), "--format", "json", "-v")
     assert re.fullmatch(r"poolwatch: \d+ duplicate input\(s\) counted once \(.*\)\n", err)
-    code, out, err = run("daily", str(logs), "--day", "2025-10-14", "--tz", "UTC", "--store",
-                         str(tmp_path / "store"), "--out", str(tmp_path / "daily"), "--quiet")  # fmt: skip
+    daily = ["daily", str(logs), "--day", "2025-10-14", "--tz", "UTC", "--quiet",
+             "--store", str(tmp_path / "store"), "--out", str(tmp_path / "daily")]  # fmt: skip
+    code, out, err = run(*daily)
     assert (code, out, err) == (0, "", "")
     assert (tmp_path / "daily" / "2025-10-14" / "report.pdf").exists()

@@ -531,10 +531,10 @@ def _script_timeouts(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenario:
         f"{s.killed} of {s.total} runs killed by {_timeout_words(runs, fleet)} ({s.hung} stuck, "
         f"{s.timed_out} still working)",
         (
-            "Check thread count before timeout: ps -eLf | wc -l",
+            "Check thread count before timeout: `ps -eLf | wc -l`",
             lower,
             longer,
-            "Check for thread leaks: lsof -p <PID> | grep -c thread",
+            "Check for thread leaks: `lsof -p <PID> | grep -c thread`",
         ),
         refs(fleet, RUNS, runs),
     )
@@ -744,7 +744,7 @@ def _check_thread_leak(fleet: Fleet, leak: Climb) -> Action:
     )  # fmt: skip
     return Action(
         "check-thread-leak",
-        f"Check {leak.instance} for a thread leak: lsof -p {pid} | grep -c thread",
+        f"Check {leak.instance} for a thread leak: `lsof -p {pid} | grep -c thread`",
         f"its thread count passed the thresholds table's {critical:g} per instance "
         "(Resource leak?)",
         leak.evidence,

@@ -9,11 +9,12 @@ text) are marked safe.
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass, replace
 from importlib import resources
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from poolwatch.findings import Findings, TreeNode
 from poolwatch.render import charts
@@ -137,6 +138,15 @@ def _finalize(value: object) -> object:
     return symbols(value) if isinstance(value, str) else value
 
 
+#: A command in the guide's words, set off by backticks as the guide sets it.
+_COMMAND = re.compile(r"`([^`]+)`")
+
+
+def commands(text: str) -> Markup:
+    """Text, escaped, with each backticked command set as code that does not break."""
+    return Markup(_COMMAND.sub(r'<code class="cmd">\1</code>', str(escape(text))))
+
+
 def data_uri(svg: Markup) -> str:
     """A chart's SVG as a ``data:`` URL, for an ``<img>``."""
     return "data:image/svg+xml;base64," + base64.b64encode(str(svg).encode()).decode("ascii")
@@ -151,6 +161,7 @@ def environment() -> jinja2.Environment:
     """The report templates' environment: autoescaped, strict about undefined names."""
     env = templates(autoescape=True, finalize=_finalize)
     env.filters["data_uri"] = data_uri
+    env.filters["commands"] = commands
     return env
 
 

@@ -18,12 +18,14 @@ _BADGES = {"healthy": "🟢", "warning": "🟡", "critical": "🔴", "unknown": 
 #: Characters that give inline Markdown a meaning (emphasis, code, links, tables,
 #: strike-through); with ``[`` escaped no link or image can form.
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
+#: A command in backticks, as the guide writes one.
+_COMMAND = re.compile(r"`([^`]+)`")
 
 
 def environment() -> jinja2.Environment:
     """The templates' environment: strict, no autoescape (Markdown escapes by filter)."""
     env = templates(autoescape=False, keep_trailing_newline=True)
-    env.filters.update(md=md, code=code)
+    env.filters.update(md=md, code=code, commands=commands)
     return env
 
 
@@ -36,8 +38,18 @@ def render(findings: Findings) -> str:
 
 def md(text: object) -> str:
     """Text safe in Markdown: no HTML tag can open, Markdown's own characters backslashed."""
-    plain = " ".join(str(text).split()).replace("&", "&amp;").replace("<", "&lt;")
-    return _MARKDOWN.sub(r"\\\1", plain)
+    return _escaped(" ".join(str(text).split()))
+
+
+def _escaped(plain: str) -> str:
+    return _MARKDOWN.sub(r"\\\1", plain.replace("&", "&amp;").replace("<", "&lt;"))
+
+
+def commands(text: object) -> str:
+    """Text safe in Markdown (outside tables), a backticked command of the guide's kept as
+    a code span."""
+    parts = _COMMAND.split(" ".join(str(text).split()))
+    return "".join(f"`{code(part)}`" if i % 2 else _escaped(part) for i, part in enumerate(parts))
 
 
 def code(text: object) -> str:
