@@ -236,14 +236,25 @@ def test_thread_counts_use_time_when_every_point_has_one() -> None:
     assert all(band in shown for band in ("healthy", "warning", "critical"))
 
 
-def test_thread_counts_use_runs_when_a_point_has_no_time() -> None:
+def test_thread_counts_without_a_time_are_left_out_and_said_so() -> None:
     mixed = (*THREADS, ThreadPoint("card9", 7, None, 55))
-    by_run = charts.thread_counts(mixed, 50, 80)
-    assert by_run is not None
-    shown = texts(parse(by_run))
+    drawn = charts.thread_counts(mixed, 50, 80)
+    assert drawn is not None
+    shown = texts(parse(drawn))
+    assert "time (UTC)" in shown
+    assert "1 counts without a time left out" in shown
+    assert "card9" not in shown
+
+
+def test_with_no_time_at_all_each_instance_has_a_column() -> None:
+    """Run logs carry no date: one column per instance, never every point at x = 1."""
+    untimed = tuple(ThreadPoint(f"tmp_batt_{i}", 1, None, 80 + i) for i in range(3))
+    drawn = charts.thread_counts((*untimed, ThreadPoint("tmp_batt_0", 1, None, 90)), 50, 80)
+    assert drawn is not None
+    shown = texts(parse(drawn))
     assert "time (UTC)" not in shown
-    assert re.search(r"\brun\b", shown)
-    assert "card9" in shown
+    assert "no time axis, the logs carry no dates" in shown
+    assert all(f"tmp_batt_{i}" in shown for i in range(3))
 
 
 def test_bands_follow_the_thresholds_given() -> None:

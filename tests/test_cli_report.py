@@ -185,3 +185,46 @@ def test_cron_hears_nothing_on_a_normal_day(fleets: dict[str, Path], tmp_path: P
     code, out, err = run(*daily)
     assert (code, out, err) == (0, "", "")
     assert (tmp_path / "daily" / "2025-10-14" / "report.pdf").exists()
+
+
+def test_run_logs_alone_say_they_have_no_time_axis(fleets: dict[str, Path], tmp_path: Path) -> None:
+    """The guide's own glob, tmp_batt_*_run.log: no date line anywhere."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for log in fleets["overloaded"].glob("tmp_batt_*_run.log"):
+        (logs / log.name).write_bytes(log.read_bytes())
+    code, _, err = run("report", str(logs), "--out", str(tmp_path), "--format", "md,html")
+    assert code == 0, err
+    ticket = (tmp_path / "ticket.md").read_text()
+    assert "| Window | unknown: no line of the logs carries a date (run logs have none) |" in ticket
+    page = (tmp_path / "report.html").read_text()
+    assert "no time axis, the logs carry no dates" in page
+    assert "- → -" not in page
+
+
+def test_lines_of_runs_still_going_are_told_apart(tmp_path: Path) -> None:
+    """The scenario counts the finished runs' lines; the runs still going hold the rest."""
+    simulate("overloaded", tmp_path / "logs", instances=8, runs=5, seed=3)  # one run going
+    code, _, err = run("report", str(tmp_path / "logs"), "--out", str(tmp_path), "--format", "json")
+    assert code == 0, err
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["runs"]["incomplete"] >= 1
+    scenario = next(s for s in summary["scenarios"] if s["id"] == "frequent-overload")
+    found = re.search(r"([\d,]+) lines \(([\d,]+) more in runs not finished", scenario["evidence"])
+    assert found, scenario["evidence"]
+    finished, going = (int(n.replace(",", "")) for n in found.groups())
+    assert finished + going == summary["counts"]["system_overloaded"]
+
+
+def test_a_fleet_with_no_finished_run_has_no_executor_mix(tmp_path: Path) -> None:
+    log = tmp_path / "run_card.log"
+    log.write_text(
+        "Tue Oct 14 09:36:08 CEST 2025\n=== NO GPU - CPU MODE ===\n"
+        "Running: python run_batt.py -t 10.0 -c -32 -b tmp_batt_Xa3k9Q_run\n"
+        "run_batt.py:840: -- 0a1b2c3d - 0 start --\n"
+    )
+    code, _, err = run("report", str(log), "--out", str(tmp_path / "out"), "--format", "md")
+    assert code == 0, err
+    ticket = (tmp_path / "out" / "ticket.md").read_text()
+    assert "| Executor mix | not measured: no run finished |" in ticket
+    assert "0 % ProcessPool" not in ticket

@@ -450,16 +450,24 @@ def _thread_range(fleet: Fleet, runs: pd.DataFrame) -> str:
     return f", {int(low.min())}-{int(counts.max())} threads"
 
 
+def _lines(fleet: Fleet, runs: pd.DataFrame, column: str) -> str:
+    """``1,204 lines``: a fallback's lines in these finished runs, and how many more the
+    runs still going hold (the rates count finished runs only)."""
+    lines = int(runs[column].sum())
+    going = int(fleet.runs.loc[fleet.runs["outcome"] == "incomplete", column].sum())
+    more = f" ({going:,} more in runs not finished, which the rates leave out)" if going else ""
+    return f"{lines:,} lines{more}"
+
+
 def _frequent_overload(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenario:
     now, target = running_at_once(fleet), _fewer_instances(fleet, "overload")
     limit = fleet.config.setting("overload_threads")
-    lines = int(runs["overloads"].sum())
     return Scenario(
         "frequent-overload",
         'Frequent "System overloaded" Messages',
         "Too many concurrent run_card.sh instances",
         f'"System overloaded" in {len(runs)} of {s.total} runs ({s.overload:.0f} %), '
-        f"{lines:,} lines{_thread_range(fleet, runs)}",
+        f"{_lines(fleet, runs, 'overloads')}{_thread_range(fleet, runs)}",
         (
             f"Reduce concurrent instances ({now} → {target})",
             f"Increase threshold ({limit:g} → {limit + THRESHOLD_RAISE:g}) if system stable",
@@ -476,10 +484,9 @@ def _processpool_fallbacks(fleet: Fleet, s: Shares) -> Scenario:
     exited = runs[runs["outcome"] == "exited"]
     workers = fleet.config.setting("processpool_workers")
     now, target = running_at_once(fleet), _fewer_instances(fleet, "memory")
-    lines = int(runs["processpool_failed"].sum())
     evidence = (
         f"ProcessPool failures in {len(failed)} of {s.total} runs ({s.processpool:.0f} %), "
-        f"{lines:,} lines"
+        f"{_lines(fleet, runs, 'processpool_failed')}"
     )
     diagnosis = f"Memory pressure, not enough RAM for {workers:g} worker processes"
     designed = "This is working as designed (fallback successful)"
@@ -542,13 +549,13 @@ def _script_timeouts(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenario:
 
 def _sequential_excessive(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenario:
     now, target = running_at_once(fleet), _fewer_instances(fleet, "severe")
-    lines = int(runs["threadpool_failed"].sum())
     return Scenario(
         "sequential-excessive",
         "Sequential Fallback Excessive",
         "System severely overloaded",
         f'"ThreadPoolExecutor also failed" in {len(runs)} of {s.total} runs '
-        f"({s.threadpool:.0f} %, above {fleet.config.watching('frequent'):g} %), {lines:,} lines",
+        f"({s.threadpool:.0f} %, above {fleet.config.watching('frequent'):g} %), "
+        f"{_lines(fleet, runs, 'threadpool_failed')}",
         (
             f"Reduce concurrent instances significantly ({now} → {target})",
             "Check for other resource-heavy processes",

@@ -56,10 +56,12 @@ PATH_COLORS = {
     "sequential": "#ee7733",
     "timeout": "#cc3311",
 }
+#: The executor paths' names. "Fallback" is kept for the guide's two fallback rates (a
+#: pool that failed), which ``FALLBACKS`` names, so that no word means two things.
 PATH_LABELS = {
     "process": "ProcessPool",
-    "thread": "ThreadPool fallback",
-    "sequential": "sequential fallback",
+    "thread": "ThreadPool (1 worker)",
+    "sequential": "sequential",
     "timeout": "timeout",
 }
 PATH_MARKERS = {"process": "o", "thread": "s", "sequential": "^", "timeout": "X"}
@@ -208,7 +210,11 @@ def _time_axis(ax: Axes, xs: Sequence[float]) -> None:
     """A UTC time x axis with concise date ticks, widened around a single instant."""
     locator = mdates.AutoDateLocator(tz=UTC, minticks=3, maxticks=7)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    concise = mdates.ConciseDateFormatter(locator, tz=UTC)  # type: ignore[no-untyped-call]
+    # Ticks between minutes read 09:40:30, not a bare "30" between 09:40 and 09:41.
+    formats = ["%Y", "%b", "%d", "%H:%M", "%H:%M", "%H:%M:%S"]
+    concise = mdates.ConciseDateFormatter(  # type: ignore[no-untyped-call]
+        locator, tz=UTC, formats=formats, zero_formats=["", "%Y", "%b", "%b-%d", "%H:%M", "%H:%M"]
+    )
     ax.xaxis.set_major_formatter(concise)
     ax.set_xlabel("time (UTC)")
     if min(xs) == max(xs):
@@ -258,10 +264,15 @@ def _percent(value: float, _position: float | None = None) -> str:
 
 
 def thread_counts(points: tuple[ThreadPoint, ...], warning: float, critical: float) -> str | None:
-    """Per-process thread counts by instance over time (or run), over the guide's bands."""
+    """Per-process thread counts by instance over time, over the guide's bands; counts
+    without a time are left out (and said so) when others have one, and with no time at
+    all each instance gets a column of its counts in log order."""
     if not points:
         return None
-    timed = all(p.at is not None for p in points)
+    untimed = sum(p.at is None for p in points)
+    timed = untimed < len(points)
+    if timed:
+        points = tuple(p for p in points if p.at is not None)
     instances = list(dict.fromkeys(p.instance for p in points))
     top = max(critical * 1.2, max(p.threads for p in points) * 1.08)
     with _figure("threads", 3.6) as figure:
@@ -272,7 +283,7 @@ def thread_counts(points: tuple[ThreadPoint, ...], warning: float, critical: flo
         every: list[float] = []
         for i, instance in enumerate(instances):
             mine = [p for p in points if p.instance == instance]
-            xs = _days([p.at for p in mine if p.at]) if timed else [float(p.run) for p in mine]
+            xs = _days([p.at for p in mine if p.at]) if timed else _in_log_order(i, len(mine))
             pairs = sorted(zip(xs, (float(p.threads) for p in mine), strict=True))
             every.extend(x for x, _ in pairs)
             ax.plot(
@@ -288,10 +299,10 @@ def thread_counts(points: tuple[ThreadPoint, ...], warning: float, critical: flo
         if timed:
             _time_axis(ax, every)
         else:
-            ax.set_xlabel("run")
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            if min(every) == max(every):
-                ax.set_xlim(every[0] - 1, every[0] + 1)
+            ax.set_xticks(range(len(instances)), labels=[_printable(i) for i in instances],
+                          rotation=20, ha="right", fontsize=7)  # fmt: skip
+            ax.set_xlim(-0.6, len(instances) - 0.4)
+            ax.set_xlabel("instance: no time axis, the logs carry no dates; counts in log order")
         ax.set_ylim(0, top)
         ax.set_ylabel("threads per process")
         _band_labels(ax, top, warning, critical)
@@ -299,10 +310,18 @@ def thread_counts(points: tuple[ThreadPoint, ...], warning: float, critical: flo
             figure,
             ax,
             "Thread count per process, by instance",
-            "from overload messages and snapshots; bands: the guide's Health Check Thresholds",
+            "from overload messages and snapshots; bands: the guide's Health Check Thresholds"
+            + (f"; {untimed} counts without a time left out" if timed and untimed else ""),
         )
         figure.legend(loc="outside lower center", ncols=_columns(instances), title="instance")
         return _svg(figure, "threads")
+
+
+def _in_log_order(column: int, count: int) -> list[float]:
+    """x positions for an instance's ``count`` counts in its column, left to right."""
+    if count == 1:
+        return [float(column)]
+    return [column - 0.3 + 0.6 * k / (count - 1) for k in range(count)]
 
 
 def executor_mix(rows: tuple[InstanceRow, ...]) -> str | None:
@@ -346,8 +365,8 @@ def executor_mix(rows: tuple[InstanceRow, ...]) -> str | None:
 
 #: The thresholds-table rows ``fallback_rates`` draws, and their names in the guide.
 FALLBACKS = {
-    "processpool_fallback_rate": "ProcessPool fallback",
-    "threadpool_fallback_rate": "ThreadPool fallback",
+    "processpool_fallback_rate": "ProcessPool fallback\n(ProcessPool failed)",
+    "threadpool_fallback_rate": "ThreadPool fallback\n(ThreadPool failed too)",
 }
 
 

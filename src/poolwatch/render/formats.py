@@ -26,6 +26,14 @@ def when(value: datetime | None) -> str:
     return "-" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def window(span: tuple[datetime | None, datetime | None]) -> str:
+    """``2025-10-14 09:36 UTC → 2025-10-14 10:27 UTC``, or why there is no window."""
+    start, end = span
+    if start is None and end is None:
+        return "unknown: no line of the logs carries a date (run logs have none)"
+    return f"{when(start)} → {when(end)}"
+
+
 def clock(value: datetime | None) -> str:
     """A UTC time to the second, or ``time unknown``."""
     return "time unknown" if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
@@ -65,6 +73,15 @@ def origin(source: str) -> str:
     return f"set in {source}"
 
 
+def paths(shares: ExecutorMix) -> str:
+    """Every executor path's share of the finished runs, or that none was measured."""
+    values = asdict(shares)
+    if not any(values.values()):
+        return "not measured: no run finished"
+    return (f"{pct(shares.process)} ProcessPool, {pct(shares.thread)} ThreadPool, "
+            f"{pct(shares.sequential)} sequential, {pct(shares.timeout)} timeout")  # fmt: skip
+
+
 def mix(shares: ExecutorMix) -> str:
     """``75 % process · 25 % thread``: the executor paths a share of runs took."""
     parts = [f"{share:.0f} % {path}" for path, share in asdict(shares).items() if share >= 0.5]
@@ -100,9 +117,11 @@ def templates(
 
 FILTERS = {
     "mix": mix,
+    "paths": paths,
     "origin": origin,
     "pct": pct,
     "when": when,
+    "window": window,
     "clock": clock,
     "label": label,
     "value": amount,
