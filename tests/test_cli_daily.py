@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from dateutil import tz
 
+from conftest import LOGS
 from poolwatch.analyze.days import days_in, only_day, run_days
 from poolwatch.cli import main
 from poolwatch.ingest.parse import ingest
@@ -195,3 +196,28 @@ def test_two_daily_jobs_at_once_share_the_store(three_days: Path, tmp_path: Path
         "2026-11-20",
         "2026-11-21",
     ]
+
+
+def test_a_review_against_newer_logs_says_so(three_days: Path, tmp_path: Path) -> None:
+    out = tmp_path / "swapped"
+    code, _, stderr = run("report", str(three_days / "day0"), "--out", str(out), "--format",
+                          "json", "--baseline", str(three_days / "day2"))  # fmt: skip
+    assert code == 0
+    assert "ends after these logs begin (before and after may be swapped)" in stderr
+    block = json.loads((out / "summary.json").read_text())["baseline"]
+    assert "before and after may be swapped" in block["source"]
+
+
+def test_a_value_unknown_before_crossed_nothing(three_days: Path, tmp_path: Path) -> None:
+    """No overload line before: the thread count is unknown there, not comparable."""
+    before = tmp_path / "before.log"
+    before.write_text(LOGS.joinpath("tmp_batt_Xa3k9Q_run.log").read_text())
+    out = tmp_path / "review"
+    code, _, stderr = run("report", str(three_days / "day2"), "--out", str(out), "--format",
+                          "json,html", "--baseline", str(before))  # fmt: skip
+    assert code == 0, stderr
+    threads = json.loads((out / "summary.json").read_text())["baseline"]["metrics"]["thread_count"]
+    assert threads["before"] is None and threads["after"] is not None
+    assert threads["crossed"] is False
+    page = (out / "report.html").read_text()
+    assert f"unknown → {threads['after']:.0f} threads: not comparable</td>" in page

@@ -401,6 +401,12 @@ def _against_logs(findings: Findings, paths: tuple[str, ...], config: Config) ->
 
     before = _diagnose(_ingest(paths), config)
     source = "the logs at " + ", ".join(paths)
+    ended, starts = before.window[1], findings.window[0]
+    if ended is not None and starts is not None and ended > starts:
+        source += (f" (they end {ended:%Y-%m-%d %H:%M} UTC, after these logs begin: before "
+                   "and after may be swapped)")  # fmt: skip
+        _say_line(f"poolwatch: the baseline {', '.join(paths)} ends after these logs begin "
+                  "(before and after may be swapped)", err=True)  # fmt: skip
     compared = baseline(values(before), before.executor_mix, findings, config, source)
     return replace(findings, baseline=compared)
 

@@ -197,7 +197,7 @@ def _row(
     grade_before = config.band(name).grade(before) if graded else "-"
     grade_after = config.band(name).grade(after) if graded else "-"
     if before is None or after is None:
-        change = "not comparable"
+        change = f"{amount(before, unit)} → {amount(after, unit)}: not comparable"
     else:
         change = f"{amount(before, unit)} → {amount(after, unit)} ({_signed(after - before, unit)})"
     return BaselineRow(
@@ -209,7 +209,8 @@ def _row(
         change=change,
         before_grade=grade_before,
         after_grade=grade_after,
-        crossed=graded and grade_before != grade_after,
+        # A value unknown on one side crossed nothing: its grade is only "unknown".
+        crossed=graded and None not in (before, after) and grade_before != grade_after,
     )
 
 
