@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -228,3 +229,28 @@ def test_a_fleet_with_no_finished_run_has_no_executor_mix(tmp_path: Path) -> Non
     ticket = (tmp_path / "out" / "ticket.md").read_text()
     assert "| Executor mix | not measured: no run finished |" in ticket
     assert "0 % ProcessPool" not in ticket
+
+
+def test_reports_written_under_the_logs_are_never_read_back(
+    fleets: dict[str, Path], tmp_path: Path
+) -> None:
+    logs = tmp_path / "logs"
+    shutil.copytree(fleets["overloaded"], logs)
+    out = logs / "poolwatch"
+    first = json.loads(run("check", str(logs), "--json")[1])
+    for _ in range(2):  # the second run reads the first one's outputs back
+        code, _, err = run("report", str(logs), "--out", str(out))
+        assert code == 0, err
+        assert err == (f"poolwatch: --out {out} is inside the input {logs}: poolwatch skips "
+                       "its own outputs there; keep reports apart from logs\n")  # fmt: skip
+        code, _, err = run("parse", str(logs), "--out", str(out / "tables") + "/", "-q")
+        assert code == 0, err
+    again = json.loads(run("check", str(logs), "--json")[1])
+    assert again["runs"] == first["runs"]
+    assert again["counts"] == first["counts"]
+    assert again["inputs"]["files"] == first["inputs"]["files"]
+    reasons = {s["path"].split("/")[-1]: s["reason"] for s in again["inputs"]["skipped"]}
+    assert reasons["report.html"] == "poolwatch's own output (a report page), not a log"
+    assert reasons["summary.json"] == "poolwatch's own output (a summary.json), not a log"
+    assert reasons["ticket.md"] == "poolwatch's own output (a ticket), not a log"
+    assert "events.parquet" in reasons

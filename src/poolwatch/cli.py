@@ -150,7 +150,9 @@ def parse(*, paths: tuple[str, ...], out: Path | None) -> None:
 
 
 def _ingest(paths: tuple[str, ...]) -> Ingest:
-    """Ingest the paths with a progress bar on a terminal; fail when nothing is usable."""
+    """Ingest the paths with a progress bar on a terminal; fail when nothing is usable.
+    poolwatch's own outputs found among them are skipped quietly (named with -v)."""
+    from poolwatch.ingest.own import OWN_OUTPUT
     from poolwatch.ingest.parse import ingest
 
     if paths.count(STDIN) > 1:
@@ -159,7 +161,8 @@ def _ingest(paths: tuple[str, ...]) -> Ingest:
         result = ingest(paths, progress=progress)
     files = result.files
     for row in files[files["status"] == "skipped"].itertuples():
-        _say_line(f"poolwatch: skipped {row.path}: {row.reason}", err=True)
+        if _told("verbose") or not str(row.reason).startswith(OWN_OUTPUT):
+            _say_line(f"poolwatch: skipped {row.path}: {row.reason}", err=True)
     duplicates = int((files["status"] == "duplicate").sum())
     if duplicates and _told("verbose"):
         _say_line(
@@ -170,6 +173,18 @@ def _ingest(paths: tuple[str, ...]) -> Ingest:
     if not (result.files["status"] == "read").any():
         raise click.ClickException(_nothing_usable(result))
     return result
+
+
+def _warn_inside(out: Path, paths: tuple[str, ...]) -> None:
+    """Warn when the outputs go inside an input directory (they would be read back)."""
+    target = out.resolve()
+    for given in paths:
+        folder = Path(given)
+        if given != STDIN and folder.is_dir() and target.is_relative_to(folder.resolve()):
+            _say_line(f"poolwatch: --out {out} is inside the input {given}: poolwatch "
+                      "skips its own outputs there; keep reports apart from logs",
+                      err=True)  # fmt: skip
+            return
 
 
 def _nothing_usable(result: Ingest) -> str:
@@ -381,6 +396,7 @@ def report(
         raise click.UsageError(str(err)) from err
     if baseline_paths and baseline_days:
         raise click.UsageError("give --baseline or --baseline-days, not both")
+    _warn_inside(out, paths)
     findings = _diagnose(_ingest(paths), config, command=_command_line())
     if baseline_paths:
         findings = _against_logs(findings, baseline_paths, config)
@@ -646,6 +662,7 @@ def daily(
         refuse_inputs([*targets.values(), out / "index.html"], paths)
     except OutputError as err:
         raise click.UsageError(str(err)) from err
+    _warn_inside(out, paths)
     try:
         store = Store(store_path or _default_store())  # a store it cannot use fails first
     except StoreError as err:

@@ -16,6 +16,7 @@ import polars as pl
 
 from poolwatch.ingest import grammar
 from poolwatch.ingest.monitor import snapshot_lines
+from poolwatch.ingest.own import own_output
 from poolwatch.ingest.sources import SNIFF_BYTES
 
 #: Share of a file's non-blank sniffed lines that must be log lines (more than half).
@@ -42,6 +43,9 @@ class Family:
 
 def detect(lines: pl.Series) -> Family:
     """The family the sniffed lines of a file show, or why they show none."""
+    own = own_output(lines)
+    if own is not None:
+        return Family(None, own)
     filled = lines.filter(lines.str.strip_chars() != "")
 
     def has(pattern: str) -> bool:

@@ -25,6 +25,7 @@ from poolwatch.ingest.assemble import RunFile, assemble, concat_scans, task_even
 from poolwatch.ingest.dedupe import drop_tee_copies
 from poolwatch.ingest.family import Family, detect
 from poolwatch.ingest.monitor import header_zone, monitor_events, parse_monitor, parse_snapshot
+from poolwatch.ingest.own import binary_own_reason
 from poolwatch.ingest.scan import ChunkScan, classify, clean, scan_chunk, split_lines
 from poolwatch.ingest.sources import (
     CHUNK_BYTES,
@@ -212,6 +213,8 @@ def _read_chunks(
         return
     sniffed = b"".join(chunk[:SNIFF_BYTES] for chunk in head)[:SNIFF_BYTES]
     reason = binary_reason(sniffed)
+    if reason:
+        reason = binary_own_reason(reader.source.path) or reason
     family = Family(None, reason) if reason else detect(clean(split_lines(sniffed), sniffed))
     if family.name is None:
         result.status, result.reason = "skipped", family.reason

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from poolwatch.errors import PoolwatchError
+from poolwatch.ingest.own import is_own_file
 from poolwatch.ingest.sources import discover
 
 
@@ -19,7 +20,9 @@ class OutputError(PoolwatchError):
 def refuse_inputs(targets: Sequence[Path], given: Sequence[str]) -> None:
     """Refuse to write over any file the inputs stand for (given, found in a directory or
     matched by a glob), recognised as the same file by device and inode: a hard link or
-    another spelling of the path is the same input."""
+    another spelling of the path is the same input. poolwatch's own earlier outputs are
+    not logs: a report rewritten where it was written is no input overwritten (a PDF is
+    poolwatch's when its folder holds poolwatch's text outputs)."""
     inputs: dict[tuple[int, int], str] = {}
     for source in discover(given).sources:
         if source.path is not None:
@@ -30,7 +33,7 @@ def refuse_inputs(targets: Sequence[Path], given: Sequence[str]) -> None:
             key = _identity(target)
         except OSError:
             continue  # nothing there yet
-        if key in inputs:
+        if key in inputs and not is_own_file(target):
             named = "" if inputs[key] == str(target) else f" ({inputs[key]})"
             raise OutputError(f"--out {target}: is one of the inputs{named}; refusing to "
                               "overwrite it")  # fmt: skip
