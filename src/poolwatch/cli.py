@@ -489,13 +489,10 @@ def _formats(text: str) -> tuple[str, ...]:
 
 
 def _config(path: Path | None) -> Config:
-    """The effective configuration, or a usage error naming the file."""
-    from poolwatch.config import ConfigError, load
+    """The effective configuration; a ConfigError (exit 2) names the file and the key."""
+    from poolwatch.config import load
 
-    try:
-        return load(path)
-    except ConfigError as err:
-        raise click.UsageError(str(err)) from err
+    return load(path)
 
 
 def _diagnose(result: Ingest, config: Config, command: str = "") -> Findings:

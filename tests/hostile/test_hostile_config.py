@@ -1,0 +1,202 @@
+"""Hostile configurations: every poolwatch.toml is built here at run time, given with
+``--config`` or found in the working directory, and each bad one gets one line naming the
+file, the key and what it may be, leaving the file as it was."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .conftest import CONSOLE, Done, poolwatch
+
+
+def refused(done: Done, *parts: str, code: int = 2) -> str:
+    """The one-line error of a refused configuration (all that is on stderr), checked to
+    name every part."""
+    done.clean()
+    assert done.code == code, (done.code, done.out, done.err)
+    assert done.err.strip().count("\n") == 0, done.err
+    assert done.error.startswith("Error: "), done.err
+    for part in parts:
+        assert part in done.error, (part, done.error)
+    return done.error
+
+
+def report(config: Path, out: Path) -> Done:
+    """``poolwatch report`` of the good console log with ``config``."""
+    return poolwatch("report", CONSOLE, "--out", out, "--format", "json", "--config", config)
+
+
+def written(path: Path, text: str | bytes) -> Path:
+    """``path`` holding ``text``."""
+    if isinstance(text, str):
+        path.write_text(text)
+    else:
+        path.write_bytes(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "allowed"),
+    [
+        ("settings", "instances", "nan", "a whole number from 1 to 10000"),
+        ("settings", "instances", "inf", "a whole number from 1 to 10000"),
+        ("settings", "instances", "-inf", "a whole number from 1 to 10000"),
+        ("settings", "instances", "1e29", "a whole number from 1 to 10000"),
+        ("settings", "instances", "0.5", "a whole number from 1 to 10000"),
+        ("settings", "instances", "-3", "a whole number from 1 to 10000"),
+        ("settings", "instances", "1" + "0" * 400, "a whole number from 1 to 10000"),
+        ("settings", "processpool_workers", "0.5", "a whole number from 1 to 1024"),
+        ("settings", "processpool_workers", "2.5", "a whole number from 1 to 1024"),
+        ("settings", "timeout", "nan", "a number from 1 to 604800"),
+        ("settings", "timeout", "inf", "a number from 1 to 604800"),
+        ("settings", "timeout", "1e29", "a number from 1 to 604800"),
+        ("settings", "overload_threads", "inf", "a whole number from 1 to 100000"),
+        ("settings", "overload_threads", "40.5", "a whole number from 1 to 100000"),
+        ("watch", "frequent", "nan", "a number from 0 to 100"),
+        ("watch", "occasional", "-1", "a number from 0 to 100"),
+        ("watch", "most_of_the_time", "101", "a number from 0 to 100"),
+        ("thresholds.thread_count", "warning", "nan", "a whole number from 1 to 100000"),
+        ("thresholds.thread_count", "critical", "1e29", "a whole number from 1 to 100000"),
+        ("thresholds.threads_per_instance", "warning", "-5", "a whole number from 1 to 100000"),
+        ("thresholds.processpool_fallback_rate", "critical", "inf", "a number from 0 to 100"),
+        ("thresholds.timeout_rate", "critical", "150", "a number from 0 to 100"),
+    ],
+)
+def test_a_setting_outside_its_domain_is_one_line(
+    tmp_path: Path, section: str, key: str, value: str, allowed: str
+) -> None:
+    text = f"[{section}]\n{key} = {value}\n"
+    config = written(tmp_path / "tuned.toml", text)
+    name = f"{section}.{key}"
+    error = refused(report(config, tmp_path / "out"), str(config), name, allowed)
+    assert len(error) < 300
+    assert config.read_text() == text
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("[watch]\noccasional = 40\nfrequent = 30\n",
+         ("watch.occasional (40) is above watch.frequent (30)",)),
+        ("[watch]\nprocesspool_fallback = 50\n",
+         ("watch.processpool_fallback (50) is above "
+          "thresholds.processpool_fallback_rate.critical (30)",)),
+        ("[thresholds.threadpool_fallback_rate]\ncritical = 8\n",
+         ("watch.threadpool_fallback (10) is above "
+          "thresholds.threadpool_fallback_rate.critical (8)",)),
+    ],
+)  # fmt: skip
+def test_limits_out_of_order_are_one_line(
+    tmp_path: Path, text: str, parts: tuple[str, ...]
+) -> None:
+    config = written(tmp_path / "poolwatch.toml", text)
+    refused(report(config, tmp_path / "out"), str(config), *parts)
+
+
+def test_a_config_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    data = b"[settings]\n# caf\xe9 au lait\ninstances = 4\n"
+    config = written(tmp_path / "latin1.toml", data)
+    refused(report(config, tmp_path / "out"), str(config), "not UTF-8", "line 2")
+    assert config.read_bytes() == data
+
+
+def test_a_device_is_not_read(tmp_path: Path) -> None:
+    done = poolwatch("thresholds", "--config", "/dev/zero", timeout=30)
+    refused(done, "/dev/zero", "not a regular file")
+
+
+def test_a_fifo_is_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "poolwatch.toml"
+    os.mkfifo(fifo)
+    done = poolwatch("thresholds", "--config", fifo, timeout=30)
+    refused(done, str(fifo), "not a regular file")
+
+
+def test_a_config_larger_than_the_bound_is_refused_unread(tmp_path: Path) -> None:
+    config = tmp_path / "huge.toml"
+    with config.open("wb") as handle:
+        handle.truncate(64 * 1024 * 1024)  # sparse: 64 MiB of NUL bytes
+    refused(report(config, tmp_path / "out"), str(config), "larger than 256 KiB")
+
+
+def test_a_long_line_is_refused_before_parsing(tmp_path: Path) -> None:
+    # tomllib's memory grows with the square of a dotted key's depth: 20,000 parts take
+    # 2 GB. poolwatch.toml has short lines; a long one is refused before parsing.
+    config = written(tmp_path / "deep.toml", "[settings]\n" + "a." * 3000 + "b = 1\n")
+    refused(report(config, tmp_path / "out"), str(config), "line 2", "longer than 1000")
+
+
+def test_deep_nesting_is_one_line(tmp_path: Path) -> None:
+    config = written(tmp_path / "nested.toml", "x = " + "[\n" * 3000 + "]\n" * 3000)
+    refused(report(config, tmp_path / "out"), str(config), "nested too deeply")
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ('thresholds = "tight"\n', ("[thresholds] must be a table",)),
+        ("[thresholds]\nthread_count = 5\n", ("[thresholds.thread_count] must be a table",)),
+        ("[thresholds.thread_count]\nwarning = 'many'\n",
+         ("thresholds.thread_count.warning must be a whole number from 1 to 100000, "
+          "not 'many'",)),
+        ("[thresholds.processpool_fallback_rate]\ncritical = true\n",
+         ("thresholds.processpool_fallback_rate.critical must be a number from 0 to 100, "
+          "not true",)),
+        ("[[settings]]\ninstances = 4\n", ("[settings] must be a table",)),
+        ("[settings]\ninstances = [4]\n",
+         ("settings.instances must be a whole number from 1 to 10000, not an array",)),
+        ("[settings]\ntimeout = 2024-01-01\n",
+         ("settings.timeout must be a number from 1 to 604800, not a date",)),
+        ("[watch]\nfrequent = { value = 30 }\n",
+         ("watch.frequent must be a number from 0 to 100, not a table",)),
+    ],
+)  # fmt: skip
+def test_a_value_of_the_wrong_type_at_each_level_is_one_line(
+    tmp_path: Path, text: str, parts: tuple[str, ...]
+) -> None:
+    config = written(tmp_path / "typed.toml", text)
+    refused(report(config, tmp_path / "out"), str(config), *parts)
+
+
+def test_an_unknown_key_is_named_and_kept_short(tmp_path: Path) -> None:
+    config = written(tmp_path / "typo.toml", "[settings]\ninstance = 4\n")
+    refused(report(config, tmp_path / "out"), str(config), "unknown key settings.instance")
+    long_key = "k" * 900
+    config = written(tmp_path / "long.toml", f"[settings]\n{long_key} = 4\n")
+    error = refused(report(config, tmp_path / "out"), str(config), "unknown key settings.kkkk")
+    assert len(error) < 300
+
+
+def test_a_string_value_is_quoted_short(tmp_path: Path) -> None:
+    config = written(tmp_path / "long.toml", f'[settings]\ninstances = "{"8" * 900}"\n')
+    error = refused(report(config, tmp_path / "out"), str(config), "settings.instances")
+    assert len(error) < 300
+
+
+@pytest.mark.parametrize(
+    ("make", "parts"),
+    [
+        (lambda p: p.write_bytes(b"[settings]\ninstances = \xff\n"), ("not UTF-8",)),
+        (lambda p: p.write_text("[settings\n"), ("not valid TOML",)),
+        (lambda p: p.mkdir(), ("not a regular file",)),
+        (lambda p: p.write_text("[settings]\ninstances = nan\n"),
+         ("settings.instances must be a whole number from 1 to 10000, not nan",)),
+    ],
+)  # fmt: skip
+def test_a_broken_poolwatch_toml_in_the_working_directory(
+    tmp_path: Path, make: object, parts: tuple[str, ...]
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    make(work / "poolwatch.toml")  # type: ignore[operator]
+    done = poolwatch("report", CONSOLE, "--out", tmp_path / "out", "--format", "json", cwd=work)
+    refused(done, "poolwatch.toml", *parts)
+    checked = poolwatch("check", CONSOLE, cwd=work).clean()
+    assert checked.code == 3
+    assert checked.out.startswith(f"POOLWATCH UNKNOWN - {work / 'poolwatch.toml'}: ")
+    for part in parts:
+        assert part in checked.out
