@@ -4,7 +4,9 @@ file, the key and what it may be, leaving the file as it was."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -200,3 +202,46 @@ def test_a_broken_poolwatch_toml_in_the_working_directory(
     assert checked.out.startswith(f"POOLWATCH UNKNOWN - {work / 'poolwatch.toml'}: ")
     for part in parts:
         assert part in checked.out
+
+
+#: An action or a solution that changes nothing: "from 1 to 1", "(1 → 1)".
+_SAME = re.compile(r"from (\d+(?:\.\d+)?) (?:s )?to \1\b|\((\d+(?:\.\d+)?)s? → \2s?\)")
+
+
+def _advice(summary: dict[str, object]) -> list[str]:
+    """Every action's and every scenario solution's text."""
+    actions = [str(a["text"]) for a in summary["actions"]]  # type: ignore[attr-defined]
+    solutions = [s for sc in summary["scenarios"] for s in sc["solutions"]]  # type: ignore[attr-defined]
+    return actions + solutions
+
+
+@pytest.mark.parametrize(
+    ("settings", "threads"),
+    [
+        ("", 65),
+        ("[settings]\nprocesspool_workers = 1\ninstances = 1\n", 65),
+        ("[settings]\ninstances = 2\n", 65),
+        ("", 5),  # "System overloaded (5 threads)": a threshold of at most 4
+        ("", 12),
+    ],
+)
+def test_advice_never_keeps_a_number_as_it_is(tmp_path: Path, settings: str, threads: int) -> None:
+    # One console: one instance, whose runs overload, fall back and time out.
+    log = written(
+        tmp_path / "console.log",
+        CONSOLE.read_text().replace("(65 threads)", f"({threads} threads)"),
+    )
+    config = written(tmp_path / "poolwatch.toml", settings)
+    done = poolwatch("report", log, "--out", tmp_path / "out", "--format", "json", "--config",
+                     config).clean()  # fmt: skip
+    assert done.code == 0, done.err
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    advice = _advice(summary)
+    assert advice
+    assert [text for text in advice if _SAME.search(text)] == []
+    assert [text for text in advice if re.search(r"→ -|to -\d", text)] == []
+    for action in summary["actions"]:
+        values = dict(action["values"])
+        if action["id"].startswith(("reduce-", "lower-")):
+            assert values["to"] < values["from"], action
+            assert values["to"] >= 1, action
