@@ -11,6 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from poolwatch.render import assets
+from poolwatch.render.html import environment, stylesheet
+from poolwatch.render.pdf import RefusingFetcher
+from poolwatch.smallfile import SmallFileError
+
 from .conftest import CONSOLE, Done, poolwatch
 
 
@@ -245,3 +250,32 @@ def test_advice_never_keeps_a_number_as_it_is(tmp_path: Path, settings: str, thr
         if action["id"].startswith(("reduce-", "lower-")):
             assert values["to"] < values["from"], action
             assert values["to"] >= 1, action
+
+
+# --- poolwatch's own files: templates, stylesheet, schema --------------------------------
+
+
+@pytest.fixture
+def swapped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A templates folder whose stylesheet is /dev/zero, whose index template is a FIFO
+    and whose ticket template is larger than the bound; poolwatch reads it instead of
+    its own."""
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "report.css").symlink_to("/dev/zero")
+    os.mkfifo(folder / "index.html.j2")
+    with (folder / "ticket.md.j2").open("wb") as handle:
+        handle.truncate(assets.LIMIT + 1)
+    monkeypatch.setattr(assets, "folder", lambda: folder)
+    return folder
+
+
+def test_templates_and_assets_are_read_bounded(swapped: Path) -> None:
+    with pytest.raises(SmallFileError, match=r"report\.css: not a regular file \(a character"):
+        stylesheet()
+    with pytest.raises(SmallFileError, match=r"index\.html\.j2: not a regular file \(a FIFO\)"):
+        environment().get_template("index.html.j2")
+    with pytest.raises(SmallFileError, match=r"ticket\.md\.j2: larger than 4 MiB"):
+        environment().get_template("ticket.md.j2")
+    with pytest.raises(ValueError, match="poolwatch fetches nothing"):
+        RefusingFetcher().fetch((swapped / "report.css").as_uri())

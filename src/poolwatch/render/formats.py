@@ -3,14 +3,17 @@ HTML report and ticket.md, so that the two never word a value differently."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from poolwatch.findings import ExecutorMix
 from poolwatch.history.compare import amount
+from poolwatch.render import assets
 
 
 def pct(value: float) -> str:
@@ -72,7 +75,7 @@ def templates(*, autoescape: bool, **options: Any) -> jinja2.Environment:
     """The environment of poolwatch's templates: strict about undefined names, blocks
     trimmed, these filters registered; ``options`` add to jinja2's own."""
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("poolwatch.templates", "."),
+        loader=Templates(),
         undefined=jinja2.StrictUndefined,
         autoescape=autoescape,
         trim_blocks=True,
@@ -81,6 +84,28 @@ def templates(*, autoescape: bool, **options: Any) -> jinja2.Environment:
     )
     env.filters.update(FILTERS)
     return env
+
+
+class Templates(jinja2.BaseLoader):
+    """The templates' folder as a jinja2 loader whose every read is bounded."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        """A template's text, its file name, and whether it is unchanged since."""
+        path = assets.folder().joinpath(*jinja2.loaders.split_template_path(template))
+        if not path.exists():
+            raise jinja2.TemplateNotFound(template)
+        mtime = path.stat().st_mtime
+        return assets.text(path), str(path), lambda: _unchanged(path, mtime)
+
+
+def _unchanged(path: Path, mtime: float) -> bool:
+    """Whether the file at ``path`` still has modification time ``mtime``."""
+    try:
+        return path.stat().st_mtime == mtime
+    except OSError:
+        return False
 
 
 FILTERS = {
