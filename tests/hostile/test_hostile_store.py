@@ -12,17 +12,23 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from .conftest import CONSOLE, LOGS, Done, poolwatch
+from .conftest import CONSOLE, Done, poolwatch
 
-#: The day the hand-written logs hold (their date lines are CEST: the same day in UTC).
+#: The day the hand-written console log holds (its date lines are CEST: the same day in UTC).
 DAY = "2025-10-14"
 
 
 def one_line(done: Done, code: int, *parts: str) -> str:
-    """The one-line error of a refused command, checked to name every part."""
+    """The one-line error of a refused command, checked to name every part: all that is on
+    stderr, or for a usage error (exit 2) the line under click's usage header."""
     done.clean()
     assert done.code == code, (done.code, done.out, done.err)
-    assert done.err.strip().count("\n") == 0, done.err
+    lines = done.err.strip().splitlines()
+    if code == 2 and len(lines) > 1:
+        assert lines[0].startswith("Usage: poolwatch "), done.err
+        lines = lines[-1:]
+    assert len(lines) == 1, done.err
+    assert done.error.startswith("Error: "), done.err
     for part in parts:
         assert part in done.error, (part, done.error)
     return done.error
@@ -31,7 +37,7 @@ def one_line(done: Done, code: int, *parts: str) -> str:
 def daily(store: Path, out: Path, *options: str, day: str = DAY) -> Done:
     """``poolwatch daily`` of the hand-written logs, in UTC."""
     return poolwatch(
-        "daily", LOGS, "--day", day, "--tz", "UTC", "--store", store, "--out", out,
+        "daily", CONSOLE, "--day", day, "--tz", "UTC", "--store", store, "--out", out,
         "--format", "json", *options,
     )  # fmt: skip
 
@@ -80,7 +86,7 @@ def copy_of(store: Path, into: Path) -> Path:
     ],
 )
 def test_an_odd_zone_is_one_line_naming_tz(tmp_path: Path, zone: str, said: str) -> None:
-    done = poolwatch("daily", LOGS, "--tz", zone, "--store", tmp_path / "s", "--out",
+    done = poolwatch("daily", CONSOLE, "--tz", zone, "--store", tmp_path / "s", "--out",
                      tmp_path / "o")  # fmt: skip
     error = one_line(done, 2, "--tz", said)
     assert len(error) < 300
@@ -160,7 +166,7 @@ def test_a_bad_row_in_the_store_is_skipped_with_a_warning(
     with duckdb.connect(str(store / "history.duckdb")) as con:
         con.execute(insert)
     out = tmp_path / "out"
-    done = poolwatch("daily", LOGS, "--day", DAY, "--tz", "UTC", "--store", store, "--out", out,
+    done = poolwatch("daily", CONSOLE, "--day", DAY, "--tz", "UTC", "--store", store, "--out", out,
                      "--format", "json,html").clean()  # fmt: skip
     assert done.code == 0, done.err
     warned = [line for line in done.err.splitlines() if "warning" in line]
