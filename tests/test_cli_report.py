@@ -72,7 +72,7 @@ def test_check_bad_usage_is_unknown(fleets: dict[str, Path], tmp_path: Path) -> 
     code, out, _ = run("check", str(fleets["healthy"]), "--config", str(bad))
     assert code == 3
     assert out.startswith("POOLWATCH UNKNOWN - ")
-    assert "must be a number" in out
+    assert "warning must be a whole number from 1 to 100000, not 'x'" in out
 
 
 def test_check_json_is_the_summary(fleets: dict[str, Path]) -> None:

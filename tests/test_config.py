@@ -56,9 +56,12 @@ def test_a_toml_overrides_and_says_so(tmp_path: Path) -> None:
         ("[thresholds.thread_count]\nwarnin = 40\n", "unknown key thresholds.thread_count.warnin"),
         ("[threshold]\n", "unknown section 'threshold'"),
         ("[thresholds.threads]\nwarning = 1\n", "unknown key thresholds.threads"),
-        ("[thresholds.thread_count]\nwarning = 'many'\n", "must be a number, not 'many'"),
+        (
+            "[thresholds.thread_count]\nwarning = 'many'\n",
+            "thresholds.thread_count.warning must be a whole number from 1 to 100000, not 'many'",
+        ),
         ("[thresholds.thread_count]\nwarning = 90\n", "warning (90) is above critical (80)"),
-        ("[settings]\ntimeout = 0\n", "settings.timeout must be positive"),
+        ("[settings]\ntimeout = 0\n", "settings.timeout must be a number from 1 to 604800, not 0"),
         ("[settings\n", "not valid TOML"),
     ],
 )

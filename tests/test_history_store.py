@@ -19,6 +19,7 @@ import pytest
 from filelock import FileLock
 
 from poolwatch.history import store as store_module
+from poolwatch.history.bounds import VERDICTS
 from poolwatch.history.store import (
     DB_NAME,
     LOCK_NAME,
@@ -55,7 +56,7 @@ def metrics_of(day: date, seed: int, **overrides: object) -> DayMetrics:
     values: dict[str, object] = {}
     for position, (name, kind) in enumerate(METRICS):
         if kind == "VARCHAR":
-            values[name] = f"verdict-{seed}"
+            values[name] = VERDICTS[seed % len(VERDICTS)]
         elif kind == "DOUBLE":
             values[name] = seed + position / 4
         else:
@@ -111,7 +112,7 @@ def test_record_then_read_back(tmp_path: Path) -> None:
     assert store.metrics(second.day) == second
     assert store.metrics(DAY + timedelta(days=1)) is None
     assert first.get("hung") is None
-    assert second.get("verdict") == "verdict-2"
+    assert second.get("verdict") == "critical"
 
     trend = store.trend(7, DAY + timedelta(days=5))
     assert list(trend.columns) == ["day", *(name for name, _ in METRICS)]
@@ -162,7 +163,7 @@ def test_recording_a_day_again_replaces_it(tmp_path: Path) -> None:
     assert store.days() == [DAY, DAY + timedelta(days=1)]
     assert store.metrics(DAY) == metrics_of(DAY, 2)
     trend = store.trend(2, DAY + timedelta(days=1))
-    assert trend["verdict"].tolist() == ["verdict-2", "verdict-5"]
+    assert trend["verdict"].tolist() == ["critical", "warning"]
     pd.testing.assert_frame_equal(store.runs(DAY, DAY), expected_runs(DAY, again))
     assert len(store.runs(DAY + timedelta(days=1), DAY + timedelta(days=1))) == 3
 
@@ -225,7 +226,7 @@ def test_prune_keeps_the_last_days(tmp_path: Path) -> None:
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
-    Store(tmp_path)
+    Store(tmp_path).record(DAY, metrics_of(DAY, 0), runs_of(DAY, 1, 0))
     with duckdb.connect(str(tmp_path / DB_NAME)) as con:
         con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     with pytest.raises(StoreError) as refused:

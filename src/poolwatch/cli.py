@@ -15,13 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from poolwatch.domains import short
 from poolwatch.errors import PoolwatchError, shown
+from poolwatch.history.span import MOST_DAYS
 from poolwatch.ingest.sources import STDIN
 from poolwatch.sizes import parse_size
 
 if TYPE_CHECKING:
     from poolwatch.config import Config
     from poolwatch.findings import Findings
+    from poolwatch.history.store import Store
     from poolwatch.ingest.parse import Ingest
     from poolwatch.render.mail import Smtp
 
@@ -358,7 +361,7 @@ def _store_option(command: Callable[..., None]) -> Callable[..., None]:
 )
 @click.option(
     "--baseline-days",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MOST_DAYS),
     default=None,
     help="Compare with the median of this many recorded days of the store instead.",
 )
@@ -547,13 +550,10 @@ def _formats(text: str) -> tuple[str, ...]:
 
 
 def _config(path: Path | None) -> Config:
-    """The effective configuration, or a usage error naming the file."""
-    from poolwatch.config import ConfigError, load
+    """The effective configuration; a ConfigError (exit 2) names the file and the key."""
+    from poolwatch.config import load
 
-    try:
-        return load(path)
-    except ConfigError as err:
-        raise click.UsageError(str(err)) from err
+    return load(path)
 
 
 def _diagnose(result: Ingest, config: Config, command: str = "") -> Findings:
@@ -575,26 +575,57 @@ def _now() -> datetime:
 
 
 def _zone(name: str | None) -> tzinfo:
-    """The ``--tz`` timezone (default: the machine's own)."""
+    """The ``--tz`` timezone (default: the machine's own): a zone's name, never a path."""
+    import warnings
+
     from dateutil import tz
 
-    zone = tz.tzlocal() if name is None else tz.gettz(name)
+    if name is None:
+        return tz.tzlocal()
+    if not name.strip():
+        raise click.BadParameter("empty (leave it out for the machine's zone)", param_hint="--tz")
+    if name.startswith(("/", ":", ".")) or ".." in name.split("/") or "\x00" in name:
+        raise click.BadParameter(f"{short(name)} is not a path: give a zone's name "
+                                 "(e.g. UTC, Europe/Paris)", param_hint="--tz")  # fmt: skip
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            zone = tz.gettz(name)
+    except (OSError, ValueError, Warning):
+        zone = None
     if zone is None:
-        raise click.BadParameter(f"unknown timezone {name!r} (e.g. UTC, Europe/Paris)",
+        raise click.BadParameter(f"unknown timezone {short(name)} (e.g. UTC, Europe/Paris)",
                                  param_hint="--tz")  # fmt: skip
     return zone
 
 
 def _day(text: str, zone: tzinfo) -> date:
-    """``--day``: YYYY-MM-DD, ``today`` or ``yesterday`` (in the ``--tz`` timezone)."""
+    """``--day``: YYYY-MM-DD, ``today`` or ``yesterday`` (in the ``--tz`` timezone), from
+    2000-01-01 to tomorrow in that zone (history/span.py)."""
+    from poolwatch.history.span import FIRST_DAY, last_day
+
     today = datetime.now(zone).date()
     if text in ("today", "yesterday"):
         return today - timedelta(days=text == "yesterday")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as err:
-        raise click.BadParameter(f"{text!r} is not YYYY-MM-DD, today or yesterday",
+        raise click.BadParameter(f"{short(text)} is not YYYY-MM-DD, today or yesterday",
                                  param_hint="--day") from err  # fmt: skip
+    if not FIRST_DAY <= day <= last_day(today):
+        raise click.BadParameter(f"{day} is not between {FIRST_DAY} and {last_day(today)} "
+                                 "(tomorrow in the --tz zone)", param_hint="--day")  # fmt: skip
+    return day
+
+
+def _store(path: Path | None) -> Store:
+    """The history store at ``path`` (or the default), its skipped rows warned of."""
+    from poolwatch.history.store import Store
+
+    def warn(message: str) -> None:
+        click.echo(shown(f"poolwatch: warning: {message}"), err=True)
+
+    return Store(path or _default_store(), warn=warn)
 
 
 @main.command()
@@ -622,7 +653,7 @@ def _day(text: str, zone: tzinfo) -> date:
 )
 @click.option(
     "--keep",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MOST_DAYS),
     default=None,
     help="Keep only this many days in the store (older days are pruned).",
 )
@@ -648,7 +679,7 @@ def daily(
     from poolwatch.analyze.diagnose import assess
     from poolwatch.history.compare import TREND_DAYS, history
     from poolwatch.history.record import day_metrics
-    from poolwatch.history.store import Store, StoreError
+    from poolwatch.history.store import pruned, with_day
     from poolwatch.render.index import write_index
     from poolwatch.render.output import OutputError, refuse_inputs
 
@@ -663,10 +694,7 @@ def daily(
     except OutputError as err:
         raise click.UsageError(str(err)) from err
     _warn_inside(out, paths)
-    try:
-        store = Store(store_path or _default_store())  # a store it cannot use fails first
-    except StoreError as err:
-        raise click.ClickException(str(err)) from err
+    store = _store(store_path)  # a store it cannot read fails first; nothing is created yet
     result = _ingest(paths)
     held = days_in(result, zone)
     if day not in held:
@@ -675,18 +703,16 @@ def daily(
                                    f"(days they hold: {seen}); see --day and --tz")  # fmt: skip
     result = only_day(result, day, zone)  # the other days' tables are freed here
     assessed = assess(result, config, now=_now(), command=_command_line())
-    try:
-        store.record(day, day_metrics(day, assessed.findings, assessed.runs), assessed.runs)
-        if keep is not None:
-            store.prune(keep, day)
-        trend = store.trend(TREND_DAYS, day)
-        recorded = store.days()
-        every_day = store.trend((recorded[-1] - recorded[0]).days + 1, recorded[-1])
-    except StoreError as err:
-        raise click.ClickException(str(err)) from err
+    metrics = day_metrics(day, assessed.findings, assessed.runs)
+    # The reports show the store as it will be; the day is recorded once they are written.
+    trend = with_day(store.trend(TREND_DAYS, day), metrics)
+    every_day = with_day(store.every_day(), metrics)
     findings = replace(assessed.findings, history=history(trend, day, config))
     _write(findings, targets, "a4")
-    write_index(out, every_day, config)
+    write_index(out, every_day if keep is None else pruned(every_day, keep, day), config)
+    store.record(day, metrics, assessed.runs)
+    if keep is not None:
+        store.prune(keep, day)
     _say(f"{day}: {findings.verdict}: {findings.summary}")
     _say_line(f"wrote {folder}/ and {out / 'index.html'}")
     if mail is not None:
@@ -697,7 +723,7 @@ def daily(
 @_store_option
 @click.option(
     "--days",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MOST_DAYS),
     default=30,
     show_default=True,
     help="Days to show, up to the last recorded one.",
@@ -705,17 +731,13 @@ def daily(
 @click.option("--csv", "as_csv", is_flag=True, help="Print the trend table as CSV.")
 def history_command(*, store_path: Path | None, days: int, as_csv: bool) -> None:
     """Print the recorded days' verdicts and key metrics (the trend table)."""
-    from poolwatch.history.store import Store, StoreError
     from poolwatch.render.terminal import trend_table
 
-    try:
-        store = Store(store_path or _default_store())
-        recorded = store.days()
-        trend = store.trend(days, max(recorded)) if recorded else None
-    except StoreError as err:
-        raise click.ClickException(str(err)) from err
-    if trend is None:
+    store = _store(store_path)
+    recorded = store.days()
+    if not recorded:
         raise click.ClickException(f"{store.path}: no day recorded yet (run poolwatch daily)")
+    trend = store.trend(days, recorded[-1])
     click.echo(trend.to_csv(index=False) if as_csv else trend_table(trend), nl=not as_csv)
 
 

@@ -9,13 +9,16 @@ where it came from, because the guide itself expects thresholds to be tuned
 
 from __future__ import annotations
 
-import tomllib
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from poolwatch.domains import DOMAINS, key_words, number_in, said
 from poolwatch.errors import PoolwatchError
+from poolwatch.smallfile import SmallFileError
+from poolwatch.tomlfile import TomlError, read_toml
 
 DEFAULT_FILE = "poolwatch.toml"
 GUIDE = "guide"
@@ -200,33 +203,39 @@ class Config:
 
 
 def load(path: Path | None = None, *, cwd: Path | None = None) -> Config:
-    """The guide's defaults, overridden by ``path`` or by ``poolwatch.toml`` in ``cwd``."""
+    """The guide's defaults, overridden by ``path`` or by ``poolwatch.toml`` in ``cwd``.
+
+    A ``poolwatch.toml`` in ``cwd`` that is there but unusable (a directory, a broken
+    link, not TOML) is refused like a file given with ``--config``, never ignored.
+    """
     if path is None:
         found = (cwd or Path.cwd()) / DEFAULT_FILE
-        if not found.is_file():
+        if not os.path.lexists(found):
             return Config()
         path = found
-    return _apply(Config(path=path), _read(path), path)
+    return _ordered(_apply(Config(path=path), _read(path), path), path)
 
 
 def _read(path: Path) -> dict[str, Any]:
     """The TOML document, or a one-line error naming the file."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return read_toml(path)
     except FileNotFoundError as err:
-        raise ConfigError(f"{path}: no such file") from err
+        broken = " (a broken symbolic link)" if path.is_symlink() else ""
+        raise ConfigError(f"{path}: no such file{broken}") from err
     except OSError as err:
         raise ConfigError(f"{path}: {err.strerror or err}") from err
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML: {err}") from err
+    except SmallFileError as err:
+        raise ConfigError(str(err)) from err
+    except TomlError as err:
+        raise ConfigError(f"{path}: {err}") from err
 
 
 def _apply(config: Config, document: Mapping[str, Any], path: Path) -> Config:
     """Override the defaults with a parsed ``poolwatch.toml``."""
     unknown = set(document) - {"thresholds", "settings", "watch"}
     if unknown:
-        raise ConfigError(f"{path}: unknown section {sorted(unknown)[0]!r} "
+        raise ConfigError(f"{path}: unknown section {key_words(sorted(unknown)[0])!r} "
                           "(expected [thresholds], [settings] or [watch])")  # fmt: skip
     bands = tuple(
         _override_band(band, _table(document, "thresholds", band.name, path), path)
@@ -270,28 +279,23 @@ def _refuse_unknown(table: Mapping[str, Any], known: set[str], section: str, pat
     """A one-line error for the first key the section does not know."""
     for key in table:
         if key not in known:
-            raise ConfigError(
-                f"{path}: unknown key {section}.{key} (known: {', '.join(sorted(known))})"
-            )
+            named = f"{section}.{key_words(key)}"
+            raise ConfigError(f"{path}: unknown key {named} (known: {', '.join(sorted(known))})")
 
 
 def _override_band(band: Band, table: Mapping[str, Any], path: Path) -> Band:
     """A threshold row with the file's warning/critical values."""
     for key in table:
         if key not in ("warning", "critical"):
-            raise ConfigError(f"{path}: unknown key thresholds.{band.name}.{key} "
+            raise ConfigError(f"{path}: unknown key thresholds.{band.name}.{key_words(key)} "
                               "(expected warning or critical)")  # fmt: skip
     if not table:
         return band
-    warning = _number(table.get("warning", band.warning), f"thresholds.{band.name}.warning", path)
-    critical = _number(
-        table.get("critical", band.critical), f"thresholds.{band.name}.critical", path
-    )
+    key = f"thresholds.{band.name}"
+    warning = _number(table.get("warning", band.warning), f"{key}.warning", band.unit, path)
+    critical = _number(table.get("critical", band.critical), f"{key}.critical", band.unit, path)
     if warning > critical:
-        raise ConfigError(
-            f"{path}: thresholds.{band.name}: warning ({warning:g}) is above critical "
-            f"({critical:g})"
-        )
+        raise ConfigError(f"{path}: {key}: warning ({warning:g}) is above critical ({critical:g})")
     return replace(band, warning=warning, critical=critical, source=str(path))
 
 
@@ -299,17 +303,45 @@ def _override_setting(setting: Setting, value: object, path: Path, section: str)
     """A setting with the file's value, if it gives one."""
     if value is None:
         return setting
-    number = _number(value, f"{section}.{setting.name}", path)
-    if number <= 0:
-        raise ConfigError(f"{path}: {section}.{setting.name} must be positive, not {number:g}")
+    number = _number(value, f"{section}.{setting.name}", setting.unit, path)
     return replace(setting, value=number, source=str(path))
 
 
-def _number(value: object, key: str, path: Path) -> float:
-    """A numeric value, or a one-line error naming the key."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{path}: {key} must be a number, not {value!r}")
-    return float(value)
+def _number(value: object, key: str, unit: str, path: Path) -> float:
+    """A number in the domain of its unit, or a one-line error naming the key and the
+    domain."""
+    domain = DOMAINS[unit]
+    number = number_in(value, domain)
+    if number is None:
+        raise ConfigError(f"{path}: {key} must be {domain.words()}, not {said(value)}")
+    return number
+
+
+#: Limits one of which must not be above the other, as (lower, upper): the "What to
+#: Watch" yellow bands run from the lower to the upper.
+_ORDER: tuple[tuple[str, str], ...] = (
+    ("watch.occasional", "watch.frequent"),
+    ("watch.processpool_fallback", "thresholds.processpool_fallback_rate.critical"),
+    ("watch.threadpool_fallback", "thresholds.threadpool_fallback_rate.critical"),
+)
+
+
+def _ordered(config: Config, path: Path) -> Config:
+    """``config``, refused when a lower limit is above its upper one."""
+    for lower, upper in _ORDER:
+        low, high = _limit(config, lower), _limit(config, upper)
+        if low > high:
+            raise ConfigError(f"{path}: {lower} ({low:g}) is above {upper} ({high:g})")
+    return config
+
+
+def _limit(config: Config, key: str) -> float:
+    """A limit by its key in poolwatch.toml: ``watch.frequent``, ``thresholds.x.critical``."""
+    section, *rest = key.split(".")
+    if section == "watch":
+        return config.watching(rest[0])
+    band = config.band(rest[0])
+    return band.critical if rest[1] == "critical" else band.warning
 
 
 def describe(config: Config) -> str:

@@ -116,7 +116,6 @@ def labels(fleet: Fleet) -> dict[str, str]:
     tp = config.band("threadpool_fallback_rate").critical
     threads = config.band("thread_count")
     limit = config.setting("overload_threads")
-    lower = _lower_threshold(limit, severe=True)
     return {
         "root": "Is script completing successfully?",
         "yes": "YES → Check logs for fallback patterns",
@@ -128,7 +127,7 @@ def labels(fleet: Fleet) -> dict[str, str]:
         "no": "NO → Script hanging or timing out?",
         "hanging": "Hanging → Check thread count",
         "many-threads": f">{threads.critical:g} threads → ❌ Thread exhaustion despite checks; "
-        f"ACTION: Reduce threshold ({limit:g} → {lower:g})",
+        f"ACTION: Reduce threshold {_threshold_change(limit, severe=True)}",
         "few-threads": f"<{threads.warning:g} threads → ❌ Other issue (deadlock? infinite "
         "loop?); ACTION: Check code logic, add logging",
         "timing-out": f"Timing out ({minutes(timeout)}) → Legitimate work or hang?",
@@ -388,10 +387,43 @@ def _fewer_instances(fleet: Fleet, why: str) -> int:
     return max(1, min(target, now - 1))
 
 
-def _lower_threshold(limit: float, *, severe: bool) -> float:
+def _lower_threshold(limit: float, *, severe: bool) -> float | None:
     """The guide's lower overload threshold: 30 after exhaustion above the critical band,
-    40 otherwise ("50 → 30-40"); always at least a step below the current one."""
-    return min(limit - THRESHOLD_STEP, THRESHOLD_AFTER_EXHAUSTION if severe else THRESHOLD_LOWERED)
+    40 otherwise ("50 → 30-40"); always at least a step below the current one, and never
+    below one step (10 threads): None when the current one is already that low."""
+    guide = THRESHOLD_AFTER_EXHAUSTION if severe else THRESHOLD_LOWERED
+    target = max(THRESHOLD_STEP, min(limit - THRESHOLD_STEP, guide))
+    return target if target < limit else None
+
+
+def _threshold_change(limit: float, *, severe: bool) -> str:
+    """``(50 → 30)``, or why the threshold is not to be lowered."""
+    target = _lower_threshold(limit, severe=severe)
+    if target is None:
+        return f"(not indicated: it is {limit:g}; poolwatch advises none below {THRESHOLD_STEP:g})"
+    return f"({limit:g} → {target:g})"
+
+
+def _instances_change(fleet: Fleet, why: str) -> str:
+    """``(8 → 4)``, or why the instances cannot be reduced."""
+    now, target = running_at_once(fleet), _fewer_instances(fleet, why)
+    if target >= now:
+        return f"(not indicated: {now} instance{'s' if now != 1 else ''} ran at once)"
+    return f"({now} → {target})"
+
+
+def _fewer_workers(fleet: Fleet) -> float | None:
+    """ProcessPool workers to run instead (the guide's 3 → 2); None at one worker."""
+    fewer = fleet.config.setting("processpool_workers") - WORKERS_LESS
+    return fewer if fewer >= 1 else None
+
+
+def _workers_change(fleet: Fleet) -> str:
+    """``(3 → 2)``, or why the workers cannot be reduced."""
+    workers, fewer = fleet.config.setting("processpool_workers"), _fewer_workers(fleet)
+    if fewer is None:
+        return f"(not indicated: {workers:g} worker is the fewest)"
+    return f"({workers:g} → {fewer:g})"
 
 
 def _round_up(seconds: float) -> float:
@@ -460,7 +492,6 @@ def _lines(fleet: Fleet, runs: pd.DataFrame, column: str) -> str:
 
 
 def _frequent_overload(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenario:
-    now, target = running_at_once(fleet), _fewer_instances(fleet, "overload")
     limit = fleet.config.setting("overload_threads")
     return Scenario(
         "frequent-overload",
@@ -469,7 +500,7 @@ def _frequent_overload(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenario:
         f'"System overloaded" in {len(runs)} of {s.total} runs ({s.overload:.0f} %), '
         f"{_lines(fleet, runs, 'overloads')}{_thread_range(fleet, runs)}",
         (
-            f"Reduce concurrent instances ({now} → {target})",
+            f"Reduce concurrent instances {_instances_change(fleet, 'overload')}",
             f"Increase threshold ({limit:g} → {limit + THRESHOLD_RAISE:g}) if system stable",
             "Monitor system thread count before starting new instances",
         ),
@@ -483,7 +514,6 @@ def _processpool_fallbacks(fleet: Fleet, s: Shares) -> Scenario:
     failed = runs[runs["processpool_failure"].astype(bool)]
     exited = runs[runs["outcome"] == "exited"]
     workers = fleet.config.setting("processpool_workers")
-    now, target = running_at_once(fleet), _fewer_instances(fleet, "memory")
     evidence = (
         f"ProcessPool failures in {len(failed)} of {s.total} runs ({s.processpool:.0f} %), "
         f"{_lines(fleet, runs, 'processpool_failed')}"
@@ -500,10 +530,9 @@ def _processpool_fallbacks(fleet: Fleet, s: Shares) -> Scenario:
         diagnosis,
         evidence,
         (
-            f"Reduce concurrent instances ({now} → {target})",
+            f"Reduce concurrent instances {_instances_change(fleet, 'memory')}",
             "Add more system memory",
-            f"Reduce ProcessPoolExecutor workers ({workers:g} → "
-            f"{max(1, workers - WORKERS_LESS):g}) if needed",
+            f"Reduce ProcessPoolExecutor workers {_workers_change(fleet)} if needed",
             designed,
         ),
         refs(fleet, "critical_memory", exited) + refs(fleet, "processpool_failed", failed),
@@ -525,9 +554,9 @@ def _script_timeouts(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenario:
         )
     else:
         diagnosis = "Runs longer than the timeout, still working when killed"
-    lower = f"Reduce thread threshold ({limit:g} → {_lower_threshold(limit, severe=False):g})"
+    lower = f"Reduce thread threshold {_threshold_change(limit, severe=False)}"
     longer = f"Increase timeout ({timeout:g}s → {_longer_timeout(fleet):g}s) if legitimate work"
-    if not exhausted:
+    if not exhausted and _lower_threshold(limit, severe=False) is not None:
         lower += " (not indicated: no run showed thread exhaustion)"
     if not s.timed_out:
         longer += " (not indicated: the killed runs were stuck, not working)"
@@ -548,7 +577,6 @@ def _script_timeouts(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenario:
 
 
 def _sequential_excessive(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenario:
-    now, target = running_at_once(fleet), _fewer_instances(fleet, "severe")
     return Scenario(
         "sequential-excessive",
         "Sequential Fallback Excessive",
@@ -557,7 +585,7 @@ def _sequential_excessive(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenar
         f"({s.threadpool:.0f} %, above {fleet.config.watching('frequent'):g} %), "
         f"{_lines(fleet, runs, 'threadpool_failed')}",
         (
-            f"Reduce concurrent instances significantly ({now} → {target})",
+            f"Reduce concurrent instances significantly {_instances_change(fleet, 'severe')}",
             "Check for other resource-heavy processes",
             "Consider running single-instance until resource issue resolved",
             "This still works (sequential is reliable), just slower",
@@ -605,7 +633,8 @@ def actions(
     if len(working):
         out.append(_raise_timeout(fleet, working))
     if "processpool-fallbacks" in ids:
-        out += [_add_memory(fleet), _reduce_workers(fleet)]
+        out.append(_add_memory(fleet))
+        out += [_reduce_workers(fleet)] if _fewer_workers(fleet) is not None else []
     leak = thread_climb(fleet)
     if grades.get("threads_per_instance") == "critical" and leak is not None:
         out.append(_check_thread_leak(fleet, leak))
@@ -660,8 +689,9 @@ def _lower_threshold_action(
     limit = fleet.config.setting("overload_threads")
     if not len(exhausted) and not overloaded:
         return None
-    severe = many or overloaded
-    target = _lower_threshold(limit, severe=severe)
+    target = _lower_threshold(limit, severe=many or overloaded)
+    if target is None:
+        return None
     if len(exhausted):
         reason = "runs hung on thread creation despite the overload check"
         evidence = f"{runs_of(len(exhausted))} hung and killed by the timeout"
@@ -730,7 +760,7 @@ def _reduce_workers(fleet: Fleet) -> Action:
     workers = fleet.config.setting("processpool_workers")
     runs = fleet.finished
     failed = runs[runs["processpool_failure"].astype(bool)]
-    fewer = max(1.0, workers - WORKERS_LESS)
+    fewer = workers - WORKERS_LESS
     return Action(
         "reduce-workers",
         f"Reduce ProcessPool workers from {workers:g} to {fewer:g}",

@@ -8,9 +8,10 @@ again replaces it, and a process killed part-way leaves the state of the last co
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,13 +21,23 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from filelock import FileLock, Timeout
 
-from poolwatch.errors import PoolwatchError
+from poolwatch.history.access import (
+    DB_NAME,
+    LOCK_NAME,
+    StoreError,
+    first_line,
+    reading,
+    writing,
+)
+from poolwatch.history.bounds import first_bad
+from poolwatch.history.span import FIRST_DAY, latest
+
+__all__ = ["DB_NAME", "LOCK_NAME", "SCHEMA_VERSION", "DayMetrics", "Store", "StoreError"]
+
+_log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-DB_NAME = "history.duckdb"
-LOCK_NAME = "history.lock"
 
 #: The daily metric columns, in order, with their DuckDB types; one row per day.
 METRICS: tuple[tuple[str, str], ...] = (
@@ -87,10 +98,6 @@ _RUN_NAMES = tuple(name for name, _ in RUN_COLUMNS)
 _INCOMING = "poolwatch_incoming_runs"
 
 
-class StoreError(PoolwatchError):
-    """A one-line message naming the store and what is wrong (shown to users as is)."""
-
-
 @dataclass(frozen=True)
 class DayMetrics:
     """One day's metrics: a value (or None) for every name in METRICS, in that order."""
@@ -125,14 +132,26 @@ class DayMetrics:
 
 
 class Store:
-    """The history kept in directory ``root``; every call locks, opens, works and closes."""
+    """The history kept in directory ``root``; every call locks, opens, works and closes.
 
-    def __init__(self, root: Path, *, wait_seconds: float = 60.0) -> None:
-        """Open the store in ``root`` (created if missing) and check that it can be read."""
+    Reading never creates anything: a store with no database yet reads as empty. Only
+    ``record`` and ``prune`` create the directory, the lock file and the database.
+    ``warn`` is told, once each, of the rows readers skip (see history/bounds.py).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        wait_seconds: float = 60.0,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
+        """The store in ``root``, checked to be readable if it exists (nothing is created)."""
         self.root = Path(root)
         self.wait_seconds = wait_seconds
-        _make_directory(self.root)
-        with self._opened():
+        self._warn = warn or _log.warning
+        self._warned: set[tuple[date | None, str]] = set()
+        with self._reading():
             pass
 
     @property
@@ -145,43 +164,41 @@ class Store:
         if metrics.day != day:
             raise ValueError(f"the metrics are of {metrics.day}, not of {day}")
         incoming = _incoming_runs(self.root, day, runs)
-        with self._opened() as con:
+        with self._writing() as con:
             _replace_day(con, metrics, incoming)
 
     def prune(self, keep_days: int, today: date) -> int:
         """Forget the days before the last ``keep_days`` up to ``today``; return how many."""
         if keep_days < 1:
             raise ValueError(f"keep_days must be at least 1, not {keep_days}")
-        with self._opened() as con:
-            return _delete_before(con, today - timedelta(days=keep_days - 1))
+        with self._writing() as con:
+            return _delete_before(con, _days_before(today, keep_days))
 
     def days(self) -> list[date]:
-        """Every recorded day, oldest first."""
-        with self._opened() as con:
-            rows = con.execute("SELECT day FROM metrics ORDER BY day").fetchall()
-        return [row[0] for row in rows]
+        """Every recorded day that readers can show, oldest first."""
+        return [_date(day) for day in self.every_day()["day"]]
 
     def metrics(self, day: date) -> DayMetrics | None:
         """The metrics recorded for ``day``, or None."""
-        with self._opened() as con:
-            row = con.execute(
+        with self._reading() as con:
+            row = None if con is None else con.execute(
                 f"SELECT {_columns(METRICS)} FROM metrics WHERE day = ?", [day]
-            ).fetchone()
+            ).fetchone()  # fmt: skip
         if row is None:
             return None
         return DayMetrics(day, tuple(zip(_METRIC_NAMES, row, strict=True)))
 
     def trend(self, days: int, end: date) -> pd.DataFrame:
-        """One row (``day`` and the metrics) per recorded day of the ``days`` up to ``end``."""
+        """One row (``day`` and the metrics) per recorded day of the ``days`` up to ``end``
+        (none before bounds.FIRST_DAY), skipping rows readers cannot show."""
         if days < 1:
             raise ValueError(f"days must be at least 1, not {days}")
-        start = end - timedelta(days=days - 1)
-        query = (
-            f"SELECT {_columns(_DAY + METRICS)} FROM metrics WHERE day BETWEEN ? AND ? ORDER BY day"
-        )
-        with self._opened() as con:
-            frame = con.execute(query, [start, end]).df()
-        return _typed(frame, _DAY + METRICS)
+        start = max(FIRST_DAY, _days_before(end, days))
+        return self._shown(self._metric_rows("WHERE day BETWEEN ? AND ?", [start, end]))
+
+    def every_day(self) -> pd.DataFrame:
+        """The trend rows of every recorded day, skipping rows readers cannot show."""
+        return self._shown(self._metric_rows("", []))
 
     def runs(self, start: date, end: date) -> pd.DataFrame:
         """The runs (``day`` and RUN_COLUMNS) of the days from ``start`` to ``end``."""
@@ -189,92 +206,81 @@ class Store:
             f"SELECT {_columns(_DAY + RUN_COLUMNS)} FROM runs "
             'WHERE day BETWEEN ? AND ? ORDER BY day, "file", "run", "instance"'
         )
-        with self._opened() as con:
-            frame = con.execute(query, [start, end]).df()
+        with self._reading() as con:
+            frame = _empty(_DAY + RUN_COLUMNS) if con is None else con.execute(
+                query, [start, end]
+            ).df()  # fmt: skip
         return _typed(frame, _DAY + RUN_COLUMNS)
 
-    @contextmanager
-    def _opened(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to a readable database, held under the store's lock, closed on leaving."""
-        lock = self._lock()
-        try:
-            con = _connect(self.path)
-            try:
-                _check_schema(con, self.root)
-                yield con
-            except duckdb.Error as error:
-                raise StoreError(f"{self.path}: {_first_line(error)}") from error
-            finally:
-                con.close()
-        finally:
-            lock.release()
+    def _metric_rows(self, where: str, values: list[object]) -> pd.DataFrame:
+        """The metrics rows that ``where`` selects, oldest first."""
+        query = f"SELECT {_columns(_DAY + METRICS)} FROM metrics {where} ORDER BY day"
+        with self._reading() as con:
+            frame = _empty(_DAY + METRICS) if con is None else con.execute(query, values).df()
+        return _typed(frame, _DAY + METRICS)
 
-    def _lock(self) -> FileLock:
-        """The store's file lock, acquired within ``wait_seconds``."""
-        lock = FileLock(self.root / LOCK_NAME, timeout=self.wait_seconds)
-        try:
-            lock.acquire()
-        except Timeout as error:
-            raise StoreError(
-                f"{self.root}: another poolwatch is writing this store "
-                f"(waited {self.wait_seconds:g} s); try again later"
-            ) from error
-        except OSError as error:
-            raise StoreError(f"{lock.lock_file}: cannot lock: {error.strerror or error}") from error
-        return lock
+    def _shown(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` without the rows readers cannot show, each told to ``warn`` once."""
+        bad = list(first_bad(frame, latest()))
+        for day, problem in bad:
+            if (day, problem) not in self._warned:
+                self._warned.add((day, problem))
+                self._warn(f"{self.path}: skipped the row of {day}: {problem}")
+        if not bad:
+            return frame
+        skipped = {day for day, _ in bad}
+        return _where(frame, [_date(day) not in skipped for day in frame["day"]])
+
+    def _reading(self) -> AbstractContextManager[duckdb.DuckDBPyConnection | None]:
+        """A read-only connection, or None where there is no store yet."""
+        return reading(self.root, self.wait_seconds, SCHEMA_VERSION)
+
+    def _writing(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """A read-write connection to the store, created if new."""
+        return writing(self.root, self.wait_seconds, _create_tables, SCHEMA_VERSION)
 
 
-def _make_directory(root: Path) -> None:
-    """Create ``root`` as a directory, or refuse a path that is something else."""
-    if root.exists() and not root.is_dir():
-        raise StoreError(f"{root}: not a directory")
+def with_day(trend: pd.DataFrame, metrics: DayMetrics) -> pd.DataFrame:
+    """Trend rows (as ``Store.trend`` returns them) with ``metrics``' day in place of any
+    recorded one: what the store will hold once the day is recorded."""
+    row = pd.DataFrame([{"day": pd.Timestamp(metrics.day), **dict(metrics.values)}])
+    others = _where(trend, [_date(day) != metrics.day for day in trend["day"]])
+    frame = pd.concat([_typed(others, _DAY + METRICS), _typed(row, _DAY + METRICS)])
+    return frame.sort_values("day", kind="stable").reset_index(drop=True)
+
+
+def pruned(trend: pd.DataFrame, keep_days: int, today: date) -> pd.DataFrame:
+    """Trend rows without the days that ``Store.prune(keep_days, today)`` forgets."""
+    first = _days_before(today, keep_days)
+    return _where(trend, [_date(day) >= first for day in trend["day"]])
+
+
+def _where(frame: pd.DataFrame, keep: list[bool]) -> pd.DataFrame:
+    """The rows of ``frame`` that ``keep`` marks, renumbered (an empty frame stays whole)."""
+    return frame[pd.Series(keep, index=frame.index, dtype=bool)].reset_index(drop=True)
+
+
+def _days_before(end: date, days: int) -> date:
+    """The first of the ``days`` days up to ``end`` (the first date there is, if earlier)."""
     try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise StoreError(f"{root}: cannot create: {error.strerror or error}") from error
+        return end - timedelta(days=days - 1)
+    except OverflowError:
+        return date.min
 
 
-def _connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-write connection to ``path`` that works in UTC and draws no progress bar."""
-    try:
-        con = duckdb.connect(str(path))
-    except duckdb.Error as error:
-        raise StoreError(
-            f"{path}: cannot open as a DuckDB database ({_first_line(error)})"
-        ) from error
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
-    return con
+def _date(value: object) -> date:
+    """A day as the store returns it (a timestamp at midnight) as a date."""
+    return pd.Timestamp(value).date()  # type: ignore[arg-type]
 
 
-def _check_schema(con: duckdb.DuckDBPyConnection, root: Path) -> None:
-    """Create the tables of a new store; refuse one written by a newer poolwatch."""
-    con.begin()
-    con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    version = _schema_version(con, root)
-    if version is None:
-        _create_tables(con)
-    con.commit()
-    if version is not None and version > SCHEMA_VERSION:
-        raise StoreError(
-            f"{root}: written by a newer poolwatch (store schema {version}, "
-            f"this poolwatch reads up to {SCHEMA_VERSION}); upgrade poolwatch"
-        )
-
-
-def _schema_version(con: duckdb.DuckDBPyConnection, root: Path) -> int | None:
-    """The schema version the store was written with, or None for a new store."""
-    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    if row is None:
-        return None
-    try:
-        return int(row[0])
-    except (TypeError, ValueError) as error:
-        raise StoreError(f"{root}: unreadable store schema version {row[0]!r}") from error
+def _empty(columns: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    """A frame of ``columns`` without rows."""
+    return pd.DataFrame({name: [] for name, _ in columns})
 
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     """The tables of a new store, and its schema version."""
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.execute(f"CREATE TABLE metrics ({_definitions(_DAY + METRICS)})")
     con.execute(f"CREATE TABLE runs ({_definitions(_DAY + RUN_COLUMNS)})")
     con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
@@ -352,7 +358,7 @@ def _incoming_runs(root: Path, day: date, runs: pd.DataFrame) -> pa.Table:
         return pa.Table.from_pandas(chosen, preserve_index=False)
     except pa.ArrowException as error:
         raise StoreError(
-            f"{root}: the runs of {day} cannot be stored: {_first_line(error)}"
+            f"{root}: the runs of {day} cannot be stored: {first_line(error)}"
         ) from error
 
 
@@ -382,9 +388,3 @@ def _definitions(columns: Sequence[tuple[str, str]]) -> str:
     return ", ".join(
         f'"{name}" {kind}' + (" NOT NULL" if name == "day" else "") for name, kind in columns
     )
-
-
-def _first_line(error: BaseException) -> str:
-    """The first line of an error's message (DuckDB's may span several)."""
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

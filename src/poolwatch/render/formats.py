@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -14,6 +15,7 @@ from markupsafe import Markup
 from poolwatch.errors import without_bidi
 from poolwatch.findings import ExecutorMix
 from poolwatch.history.compare import amount
+from poolwatch.render import assets
 
 
 def pct(value: float) -> str:
@@ -103,7 +105,7 @@ def templates(
         return without_bidi(value) if isinstance(value, str) else value
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("poolwatch.templates", "."),
+        loader=Templates(),
         undefined=jinja2.StrictUndefined,
         autoescape=autoescape,
         trim_blocks=True,
@@ -113,6 +115,28 @@ def templates(
     )
     env.filters.update(FILTERS)
     return env
+
+
+class Templates(jinja2.BaseLoader):
+    """The templates' folder as a jinja2 loader whose every read is bounded."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        """A template's text, its file name, and whether it is unchanged since."""
+        path = assets.folder().joinpath(*jinja2.loaders.split_template_path(template))
+        if not path.exists():
+            raise jinja2.TemplateNotFound(template)
+        mtime = path.stat().st_mtime
+        return assets.text(path), str(path), lambda: _unchanged(path, mtime)
+
+
+def _unchanged(path: Path, mtime: float) -> bool:
+    """Whether the file at ``path`` still has modification time ``mtime``."""
+    try:
+        return path.stat().st_mtime == mtime
+    except OSError:
+        return False
 
 
 FILTERS = {

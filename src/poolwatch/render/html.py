@@ -11,13 +11,12 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass, replace
-from importlib import resources
 
 import jinja2
 from markupsafe import Markup, escape
 
 from poolwatch.findings import Findings, TreeNode
-from poolwatch.render import charts
+from poolwatch.render import assets, charts
 from poolwatch.render.formats import templates
 
 #: The guide's emoji, as symbols every report font has (DejaVu has no emoji; a PDF
@@ -167,8 +166,7 @@ def environment() -> jinja2.Environment:
 
 def stylesheet() -> Markup:
     """report.css, the one stylesheet for screen and print."""
-    text = resources.files("poolwatch.templates").joinpath("report.css").read_text("utf-8")
-    return Markup(text)
+    return Markup(assets.text(assets.folder() / "report.css"))
 
 
 def render(

@@ -11,9 +11,11 @@ import json
 from dataclasses import asdict
 from datetime import datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from poolwatch.findings import Baseline, Findings, Flag, History, PatternMatch, Ref
+from poolwatch.render import assets
 
 SCHEMA_VERSION = 1
 SCHEMA_FILE = "summary.schema.json"
@@ -21,7 +23,7 @@ SCHEMA_FILE = "summary.schema.json"
 
 def schema() -> dict[str, Any]:
     """The JSON Schema of summary.json."""
-    text = resources.files("poolwatch").joinpath("data", SCHEMA_FILE).read_text("utf-8")
+    text = assets.text(Path(str(resources.files("poolwatch"))) / "data" / SCHEMA_FILE)
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 

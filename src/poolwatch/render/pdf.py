@@ -8,13 +8,14 @@ so a URL a log line smuggled into the report could not be followed even if it es
 from __future__ import annotations
 
 import logging
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import weasyprint
 from weasyprint.urls import URLFetcher
+
+from poolwatch.render import assets
 
 
 class RefusingFetcher(URLFetcher):  # type: ignore[misc]
@@ -33,18 +34,18 @@ class RefusingFetcher(URLFetcher):  # type: ignore[misc]
 
     @staticmethod
     def _is_asset(url: str) -> bool:
-        """Whether ``url`` names a file inside poolwatch's templates."""
+        """Whether ``url`` names a regular file inside poolwatch's templates, within the
+        bound of what poolwatch reads of its own files."""
         parts = urlparse(url)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             return False
-        assets = Path(str(resources.files("poolwatch.templates"))).resolve()
-        return Path(unquote(parts.path)).resolve().is_relative_to(assets)
+        return assets.within(Path(unquote(parts.path)))
 
 
 def render(html: str) -> bytes:
     """The PDF of a report's HTML (the page size is set by the HTML's own style)."""
     fetcher = RefusingFetcher()
-    base = Path(str(resources.files("poolwatch.templates"))).resolve().as_uri() + "/"
+    base = assets.folder().resolve().as_uri() + "/"
     # WeasyPrint reports refused URLs and unsupported CSS as warnings; they are expected
     # (the refusals are the point) and must not reach the user's terminal.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
