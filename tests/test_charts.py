@@ -10,7 +10,7 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,7 @@ from poolwatch.findings import (
     ThreadPoint,
     TimePoint,
     TreeNode,
+    TrendDay,
 )
 from poolwatch.render import charts
 
@@ -345,3 +346,22 @@ def test_tree_hangs_off_tree_answers_on_the_last_taken_node() -> None:
     assert line.get("stroke") == charts.WARNING
     _, off = charts._evidence(nodes, path)
     assert [(anchor, step.answer) for anchor, step in off] == [("hanging", path[2].answer)]
+
+
+def test_trend_dots_take_the_metric_s_grade_not_the_day_s_verdict() -> None:
+    """A critical day whose timeout rate is 0 % draws that dot healthy."""
+    days = tuple(
+        TrendDay(date(2025, 10, 10 + i), "critical", 90.0, 0.0, 0.0, 40.0,
+                 grades=(("processpool_fallback_rate", "critical"),
+                         ("threadpool_fallback_rate", "healthy"), ("timeout_rate", "healthy"),
+                         ("thread_count", "healthy")))
+        for i in range(3)
+    )  # fmt: skip
+    limits = (("processpool_fallback_rate", 10.0, 30.0), ("threadpool_fallback_rate", 5.0, 15.0),
+              ("timeout_rate", 0.0, 5.0), ("thread_count", 50.0, 80.0))  # fmt: skip
+    svg = charts.trends(days, limits)
+    assert svg is not None
+    fills = re.findall(r"fill: ?(#[0-9a-f]{6})", svg)
+    dots = [c for c in fills if c in {charts.HEALTHY, charts.CRITICAL}]
+    assert dots.count(charts.HEALTHY) == 9  # three metrics healthy on three days
+    assert dots.count(charts.CRITICAL) == 3  # the ProcessPool fallback, on each day

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from dateutil import tz
+from markupsafe import escape
 
 from conftest import LOGS
 from poolwatch.analyze.days import days_in, only_day, run_days
@@ -97,7 +98,20 @@ def test_daily_records_each_day_once_and_writes_an_index(three_days: Path, tmp_p
     assert pp["vs_yesterday"] == pytest.approx(pp["value"] - yesterday, abs=0.01)
     assert pp["text"].startswith(f"ProcessPool fallback {pp['value']:.0f} % (+")
     assert " pts vs yesterday, " in pp["text"]
-    assert "Against the history" in (out / "2026-11-22" / "report.html").read_text()
+    page = (out / "2026-11-22" / "report.html").read_text()
+    assert '<a href="#history">Against the history</a>' in page  # in the contents too
+    assert "<title>poolwatch daily summary 2026-11-22: Critical</title>" in page
+    assert "<h1>Daily summary 2026-11-22: fleet critical</h1>" in page
+    assert '<a href="../index.html">All days</a>' in page
+    # Two days before it: their median, said to be of two days, never a "7-day median".
+    assert "against the day before and the median of the 2 days recorded before it" in page
+    assert "vs the median of the 2 days recorded" in pp["text"]
+    assert changes["runs"]["text"].startswith("Runs 12 (")
+    # The index: each day's sentence and its files, linked.
+    for day in ("2026-11-20", "2026-11-21", "2026-11-22"):
+        sentence = json.loads((out / day / "summary.json").read_text())["summary"]
+        assert f'<span class="sub">{escape(sentence)}</span>' in index
+    assert 'href="2026-11-22/report.pdf"' not in index  # json,html: no PDF that day
 
 
 def test_keep_prunes_old_days(three_days: Path, tmp_path: Path) -> None:

@@ -358,7 +358,7 @@ class Change:
     vs_yesterday: float | None
     vs_median: float | None
     text: str
-    """``ProcessPool fallback 15 % (+8 pts vs yesterday, +11 vs 7-day median)``."""
+    """``ProcessPool fallback 15 % (+8 pts vs yesterday, +11 vs the 7-day median)``."""
 
 
 @dataclass(frozen=True)
@@ -371,6 +371,8 @@ class TrendDay:
     threadpool_fallback_rate: float | None
     timeout_rate: float | None
     thread_count: float | None
+    grades: tuple[tuple[str, str], ...] = ()
+    """Each trended metric's grade that day (name, grade), for the trend charts' dots."""
 
 
 @dataclass(frozen=True)
@@ -379,6 +381,8 @@ class History:
 
     day: date
     changes: tuple[Change, ...]
+    baseline_days: int
+    """How many recorded days the median is taken over (at most 7)."""
     days: tuple[TrendDay, ...]
     limits: tuple[tuple[str, float, float], ...]
     """Warning and critical limit of each trend metric, drawn beside it."""

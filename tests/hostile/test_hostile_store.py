@@ -174,7 +174,7 @@ def test_a_bad_row_in_the_store_is_skipped_with_a_warning(
     assert day in warned[0] and "skipped" in warned[0]
     index = (out / "index.html").read_text()
     assert index.count('<th scope="row">') == 1
-    assert f'<th scope="row"><a href="{DAY}/report.html">{DAY}</a>' in index
+    assert f'<th scope="row">{DAY}<span class="sub"><a href="{DAY}/report.html">report</a>' in index
     shown = poolwatch("history", "--store", store, "--csv").clean()
     assert shown.code == 0, shown.err
     assert [row[:10] for row in shown.out.splitlines()[1:]] == [DAY]

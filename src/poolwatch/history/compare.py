@@ -51,9 +51,17 @@ def history(trend: pd.DataFrame, day: date, config: Config) -> History:
     return History(
         day=day,
         changes=changes,
-        days=tuple(_trend_day(d, row) for d, row in recent.iterrows()),
+        baseline_days=len(window),
+        days=tuple(_trend_day(d, row, config) for d, row in recent.iterrows()),
         limits=limits(config),
     )
+
+
+def median_words(days: int) -> str:
+    """``the 7-day median``, or ``the median of the 3 days recorded`` when fewer."""
+    if days >= BASELINE_DAYS:
+        return f"the {BASELINE_DAYS}-day median"
+    return f"the median of the {days} day{'s' if days != 1 else ''} recorded"
 
 
 def _row_of(rows: pd.DataFrame, day: date) -> pd.Series | None:
@@ -84,13 +92,13 @@ def _change(
     vs_median = None if value is None or median is None else value - median
     parts = [
         f"{_signed(vs_yesterday, unit)} vs yesterday" if vs_yesterday is not None else None,
-        f"{_signed(vs_median, unit, short=True)} vs {BASELINE_DAYS}-day median"
+        f"{_signed(vs_median, unit, short=True)} vs {median_words(len(window))}"
         if vs_median is not None else None,
     ]  # fmt: skip
     said = ", ".join(p for p in parts if p) or "no earlier day recorded"
-    return Change(
-        name, value, unit, vs_yesterday, vs_median, f"{label} {amount(value, unit)} ({said})"
-    )
+    # "Runs 24", not "Runs 24 runs": the unit is said once.
+    shown = f"{value:.0f}" if value is not None and unit == label.lower() else amount(value, unit)
+    return Change(name, value, unit, vs_yesterday, vs_median, f"{label} {shown} ({said})")
 
 
 def _value(row: pd.Series | None, name: str) -> float | None:
@@ -116,9 +124,9 @@ def _signed(delta: float, unit: str, *, short: bool = False) -> str:
     return text + (" pts" if unit == "%" and not short else "")
 
 
-def trend_days(trend: pd.DataFrame) -> tuple[TrendDay, ...]:
+def trend_days(trend: pd.DataFrame, config: Config) -> tuple[TrendDay, ...]:
     """The store's trend rows as days of the trend charts, in order."""
-    return tuple(_trend_day(day, row) for day, row in by_day(trend).iterrows())
+    return tuple(_trend_day(day, row, config) for day, row in by_day(trend).iterrows())
 
 
 def by_day(trend: pd.DataFrame) -> pd.DataFrame:
@@ -127,8 +135,8 @@ def by_day(trend: pd.DataFrame) -> pd.DataFrame:
     return trend.drop(columns="day").set_axis(pd.Index(days, name="day"))
 
 
-def _trend_day(day: object, row: pd.Series) -> TrendDay:
-    """One day of the trend charts."""
+def _trend_day(day: object, row: pd.Series, config: Config) -> TrendDay:
+    """One day of the trend charts, each metric graded by the thresholds in effect."""
     return TrendDay(
         day=day,  # type: ignore[arg-type]
         verdict=str(row["verdict"]),
@@ -136,6 +144,7 @@ def _trend_day(day: object, row: pd.Series) -> TrendDay:
         threadpool_fallback_rate=_value(row, "threadpool_fallback_rate"),
         timeout_rate=_value(row, "timeout_rate"),
         thread_count=_value(row, "thread_count"),
+        grades=tuple((n, config.band(n).grade(_value(row, n))) for n in TRENDED),
     )
 
 

@@ -688,7 +688,7 @@ _TRENDS = (
 
 def trends(days: tuple[TrendDay, ...], limits: tuple[tuple[str, float, float], ...]) -> str | None:
     """The key metrics of the recorded days, each beside its warning and critical limits,
-    each day's point coloured by that day's verdict."""
+    each day's point coloured by that metric's grade that day."""
     if not days:
         return None
     bands = {name: (warning, critical) for name, warning, critical in limits}
@@ -697,8 +697,8 @@ def trends(days: tuple[TrendDay, ...], limits: tuple[tuple[str, float, float], .
         axes = figure.subplots(2, 2, sharex=True)
         for ax, (name, label) in zip(axes.flat, _TRENDS, strict=True):
             values = [getattr(d, name) for d in days]
-            verdicts = [d.verdict for d in days]
-            _trend_axis(ax, xs, values, verdicts, band=bands.get(name), label=label)
+            grades = [dict(d.grades).get(name, "unknown") for d in days]
+            _trend_axis(ax, xs, values, grades, band=bands.get(name), label=label)
         figure.suptitle("The last 30 days", x=0.01, ha="left")
         return _svg(figure, "trends")
 
@@ -707,13 +707,13 @@ def _trend_axis(
     ax: Axes,
     xs: list[float],
     values: list[float | None],
-    verdicts: list[str],
+    grades: list[str],
     *,
     band: tuple[float, float] | None,
     label: str,
 ) -> None:
-    """One metric over the days: a line, the days' verdict colours, the limits."""
-    known = [(x, v, c) for x, v, c in zip(xs, values, verdicts, strict=True) if v is not None]
+    """One metric over the days: a line, each day's grade of it in colour, the limits."""
+    known = [(x, v, c) for x, v, c in zip(xs, values, grades, strict=True) if v is not None]
     if known:
         ax.plot([k[0] for k in known], [k[1] for k in known], color=MUTED, lw=1)
         ax.scatter([k[0] for k in known], [k[1] for k in known], s=14, zorder=3,

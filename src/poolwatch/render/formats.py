@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from poolwatch.errors import without_bidi
 from poolwatch.findings import ExecutorMix
-from poolwatch.history.compare import amount
+from poolwatch.history.compare import amount, median_words
 from poolwatch.render import assets
 
 
@@ -142,6 +142,7 @@ def _unchanged(path: Path, mtime: float) -> bool:
 FILTERS = {
     "mix": mix,
     "paths": paths,
+    "median_words": median_words,
     "origin": origin,
     "pct": pct,
     "when": when,

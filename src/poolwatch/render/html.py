@@ -180,7 +180,9 @@ def render(
     context = ReportContext(
         f=findings,
         figures=drawn or figures(findings),
-        title="poolwatch incident report",
+        title=f"poolwatch daily summary {findings.history.day.isoformat()}"
+        if findings.history
+        else "poolwatch incident report",
         verdict_word=VERDICT_WORDS[findings.verdict],
         stylesheet=stylesheet(),
         paper=paper,
