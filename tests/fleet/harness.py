@@ -6,7 +6,6 @@ and ``Running:`` lines run_card.sh echoes. Every wait has a deadline.
 
 from __future__ import annotations
 
-import os
 import select
 import subprocess
 import sys
@@ -154,7 +153,7 @@ def wait_gone(pid: int) -> None:
     """Wait until a process no longer exists."""
     deadline = time.monotonic() + DEADLINE
     while time.monotonic() < deadline:
-        if not os.path.exists(f"/proc/{pid}"):
+        if not Path(f"/proc/{pid}").exists():
             return
         time.sleep(0.01)
     raise AssertionError(f"process {pid} did not end")

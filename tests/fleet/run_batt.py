@@ -24,15 +24,14 @@ import threading
 import time
 
 _held: list[tuple[threading.Thread, threading.Event]] = []
-_written = 0
-_tasks = 0
+#: Bytes written to stdout, and tasks run, so far.
+_done = {"written": 0, "tasks": 0}
 
 
 def _print(line: str) -> None:
-    global _written
     data = (line + "\n").encode()
     sys.stdout.buffer.write(data)
-    _written += len(data)
+    _done["written"] += len(data)
 
 
 def _tid() -> str:
@@ -65,15 +64,14 @@ def _fallbacks(kind: str, count: int) -> None:
 
 
 def _run_tasks(count: int) -> None:
-    global _tasks
     for _ in range(count):
-        tid = _tid()
-        _print(f"run_batt.py:476: -- {tid} - {_tasks} --")
-        _print(f"run_batt.py:840: -- {tid} - {_tasks} start --")
-        for index in range(3):
-            _print(f"run_batt.py:428: demo[{index}] - {tid} - 32")
-        _print(f"run_batt.py:850: -- {tid} - {_tasks} done - 12 candidates scored")
-        _tasks += 1
+        tid, index = _tid(), _done["tasks"]
+        _print(f"run_batt.py:476: -- {tid} - {index} --")
+        _print(f"run_batt.py:840: -- {tid} - {index} start --")
+        for sample in range(3):
+            _print(f"run_batt.py:428: demo[{sample}] - {tid} - 32")
+        _print(f"run_batt.py:850: -- {tid} - {index} done - 12 candidates scored")
+        _done["tasks"] += 1
 
 
 def _fork() -> None:
@@ -96,7 +94,7 @@ def _obey(line: str) -> bool:
     elif word == "fork":
         _fork()
     elif word == "end":
-        _print(f"{_tasks} tasks - 0 timeouts")
+        _print(f"{_done['tasks']} tasks - 0 timeouts")
         return False
     else:
         raise SystemExit(f"unknown command: {line!r}")
@@ -119,7 +117,7 @@ def main() -> None:
             break
         going = _obey(line.strip())
         sys.stdout.flush()
-        sys.stderr.write(f"ok {_written}\n")
+        sys.stderr.write(f"ok {_done['written']}\n")
         sys.stderr.flush()
 
 
