@@ -272,3 +272,13 @@ def test_the_human_log_is_read_by_poolwatch_parse_as_a_monitor_log(tmp_path: Pat
     alert = monitor[monitor["record"] == "alert"]
     assert alert["alert"].tolist() == ["System overloaded"] and alert["alert_count"].tolist() == [7]
     assert json.loads(json.dumps(jsonl[0]))["fallbacks"]["overload"] == 7
+
+
+def test_importing_the_cli_loads_nothing_of_the_monitor() -> None:
+    probe = (
+        "import sys, poolwatch.cli; print(sorted(m for m in sys.modules if m.split('.')[0] "
+        "in ('psutil', 'prometheus_client') or m.startswith('poolwatch.monitor')))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, check=True)  # fmt: skip
+    assert done.stdout.strip() == "[]"

@@ -17,7 +17,6 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import psutil
 
@@ -28,8 +27,9 @@ _WITH_VALUE = frozenset({"-W", "-X", "-Q"})
 #: ``-b tmp_batt_<id>_run`` (a path in front is allowed) gives ``tmp_batt_<id>``.
 _BATT = re.compile(r"(?:.*/)?(.+?)(?:_run)?")
 
-#: What is read of every process in one pass.
-_ATTRS = ["cmdline", "num_threads", "ppid"]
+#: What is read of every process in one pass (psutil's ``ppid`` costs a check of the
+#: process's identity: it is read of run_batt.py processes only).
+_ATTRS = ["cmdline", "num_threads"]
 _GONE = (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess)
 
 
@@ -77,10 +77,15 @@ class Census:
         return tuple(p for p in self.processes if not p.worker)
 
 
+def _name(path: str) -> str:
+    """A path's last component (a string method: this runs for every process)."""
+    return path.rpartition("/")[2]
+
+
 def instance_of(cmdline: Sequence[str]) -> tuple[bool, str | None]:
     """Whether the command line is a run_batt.py process, and the instance its ``-b``
     names (None without one)."""
-    if not cmdline or not _PYTHON.fullmatch(Path(cmdline[0]).name):
+    if not cmdline or not _PYTHON.fullmatch(_name(cmdline[0])):
         return False, None
     args = iter(cmdline[1:])
     script = None
@@ -92,7 +97,7 @@ def instance_of(cmdline: Sequence[str]) -> tuple[bool, str | None]:
         elif not arg.startswith("-"):
             script = arg
             break
-    if script is None or Path(script).name != "run_batt.py":
+    if script is None or _name(script) != "run_batt.py":
         return False, None
     rest = list(args)
     for flag, value in itertools.pairwise(rest):
