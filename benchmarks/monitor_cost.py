@@ -54,8 +54,8 @@ def _peak_rss(pid: int) -> int:
     raise RuntimeError("no VmHWM")
 
 
-def measure(processes: int, samples: int, interval: float) -> tuple[float, float, int]:
-    """CPU seconds per sample, wall seconds per sample, and peak RSS in bytes."""
+def measure(processes: int, samples: int, interval: float) -> tuple[float, int, int]:
+    """CPU seconds per sample, peak RSS in bytes, and the host's processes."""
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         fleet = [Instance(root, f"B{i:03d}") for i in range(processes)]
@@ -72,9 +72,9 @@ def measure(processes: int, samples: int, interval: float) -> tuple[float, float
             try:
                 _wait(log, 1, fleet, interval)
                 proc = psutil.Process(monitor.pid)
-                before, started = proc.cpu_times(), time.monotonic()
+                before = proc.cpu_times()
                 _wait(log, samples + 1, fleet, interval)
-                after, ended = proc.cpu_times(), time.monotonic()
+                after = proc.cpu_times()
                 peak = _peak_rss(monitor.pid)
             finally:
                 monitor.terminate()
@@ -85,7 +85,8 @@ def measure(processes: int, samples: int, interval: float) -> tuple[float, float
             for instance in fleet:
                 instance.close()
     cpu = (after.user + after.system) - (before.user + before.system)
-    return cpu / samples, (ended - started) / samples, peak
+    host = sorted(r["host"]["processes"] for r in records)[len(records) // 2]
+    return cpu / samples, peak, host
 
 
 def main() -> None:
@@ -94,10 +95,11 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--interval", type=float, default=0.5)
     args = parser.parse_args()
-    print(f"{'processes':>9}  {'CPU s/sample':>12}  {'peak RSS':>9}  (interval {args.interval} s)")
+    print(f"run_batt.py  host processes  CPU s/sample  peak RSS  ({args.samples} samples, "
+          f"every {args.interval} s)")  # fmt: skip
     for count in args.processes:
-        cpu, _, peak = measure(count, args.samples, args.interval)
-        print(f"{count:>9}  {cpu:>12.4f}  {peak / 2**20:>6.1f} MiB")
+        cpu, peak, host = measure(count, args.samples, args.interval)
+        print(f"{count:>11}  {host:>14}  {cpu:>12.4f}  {peak / 2**20:>5.1f} MiB")
 
 
 if __name__ == "__main__":

@@ -526,6 +526,8 @@ def test_the_textfile_holds_the_sample_s_figures(fleet: Fleet) -> None:
     assert fallbacks[(("instance", "tmp_batt_Pm2"), ("kind", "processpool_failed"))] == 1
     assert fallbacks[(("instance", "tmp_batt_Pm2"), ("kind", "overload"))] == 0
     assert got["poolwatch_monitor_samples_total"] == {(): 1.0}
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert [name for name in got if f"| `{name}` |" not in readme] == []
 
     a.send("overload 1")
     fleet.once(extra=("--textfile", str(prom)))

@@ -706,10 +706,9 @@ def history_command(*, store_path: Path | None, days: int, as_csv: bool) -> None
 @click.option(
     "--interval",
     "interval_text",
-    default="60",
-    show_default=True,
+    default=None,
     metavar="SECONDS",
-    help="Seconds between two samples (0.1 to 86400).",
+    help="Seconds between two samples, 0.1 to 86400 (default: 60, the guide's).",
 )
 @click.option(
     "--log",
@@ -754,7 +753,7 @@ def history_command(*, store_path: Path | None, days: int, as_csv: bool) -> None
 @_voice_options
 def monitor(
     *,
-    interval_text: str,
+    interval_text: str | None,
     log: Path,
     patterns: tuple[str, ...],
     once: bool,
@@ -778,7 +777,9 @@ def monitor(
     options = settings.Options(
         files=settings.check_log(log),
         patterns=patterns or settings.DEFAULT_LOGS,
-        interval=settings.parse_interval(interval_text),
+        interval=settings.DEFAULT_INTERVAL
+        if interval_text is None
+        else settings.parse_interval(interval_text),
         once=once,
         textfile=None if textfile is None else settings.check_textfile(textfile),
         syslog=(syslog_socket or settings.DEFAULT_SYSLOG) if syslog else None,

@@ -32,8 +32,10 @@ class Rule:
 
     def message(self, instance: str, count: int, window: float | None) -> str:
         """The alert in the guide's words, with the instance and the window."""
-        since = "since the last sample" if window is None else (
-            f"in the last {window:.0f} s")  # fmt: skip
+        if window is None:  # the first sample reads each file from its latest run
+            since = "in its latest run (first sample)"
+        else:
+            since = f"in the last {window:.0f} s" if window >= 10 else f"in the last {window:.1f} s"
         if self.name == "overload":
             return f"System overloaded detected {count} times in {instance} {since}"
         return f"ThreadPool failures {count} times in {instance} {since} (extreme load)"

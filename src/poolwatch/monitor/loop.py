@@ -83,15 +83,15 @@ def run(options: Options, say: Say, note: Say) -> None:
 def _forever(out: _Outputs, memory: state.State, say: Say, note: Say) -> None:
     """A sample every interval, on a fixed schedule, until SIGTERM or SIGINT."""
     options = out.options
-    now = time.time()
-    start = {**records.header("start", now), "interval": options.interval,
-             "patterns": list(options.patterns),
-             "textfile": None if options.textfile is None else str(options.textfile),
-             "version": poolwatch.__version__}  # fmt: skip
-    out.records.append([encode(start)])
-    _human(out, humanlog.started(now), say)
-    taken, last = 0, None
     with _Stopper() as stopper:
+        now = time.time()
+        start = {**records.header("start", now), "interval": options.interval,
+                 "patterns": list(options.patterns),
+                 "textfile": None if options.textfile is None else str(options.textfile),
+                 "version": poolwatch.__version__}  # fmt: skip
+        out.records.append([encode(start)])
+        _human(out, humanlog.started(now), say)
+        taken, last = 0, None
         due = time.monotonic()
         while stopper.reason is None:
             last = _sample(out, memory, say, note)
@@ -100,13 +100,12 @@ def _forever(out: _Outputs, memory: state.State, say: Say, note: Say) -> None:
             if due < time.monotonic():  # the sample took longer than the interval
                 due = time.monotonic() + options.interval
             stopper.wait(due - time.monotonic())
-        reason = stopper.reason
-    now = time.time()
-    out.records.append([encode({**records.header("stop", now), "reason": reason,
-                                "samples": taken})])  # fmt: skip
-    _human(out, [humanlog.stopped(now, reason)], say)
-    if options.textfile is not None and last is not None:
-        textfile.write(options.textfile, last, memory.totals, up=False)
+        now = time.time()
+        stop = {**records.header("stop", now), "reason": stopper.reason, "samples": taken}
+        out.records.append([encode(stop)])
+        _human(out, [humanlog.stopped(now, stopper.reason)], say)
+        if options.textfile is not None and last is not None:
+            textfile.write(options.textfile, last, memory.totals, up=False)
 
 
 def _sample(out: _Outputs, memory: state.State, say: Say, note: Say) -> sample.Sample:

@@ -23,6 +23,7 @@ SHORTEST_INTERVAL = 0.1
 LONGEST_INTERVAL = 86400.0
 #: The run logs the guide's script reads, in the working directory.
 DEFAULT_LOGS = ("tmp_batt_*_run.log",)
+DEFAULT_INTERVAL = MONITOR_INTERVAL
 DEFAULT_LOG = Path("poolwatch-monitor.jsonl")
 DEFAULT_SYSLOG = "/dev/log"
 
@@ -68,7 +69,7 @@ class Options:
 
     files: Files
     patterns: tuple[str, ...] = DEFAULT_LOGS
-    interval: float = MONITOR_INTERVAL
+    interval: float = DEFAULT_INTERVAL
     once: bool = False
     textfile: Path | None = None
     syslog: str | None = None
