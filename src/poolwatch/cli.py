@@ -743,6 +743,93 @@ def history_command(*, store_path: Path | None, days: int, as_csv: bool) -> None
 
 @main.command()
 @click.option(
+    "--interval",
+    "interval_text",
+    default=None,
+    metavar="SECONDS",
+    help="Seconds between two samples, 0.1 to 86400 (default: 60, the guide's).",
+)
+@click.option(
+    "--log",
+    "log",
+    type=click.Path(path_type=Path),
+    default="poolwatch-monitor.jsonl",
+    show_default=True,
+    help="The JSON records, one a line; the human log (.log), the "
+    "state (.state.json) and a lock (.lock) go beside it.",
+)
+@click.option(
+    "--logs",
+    "patterns",
+    multiple=True,
+    metavar="GLOB",
+    help="Run logs and run_card.sh consoles to count fallbacks in (repeatable; "
+    "default: tmp_batt_*_run.log). A glob matching nothing is recorded, not an error.",
+)
+@click.option("--once", is_flag=True, help="Take one sample and exit (for cron).")
+@click.option(
+    "--textfile",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="PATH.prom",
+    help="Also write the figures for node_exporter's textfile collector.",
+)
+@click.option("--syslog", is_flag=True, help="Also send each alert to syslog (/dev/log).")
+@click.option(
+    "--syslog-socket",
+    default=None,
+    metavar="PATH",
+    help="The syslog socket for --syslog (default: /dev/log).",
+)
+@click.option(
+    "--on-alert",
+    "on_alert",
+    default=None,
+    metavar="CMD",
+    help="Run CMD for each alert (no shell): the alert comes as POOLWATCH_ALERT_* "
+    "variables and as JSON on standard input.",
+)
+@_voice_options
+def monitor(
+    *,
+    interval_text: str | None,
+    log: Path,
+    patterns: tuple[str, ...],
+    once: bool,
+    textfile: Path | None,
+    syslog: bool,
+    syslog_socket: str | None,
+    on_alert: str | None,
+) -> None:
+    """Sample the run_batt.py processes and their logs, as the guide's monitor meant to.
+
+    Records every run_batt.py process (instance, threads, memory, age), the host's
+    threads, memory and load, and each instance's fallback lines since the previous
+    sample; alerts on more than 5 overloads or more than 3 ThreadPool failures in an
+    instance's window. Runs in the foreground until SIGTERM or SIGINT, or once (--once).
+    """
+    from poolwatch.monitor import settings
+    from poolwatch.monitor.loop import run
+
+    if syslog_socket is not None and not syslog:
+        raise settings.MonitorUsageError("--syslog-socket is given without --syslog")
+    options = settings.Options(
+        files=settings.check_log(log),
+        patterns=patterns or settings.DEFAULT_LOGS,
+        interval=settings.DEFAULT_INTERVAL
+        if interval_text is None
+        else settings.parse_interval(interval_text),
+        once=once,
+        textfile=None if textfile is None else settings.check_textfile(textfile),
+        syslog=(syslog_socket or settings.DEFAULT_SYSLOG) if syslog else None,
+        on_alert=() if on_alert is None else settings.parse_command(on_alert),
+    )
+    verbose = _told("verbose")
+    run(options, say=_say_line, note=lambda line: _say_line(line, err=True) if verbose else None)
+
+
+@main.command()
+@click.option(
     "--config",
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),

@@ -380,3 +380,14 @@ def in_effect(config: Config) -> tuple[tuple[str, str, str], ...]:
     settings = [(s.name, f"{_num(s.value)} {s.unit}".rstrip(), s.source) for s in config.settings]
     watch = [(f"watch.{s.name}", f"{_num(s.value)}{s.unit}", s.source) for s in config.watch]
     return (*bands, *settings, *watch)
+
+
+# --- the guide's monitoring script, monitor_week6b.sh, as `poolwatch monitor` runs it ---------
+
+#: Its ``CHECK_INTERVAL=60``: seconds between two samples.
+MONITOR_INTERVAL = 60.0
+#: Its alert tests, ``[ "$OVERLOADED" -gt 5 ]`` and ``[ "$THREAD_FAILS" -gt 3 ]``: more
+#: ``System overloaded`` lines, or more ``ThreadPoolExecutor also failed`` lines, than this
+#: in one window (poolwatch counts them per instance, since the previous sample).
+MONITOR_OVERLOAD_ALERT = 5
+MONITOR_THREADPOOL_ALERT = 3

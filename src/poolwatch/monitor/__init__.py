@@ -1,0 +1,1 @@
+"""Sampling live run_batt.py processes and their logs."""
