@@ -732,3 +732,18 @@ def test_copies_keep_the_time_they_were_written(tmp_path: Path) -> None:
     end = max(run.started_at + timedelta(seconds=run.seconds) for run in dated.runs)
     assert all(path.stat().st_mtime <= end.timestamp() + 5 for path in dated.files)
     assert file_bytes(tmp_path / "copy") == file_bytes(tmp_path / "dated")
+
+
+def test_the_degraded_fleet_is_dense_with_fallback_lines(tmp_path: Path) -> None:
+    """The guide's mix, as real degraded logs print it: a fallback line on every task of a
+    degraded run, and about 1.5 % of lines sample timeouts."""
+    result = simulate("degraded", tmp_path, instances=8, runs=5, seed=3)
+    paths = Counter(r.path for r in result.runs)
+    assert paths == {"process": 30, "thread": 6, "sequential": 4}
+    for run in result.runs:
+        if run.path == "thread":
+            assert run.processpool_failed == run.tasks > 0
+        if run.path == "sequential":
+            assert run.overloads == run.tasks > 0
+    timeouts = sum(r.sample_timeouts for r in result.runs)
+    assert 0.01 < timeouts / result.lines < 0.02

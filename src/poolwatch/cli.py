@@ -842,16 +842,21 @@ def thresholds(*, config_path: Path | None) -> None:
     click.echo(describe(_config(config_path)))
 
 
+#: simulate's scenarios (poolwatch.simulate.SCENARIOS, which a test holds this to; the
+#: simulator is imported only when it runs).
+_SCENARIOS = ["healthy", "overloaded", "memory-pressure", "timeouts", "sequential-excessive",
+              "deadlock", "degraded"]  # fmt: skip
+
+
 @main.command()
 @click.option(
     "--scenario",
-    type=click.Choice(
-        ["healthy", "overloaded", "memory-pressure", "timeouts", "sequential-excessive", "deadlock"]
-    ),
+    type=click.Choice(_SCENARIOS),
     default="healthy",
     show_default=True,
     help="The guide's production pattern or diagnostic scenario (deadlock: runs that hang "
-    "silently and are killed at the timeout).",
+    "silently and are killed at the timeout; degraded: the healthy mix with a fallback "
+    "line on every task of a degraded run, as dense as real degraded logs).",
 )
 @click.option("--instances", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option(

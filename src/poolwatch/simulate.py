@@ -43,6 +43,7 @@ SCENARIOS = (
     "timeouts",
     "sequential-excessive",
     "deadlock",
+    "degraded",
 )
 MONITOR_STYLES = ("emoji", "mojibake", "plain")
 # Which run_batt.py the instances run: all the first version, all a later one, or half each.
@@ -67,6 +68,8 @@ HEALTHY_OVERLOAD_THREADS = (40, 60)
 OVERLOADED_THREADS = (81, 95)
 # Share of tasks that print "System overloaded" on an overloaded instance ("most tasks").
 OVERLOADED_TASK_SHARE = 0.92
+# The degraded fleet's chance per sample of "timed out": about 1.5 % of its lines.
+DEGRADED_SAMPLE_TIMEOUT = 0.03
 # Overloaded Production, Instance 3 ("ThreadPoolExecutor fails, sequential"): share of its
 # tasks that report overload; its other tasks lose both pools.
 OVERLOADED_TP_INSTANCE_SHARE = 0.6
@@ -422,6 +425,22 @@ _PROFILES: dict[str, _Profile] = {
         overload_threads=HEALTHY_OVERLOAD_THREADS,
         sample_failure=0.003,
         host_threads=13,
+    ),
+    # The logs that need a report are dense (log-formats.md, "Degraded runs are dense"):
+    # the guide's mix, but a ThreadPool run fell back on every task and a sequential run
+    # was overloaded on every task, next to sample timeouts.
+    "degraded": _Profile(
+        deck=(),
+        recipes={
+            "process": _Recipe(),
+            "thread": _Recipe(background=((_D_THREAD, 1.0),)),
+            "sequential": _Recipe(background=((_D_OVERLOAD, 1.0),)),
+        },
+        overload_threads=TIMEOUTS_OVERLOAD_THREADS,
+        sample_timeout=DEGRADED_SAMPLE_TIMEOUT,
+        sample_failure=0.003,
+        host_threads=20,
+        mix=HEALTHY_MIX,
     ),
 }
 
