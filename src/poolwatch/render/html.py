@@ -86,6 +86,11 @@ class OutlineRow:
     label: str
     taken: bool
 
+    @property
+    def indent(self) -> str:
+        """The box's indent, by its depth (0.9 rem a level, at most six)."""
+        return f"{min(self.depth, 6) * 0.9:g}rem"
+
 
 def outline(nodes: tuple[TreeNode, ...]) -> tuple[OutlineRow, ...]:
     """The tree's boxes in reading order (each after its parent), indented by depth."""
