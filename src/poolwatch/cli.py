@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from poolwatch.errors import PoolwatchError, shown
-from poolwatch.ingest.sources import STDIN
+from poolwatch.ingest.discover import STDIN
 from poolwatch.sizes import parse_size
 
 if TYPE_CHECKING:
@@ -122,9 +122,11 @@ def _ingest(paths: tuple[str, ...]) -> Ingest:
         raise click.UsageError("'-' (standard input) can be given only once")
     with _progress_bar(paths) as progress:
         result = ingest(paths, progress=progress)
+    from poolwatch.render.terminal import input_notes
+
     files = result.files
-    for row in files[files["status"] == "skipped"].itertuples():
-        click.echo(shown(f"poolwatch: skipped {row.path}: {row.reason}"), err=True)
+    for line in input_notes(files):
+        click.echo(line, err=True)
     duplicates = int((files["status"] == "duplicate").sum())
     if duplicates:
         click.echo(
@@ -155,7 +157,7 @@ def _progress_bar(paths: tuple[str, ...]) -> Iterator[Progress | None]:
         return
     from tqdm import tqdm
 
-    from poolwatch.ingest.sources import discover
+    from poolwatch.ingest.discover import discover
 
     total = sum(s.path.stat().st_size for s in discover(paths).sources if s.path is not None)
     with tqdm(total=total, unit="B", unit_scale=True, desc="reading", leave=False) as bar:
@@ -403,8 +405,9 @@ def _write(findings: Findings, targets: dict[str, Path], paper: str) -> None:
 
 
 def _command_line() -> str:
-    """The command as typed, for the report's provenance (program name normalised)."""
-    return shlex.join(["poolwatch", *sys.argv[1:]])
+    """The command as typed, for the report's provenance (program name normalised; control
+    characters and bytes that are not UTF-8 escaped, as in the tables)."""
+    return shown(shlex.join(["poolwatch", *sys.argv[1:]]))
 
 
 @contextmanager

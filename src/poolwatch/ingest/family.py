@@ -1,4 +1,4 @@
-"""Which family a file is, told from its first 64 KiB.
+"""Which family a file is, told from its first 64 KiB (or its first lines, if longer).
 
 A file is a run log, a console log, a monitor log or a thread snapshot only when it
 has that family's structure (run_batt.py's own lines; a ``Running:`` line with a
@@ -21,14 +21,13 @@ from poolwatch.ingest.sources import SNIFF_BYTES
 #: Share of a file's non-blank sniffed lines that must be log lines (more than half).
 LOG_LINE_SHARE = 0.5
 
-_SNIFFED = f"its first {SNIFF_BYTES >> 10} KiB"
 NO_STRUCTURE = (
     "no run_batt output, dated Running: line, monitor record or thread count "
-    f"(as ps or threading print it) in {_SNIFFED}"
+    "(as ps or threading print it) in {sniffed}"
 )
 NO_COUNT = (
     "a ps or threading command but no thread count in a form poolwatch reads (NLWP or "
-    f"PID NLWP rows, Active threads: <n>, a bare number) in {_SNIFFED}"
+    "PID NLWP rows, Active threads: <n>, a bare number) in {sniffed}"
 )
 
 
@@ -40,8 +39,15 @@ class Family:
     reason: str | None = None
 
 
-def detect(lines: pl.Series) -> Family:
-    """The family the sniffed lines of a file show, or why they show none."""
+def sniffed(size: int) -> str:
+    """The part of a file its family was told from, in words."""
+    return f"its first {max(size, SNIFF_BYTES) / 1024:,.0f} KiB"
+
+
+def detect(lines: pl.Series, size: int = SNIFF_BYTES) -> Family:
+    """The family the sniffed lines of a file show, or why they show none (``size``: the
+    bytes they were cut from)."""
+    seen = sniffed(size)
     filled = lines.filter(lines.str.strip_chars() != "")
 
     def has(pattern: str) -> bool:
@@ -52,30 +58,31 @@ def detect(lines: pl.Series) -> Family:
     elif has(grammar.RUN_OUTPUT) or (has(grammar.RUNNING_RUN_BATT) and has(grammar.DATE_LINE)):
         name = "console" if has(grammar.RUNNING_RUN_BATT) else "run_batt"
     else:
-        return _snapshot(lines)
-    return _mostly(name, filled.str.contains(grammar.LOG_LINE), "log lines")
+        return _snapshot(lines, seen)
+    return _mostly(name, filled.str.contains(grammar.LOG_LINE), "log lines", seen)
 
 
-def _snapshot(lines: pl.Series) -> Family:
+def _snapshot(lines: pl.Series, seen: str) -> Family:
     """Thread snapshots: counts in a form ``ps`` or ``threading`` prints, no run_card run."""
     found = snapshot_lines(lines).filter(pl.col("text").str.strip_chars() != "")
     text = found.get_column("text")
     if text.str.contains(grammar.RUNNING_RUN_BATT).any():
-        return Family(None, f"a Running: line but no date line or run_batt output in {_SNIFFED}")
+        return Family(None, f"a Running: line but no date line or run_batt output in {seen}")
     if found.get_column("source").is_null().all():
         prompts = found.filter(pl.col("prompt")).get_column("text")
         named = prompts.str.contains(grammar.SNAPSHOT_COMMAND).any()
-        return Family(None, NO_COUNT if named else NO_STRUCTURE)
-    return _mostly("snapshot", found.get_column("explained"), "prompts, dates or thread counts")
+        return Family(None, (NO_COUNT if named else NO_STRUCTURE).format(sniffed=seen))
+    explained = found.get_column("explained")
+    return _mostly("snapshot", explained, "prompts, dates or thread counts", seen)
 
 
-def _mostly(name: str, explained: pl.Series, what: str) -> Family:
+def _mostly(name: str, explained: pl.Series, what: str, seen: str) -> Family:
     """The family, if most non-blank lines are explained; else why the file is not a log."""
     known, total = int(explained.sum()), len(explained)
     if known > LOG_LINE_SHARE * total:
         return Family(name)
     return Family(
         None,
-        f"not a log: {known:,} of {total:,} non-blank lines in {_SNIFFED} are {what} "
+        f"not a log: {known:,} of {total:,} non-blank lines in {seen} are {what} "
         "(a document quoting them?)",
     )

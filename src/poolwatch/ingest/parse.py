@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain
@@ -20,21 +20,22 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from poolwatch.errors import shown
 from poolwatch.ingest import tables
 from poolwatch.ingest.assemble import RunFile, assemble, concat_scans, task_events
 from poolwatch.ingest.dedupe import drop_tee_copies
+from poolwatch.ingest.discover import Source, discover
 from poolwatch.ingest.family import Family, detect
 from poolwatch.ingest.monitor import header_zone, monitor_events, parse_monitor, parse_snapshot
 from poolwatch.ingest.scan import ChunkScan, classify, clean, scan_chunk, split_lines
 from poolwatch.ingest.sources import (
     CHUNK_BYTES,
-    SNIFF_BYTES,
     Chunk,
     InputError,
     Reader,
-    Source,
     binary_reason,
-    discover,
+    sniff,
+    sniffed_enough,
 )
 
 if TYPE_CHECKING:
@@ -53,6 +54,9 @@ class Ingest:
     monitor: pd.DataFrame
     files: pd.DataFrame
     unparsed: pd.DataFrame
+    locations: Mapping[str, Path | None] = field(default_factory=dict)
+    """Where each read file can be read again, by its name in the tables (None: a pipe
+    or standard input). Names are shown escaped; the file opens by its own bytes."""
 
     def table(self, name: str) -> pd.DataFrame:
         """A table by its published name."""
@@ -99,7 +103,9 @@ def ingest(
     found = discover(paths)
     results = _read_in_threads(found.sources, workers or default_workers(), progress, chunk_bytes)
     extra = [
-        _FileResult(Source(path, Path(path)), status="duplicate", reason=f"same file as {first}")
+        _FileResult(
+            Source(path, Path(path)), status="duplicate", reason=f"same file as {shown(first)}"
+        )
         for path, first in found.same_file
     ]
     skipped = [
@@ -191,11 +197,8 @@ def _read_source(
         with Reader(source, chunk_bytes) as reader:
             _read_chunks(result, reader, scanner, progress)
             result.facts.update(vars(reader.facts))
-        if reader.facts.truncated_stream and result.status == "read":
-            result.reason = (
-                f"{reader.facts.compressed} stream cut short: "
-                f"read its first {reader.facts.bytes_read:,} bytes"
-            )
+        if result.status == "read":
+            result.reason = "; ".join(reader.facts.notes()) or None
     except InputError as err:
         result.status, result.reason = "skipped", str(err)
     return result
@@ -208,11 +211,15 @@ def _read_chunks(
     chunks = _reported(reader.chunks(), progress)
     head = _head(chunks)
     if not head:
-        result.status, result.reason = "skipped", "empty file"
+        result.status, result.reason = "skipped", reader.facts.nothing_read()
         return
-    sniffed = b"".join(chunk[:SNIFF_BYTES] for chunk in head)[:SNIFF_BYTES]
+    sniffed = sniff(head)
     reason = binary_reason(sniffed)
-    family = Family(None, reason) if reason else detect(clean(split_lines(sniffed), sniffed))
+    family = (
+        Family(None, reason)
+        if reason
+        else detect(clean(split_lines(sniffed), sniffed), len(sniffed))
+    )
     if family.name is None:
         result.status, result.reason = "skipped", family.reason
         for _ in chunks:  # read to the end so the fingerprint covers the whole file
@@ -237,11 +244,9 @@ def _reported(chunks: Iterator[Chunk], progress: Progress | None) -> Iterator[Ch
 def _head(chunks: Iterator[Chunk]) -> list[Chunk]:
     """A file's first chunks: enough to hold the bytes its family is told from."""
     head: list[Chunk] = []
-    size = 0
     for chunk in chunks:
         head.append(chunk)
-        size += len(chunk)
-        if size >= SNIFF_BYTES:
+        if sniffed_enough(head):
             break
     return head
 
@@ -287,7 +292,7 @@ def _mark_content_duplicates(results: list[_FileResult]) -> None:
             result.status, result.reason = "duplicate", f"same content as {first[digest]}"
             result.run = result.monitor = result.snapshot = None
         else:
-            first[digest] = result.source.name
+            first[digest] = result.label
 
 
 def _publish(results: list[_FileResult]) -> Ingest:
@@ -305,7 +310,8 @@ def _publish(results: list[_FileResult]) -> Ingest:
     # The largest table last, once the others' polars frames are gone.
     order = ("tasks", "runs", "monitor", "unparsed", "events")
     published = {name: tables.to_pandas(frames[name], tables.TABLES[name]) for name in order}
-    return Ingest(files=files, **published)
+    locations = {r.label: r.source.rereadable for r in kept}
+    return Ingest(files=files, **published, locations=locations)
 
 
 def _frames_of(result: _FileResult) -> dict[str, tables.Part]:
@@ -379,6 +385,13 @@ class _RunEvents:
         return self
 
 
+def _damaged(facts: dict[str, object]) -> bool | None:
+    """Whether a compressed stream was cut short or corrupt (None: not read)."""
+    if "truncated_stream" not in facts:
+        return None
+    return bool(facts["truncated_stream"] or facts["damage"])
+
+
 def _files(results: list[_FileResult]) -> pd.DataFrame:
     """The inventory of inputs: what each was, and whether it was read, skipped or a duplicate."""
     rows = [
@@ -395,6 +408,8 @@ def _files(results: list[_FileResult]) -> pd.DataFrame:
             "mtime": r.facts.get("mtime"),
             "last_line_cut": r.facts.get("last_line_cut"),
             "grew": r.facts.get("grew"),
+            "shrank": r.facts.get("shrank"),
+            "damaged": _damaged(r.facts),
         }
         for r in results
     ]

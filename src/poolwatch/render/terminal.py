@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import pandas as pd
 
+from poolwatch.errors import shown
 from poolwatch.findings import Findings
 from poolwatch.ingest.grammar import KINDS
 from poolwatch.ingest.parse import Ingest
+
+
+def input_notes(files: pd.DataFrame) -> list[str]:
+    """One line per input not used (``skipped``) or read with a problem (``warning``):
+    its name and why, escaped for a terminal."""
+    notes: list[str] = []
+    for row in files[files["reason"].notna()].itertuples():
+        if row.status == "skipped":
+            notes.append(shown(f"poolwatch: skipped {row.path}: {row.reason}"))
+        elif row.status == "read":
+            notes.append(shown(f"poolwatch: warning: {row.path}: {row.reason}"))
+    return notes
 
 
 def parse_summary(result: Ingest) -> str:
