@@ -10,7 +10,9 @@ lines are prose, headings, fences and tables.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -47,19 +49,52 @@ def sniffed(size: int) -> str:
 def detect(lines: pl.Series, size: int = SNIFF_BYTES) -> Family:
     """The family the sniffed lines of a file show, or why they show none (``size``: the
     bytes they were cut from)."""
-    seen = sniffed(size)
-    filled = lines.filter(lines.str.strip_chars() != "")
+    return detect_many(pl.DataFrame({"fid": 0, "text": lines}, schema=_LINES), [size])[0]
 
-    def has(pattern: str) -> bool:
-        return bool(filled.str.contains(pattern).any())
 
-    if has(grammar.MONITOR_STRUCTURE):
-        name = "monitor"
-    elif has(grammar.RUN_OUTPUT) or (has(grammar.RUNNING_RUN_BATT) and has(grammar.DATE_LINE)):
-        name = "console" if has(grammar.RUNNING_RUN_BATT) else "run_batt"
-    else:
-        return _snapshot(lines, seen)
-    return _mostly(name, filled.str.contains(grammar.LOG_LINE), "log lines", seen)
+_LINES = {"fid": pl.UInt32(), "text": pl.String()}
+
+
+def detect_many(lines: pl.DataFrame, sizes: Sequence[int]) -> list[Family]:
+    """The families of several files at once, from their sniffed lines (``fid``, ``text``:
+    file ``i`` was told from ``sizes[i]`` bytes): the patterns run once over all of them."""
+    text = pl.col("text")
+    shows = {
+        "monitor": grammar.MONITOR_STRUCTURE,
+        "output": grammar.RUN_OUTPUT,
+        "running": grammar.RUNNING_RUN_BATT,
+        "date": grammar.DATE_LINE,
+    }
+    found = (
+        lines.filter(text.str.strip_chars() != "")
+        .group_by("fid")
+        .agg(
+            *(text.str.contains(pattern).any().alias(name) for name, pattern in shows.items()),
+            known=text.str.contains(grammar.LOG_LINE).sum(),
+            total=pl.len(),
+        )
+    )
+    by_file = {row["fid"]: row for row in found.iter_rows(named=True)}
+    families: list[Family] = []
+    for fid, size in enumerate(sizes):
+        row = by_file.get(fid)
+        name = None if row is None else _name(row)
+        if name is None:
+            file_lines = lines.filter(pl.col("fid") == fid).get_column("text")
+            families.append(_snapshot(file_lines, sniffed(size)))
+        else:
+            assert row is not None
+            families.append(_mostly(name, row["known"], row["total"], "log lines", sniffed(size)))
+    return families
+
+
+def _name(shows: dict[str, Any]) -> str | None:
+    """The run family a file's lines show (None: none of them)."""
+    if shows["monitor"]:
+        return "monitor"
+    if shows["output"] or (shows["running"] and shows["date"]):
+        return "console" if shows["running"] else "run_batt"
+    return None
 
 
 def _snapshot(lines: pl.Series, seen: str) -> Family:
@@ -73,12 +108,13 @@ def _snapshot(lines: pl.Series, seen: str) -> Family:
         named = prompts.str.contains(grammar.SNAPSHOT_COMMAND).any()
         return Family(None, (NO_COUNT if named else NO_STRUCTURE).format(sniffed=seen))
     explained = found.get_column("explained")
-    return _mostly("snapshot", explained, "prompts, dates or thread counts", seen)
+    return _mostly(
+        "snapshot", int(explained.sum()), len(explained), "prompts, dates or thread counts", seen
+    )
 
 
-def _mostly(name: str, explained: pl.Series, what: str, seen: str) -> Family:
+def _mostly(name: str, known: int, total: int, what: str, seen: str) -> Family:
     """The family, if most non-blank lines are explained; else why the file is not a log."""
-    known, total = int(explained.sum()), len(explained)
     if known > LOG_LINE_SHARE * total:
         return Family(name)
     return Family(
