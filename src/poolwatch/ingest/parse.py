@@ -208,11 +208,11 @@ def _read_chunks(
     if not head:
         result.status, result.reason = "skipped", reader.facts.nothing_read()
         return
-    more = next(chunks, None)
-    if more is None and sum(map(len, head)) <= SMALL_FILE_BYTES:
-        result.pending = b"".join(head)
-        return
-    if more is not None:
+    if sum(map(len, head)) <= SMALL_FILE_BYTES:
+        more = next(chunks, None)
+        if more is None:
+            result.pending = b"".join(head)
+            return
         chunks = chain([more], chunks)
     family = _family(sniff(head))
     if family.name is None:
