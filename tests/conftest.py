@@ -54,7 +54,7 @@ def made_up(runs: Sequence[Mapping[str, object]]) -> Fleet:
             frame[failure] = frame[count] > 0
     frame = frame.astype({"elapsed": float, "usual_pace": float, "pace": float})
     return Fleet(
-        result=Ingest(**empty),
+        result=Ingest(**empty, locations={}),
         config=GUIDE,
         runs=frame,
         finished=frame,

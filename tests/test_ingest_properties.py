@@ -1,18 +1,25 @@
-"""Properties: arbitrary bytes never crash ingest, and fallback counts equal real ``grep -c``."""
+"""Properties: arbitrary bytes, file names and directory trees never crash ingest, every
+file is read or skipped with a reason, and fallback counts equal real ``grep -c``."""
 
 from __future__ import annotations
 
+import gzip
 import os
+import signal
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import read
+from conftest import LOGS, read
+from poolwatch.errors import shown
 from poolwatch.ingest.grammar import RUN_RULES
+from poolwatch.ingest.parse import Ingest
 from poolwatch.simulate import SCENARIOS, simulate
 
 #: The phrase an operator greps for, by event kind (from the grammar's own table).
@@ -20,27 +27,31 @@ PHRASES = {rule.kind: rule.grep for rule in RUN_RULES if rule.grep}
 ALERT = "ALERT: System overloaded detected"
 
 
-def grep_count(phrase: str, files: list[Path]) -> int:
-    """What ``grep -c -F phrase`` counts over the files (C locale: bytes, as operators run it)."""
-    if not files:
-        return 0
-    done = subprocess.run(
-        ["grep", "-c", "-h", "-F", "-a", "--", phrase, *map(str, files)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "LC_ALL": "C"},
-        check=False,
-    )
-    assert done.returncode in (0, 1), done.stderr
-    return sum(int(n) for n in done.stdout.split())
+def grep_count(phrase: str, files: list[Path | None]) -> int:
+    """What ``grep -c -F phrase`` counts over the files (C locale: bytes, as operators run
+    it; ``zgrep`` for gzip files)."""
+    total = 0
+    for path in files:
+        assert path is not None
+        gzipped = path.read_bytes()[:2] == b"\x1f\x8b"
+        done = subprocess.run(
+            ["zgrep" if gzipped else "grep", "-c", "-F", "-a", "--", phrase, path],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "LC_ALL": "C"},
+            check=False,
+        )
+        assert done.returncode in (0, 1), done.stderr
+        total += int(done.stdout)
+    return total
 
 
-def assert_counts_match_grep(directory: Path) -> None:
+def assert_counts_match_grep(directory: Path, result: Ingest | None = None) -> None:
     """Every fallback kind's count equals grep -c over the kept run and console logs."""
-    result = read(directory)
+    result = read(directory) if result is None else result
     files = result.files
     kept = files[(files["status"] == "read") & files["family"].isin(["console", "run_batt"])]
-    paths = [Path(p) for p in kept["path"]]
+    paths = [result.locations[p] for p in kept["path"]]
     counts = result.events["kind"].value_counts()
     for kind, phrase in PHRASES.items():
         expected = grep_count(phrase, paths)
@@ -140,3 +151,107 @@ def test_every_simulated_run_is_read_once(tmp_path: Path, scenario: str) -> None
             assert row.end == "killed"
         elif not run.killed:
             assert row.end in ("completed", "exited")
+
+
+# File names and directory trees --------------------------------------------------------
+
+#: Bytes of a name: anything but the separator and NUL (so not UTF-8, control characters,
+#: spaces and escape sequences too).
+NAME = st.one_of(
+    st.binary(min_size=1, max_size=10).filter(
+        lambda b: b"/" not in b and b"\x00" not in b and b not in (b".", b"..")
+    ),
+    st.sampled_from(
+        [b"-r.log", b"--help", b"-", b" spaced name .log", b"bad\xff\xfe.log", b"a\nb.log",
+         b"\x1b]0;title\x07.log", b"\x1b[31mred", b"tmp_batt_Xa3k9Q_run.log", b"*.log"]
+    ),
+)  # fmt: skip
+FIFO = b"<fifo>"
+CONTENT = st.one_of(
+    TEXT.map(lambda text: RUN_LOG_HEAD + text),
+    TEXT.map(lambda text: gzip.compress(RUN_LOG_HEAD + text)),
+    st.just((LOGS / "console_two_runs.log").read_bytes()),
+    st.just(b""),
+    st.binary(max_size=64),
+    st.just(FIFO),
+)
+#: Entries of a tree: the directories above a file, its name and its content.
+TREE = st.lists(st.tuples(st.lists(NAME, max_size=2), NAME, CONTENT), min_size=1, max_size=8)
+
+
+def build(root: Path, tree: list[tuple[list[bytes], bytes, bytes]]) -> dict[Path, bytes]:
+    """The files of a tree made under ``root``: their paths and contents (an entry whose
+    place a file or directory already holds is left out)."""
+    made: dict[Path, bytes] = {}
+    for folders, name, content in tree:
+        path = root.joinpath(*map(os.fsdecode, folders), os.fsdecode(name))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_symlink() or path.exists():
+                continue
+            if content == FIFO:
+                os.mkfifo(path)
+            else:
+                path.write_bytes(content)
+        except (FileExistsError, NotADirectoryError):
+            continue  # a directory where a file is, or the other way round
+        made[path] = content
+    return made
+
+
+def globbed(root: Path, path: Path) -> bool:
+    """Whether ``root/*`` reaches a path (a glob matches no hidden name of its own level)."""
+    return not path.relative_to(root).parts[0].startswith(".")
+
+
+@contextmanager
+def within(seconds: float) -> Iterator[None]:
+    """Fail instead of hanging (a FIFO opened by mistake blocks forever)."""
+
+    def hung(*_: object) -> None:
+        raise TimeoutError(f"ingest took more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TREE, st.booleans())
+def test_any_names_and_trees_are_read_or_skipped_with_a_reason(
+    tree: list[tuple[list[bytes], bytes, bytes]], as_glob: bool
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        made = build(root, tree)
+        if as_glob:
+            made = {path: content for path, content in made.items() if globbed(root, path)}
+        with within(30):
+            result = read(f"{folder}/*" if as_glob else folder)
+        files = result.files
+        if not made:  # a glob that matches nothing
+            assert files["reason"].tolist() == ["no such file, directory or glob match"]
+            return
+        # Every file once, named as shown on a terminal (no control character, no
+        # undecodable byte: the name is printable and UTF-8).
+        assert sorted(files["path"]) == sorted(shown(str(path)) for path in made)
+        for label in files["path"]:
+            assert shown(label) == label
+            label.encode()
+        rows = files.set_index("path")
+        for path, content in made.items():
+            row = rows.loc[shown(str(path))]
+            assert row["status"] in ("read", "skipped", "duplicate")
+            if row["status"] != "read":
+                assert isinstance(row["reason"], str) and row["reason"]
+            if content == FIFO:
+                top = as_glob and path.parent == root
+                found = "matched by a glob" if top else "found in a directory"
+                assert row["reason"] == f"a FIFO {found}: not read"
+            elif content.startswith(RUN_LOG_HEAD):
+                assert row["status"] in ("read", "duplicate")
+        assert_counts_match_grep(root, result)

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from conftest import read
+from poolwatch.ingest.discover import Source
 from poolwatch.ingest.parse import ingest
-from poolwatch.ingest.sources import Reader, Source
+from poolwatch.ingest.sources import Reader
 
 CONSOLE = "console_two_runs.log"
 

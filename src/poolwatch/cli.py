@@ -18,7 +18,7 @@ import click
 from poolwatch.domains import short
 from poolwatch.errors import PoolwatchError, shown
 from poolwatch.history.span import MOST_DAYS
-from poolwatch.ingest.sources import STDIN
+from poolwatch.ingest.discover import STDIN
 from poolwatch.sizes import parse_size
 
 if TYPE_CHECKING:
@@ -155,17 +155,17 @@ def parse(*, paths: tuple[str, ...], out: Path | None) -> None:
 def _ingest(paths: tuple[str, ...]) -> Ingest:
     """Ingest the paths with a progress bar on a terminal; fail when nothing is usable.
     poolwatch's own outputs found among them are skipped quietly (named with -v)."""
-    from poolwatch.ingest.own import OWN_OUTPUT
     from poolwatch.ingest.parse import ingest
 
     if paths.count(STDIN) > 1:
         raise click.UsageError("'-' (standard input) can be given only once")
     with _progress_bar(paths) as progress:
         result = ingest(paths, progress=progress)
+    from poolwatch.render.terminal import input_notes
+
     files = result.files
-    for row in files[files["status"] == "skipped"].itertuples():
-        if _told("verbose") or not str(row.reason).startswith(OWN_OUTPUT):
-            _say_line(f"poolwatch: skipped {row.path}: {row.reason}", err=True)
+    for line in input_notes(files, own_outputs=_told("verbose")):
+        _say_line(line, err=True)
     duplicates = int((files["status"] == "duplicate").sum())
     if duplicates and _told("verbose"):
         _say_line(
@@ -208,7 +208,7 @@ def _progress_bar(paths: tuple[str, ...]) -> Iterator[Progress | None]:
         return
     from tqdm import tqdm
 
-    from poolwatch.ingest.sources import discover
+    from poolwatch.ingest.discover import discover
 
     total = sum(s.path.stat().st_size for s in discover(paths).sources if s.path is not None)
     with tqdm(total=total, unit="B", unit_scale=True, desc="reading", leave=False) as bar:
@@ -460,8 +460,9 @@ def _write(findings: Findings, targets: dict[str, Path], paper: str) -> None:
 
 
 def _command_line() -> str:
-    """The command as typed, for the report's provenance (program name normalised)."""
-    return shlex.join(["poolwatch", *sys.argv[1:]])
+    """The command as typed, for the report's provenance (program name normalised; control
+    characters and bytes that are not UTF-8 escaped, as in the tables)."""
+    return shown(shlex.join(["poolwatch", *sys.argv[1:]]))
 
 
 @contextmanager

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -62,7 +60,8 @@ def appendix(fleet: Fleet, cited: tuple[tuple[str, tuple[Ref, ...]], ...]) -> tu
         wanted.setdefault(name, []).append(line)
     files = fleet.result.files
     read = files[files["status"] == "read"]
-    paths = {str(p): (None if p == "<stdin>" else Path(str(p))) for p in read["path"].astype(str)}
+    where = fleet.result.locations
+    paths = {str(p): where.get(str(p)) for p in read["path"].astype(str)}
     around = excerpts(wanted, paths, CONTEXT)
     return tuple(_excerpt(ref, sorted(set(names), key=names.index), around.get(key))
                  for key, (ref, names) in by_line.items())  # fmt: skip

@@ -1,4 +1,9 @@
-"""One file's scans to events, tasks and runs: run boundaries, instances, task attribution.
+"""Files' scans to events, tasks and runs: run boundaries, instances, task attribution.
+
+An assembly covers one large file, or a batch of small ones at once (per-file work
+would cost more than their lines): every step is keyed by the file (``fid``), lines
+are numbered across the batch while they are ordered and joined, and each file's own
+numbers (its lines from 1, its runs from 0) are given back at the end.
 
 Runs a console log holds are separated by the iteration's ``date`` line (or the
 ``Running:`` line when no date was printed); a bare run log is one run that starts
@@ -13,6 +18,7 @@ line number, never through a pass over every line.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -44,6 +50,40 @@ _FALLBACK_COUNTS = {
 #: Counts only tasks have: their samples' problems.
 _SAMPLE_COUNTS = {"sample_timeouts": "sample_timeout", "sample_failures": "sample_failed"}
 _COUNTED = (*_FALLBACK_COUNTS, "processpool_to_sequential")
+#: Runs are numbered across an assembly as ``fid * _RUNS + run``: one key, per file in order.
+_RUNS = 1 << 32
+_FID = (pl.col("run") // _RUNS).cast(pl.UInt32)
+
+#: The files an assembly covers. ``first``: the line number, across the assembly, just
+#: before the file's first line; ``instance``: the one its name gives, if no line does.
+FILE_SCHEMA: dict[str, pl.DataType] = {
+    "fid": pl.UInt32(),
+    "name": pl.String(),
+    "instance": pl.String(),
+    "first": pl.UInt32(),
+    "lines": pl.UInt32(),
+    "progress": pl.UInt32(),
+    "cut": pl.Boolean(),
+}
+
+
+def files_frame(
+    names: Sequence[str], firsts: Sequence[int], lines: Sequence[int], progress: Sequence[int],
+    cuts: Sequence[bool],
+) -> pl.DataFrame:  # fmt: skip
+    """The files of an assembly, numbered from 0 in order."""
+    return pl.DataFrame(
+        {
+            "fid": range(len(names)),
+            "name": names,
+            "instance": [instance_from_name(name) for name in names],
+            "first": firsts,
+            "lines": lines,
+            "progress": progress,
+            "cut": cuts,
+        },
+        schema=FILE_SCHEMA,
+    )
 
 
 def _fallbacks() -> dict[str, pl.Expr]:
@@ -62,21 +102,39 @@ def _fallbacks() -> dict[str, pl.Expr]:
 
 @dataclass(frozen=True)
 class RunFile:
-    """A run_batt or console file after assembly (polars frames, published columns)."""
+    """Run_batt and console files after assembly (polars frames, published columns; a
+    ``file`` column names the file of each row)."""
 
-    family: str
+    families: dict[str, str]
+    """Each file's family, console or run_batt, by name."""
     events: pl.DataFrame
     """The rare events; task start and done events are made from ``tasks`` when published."""
     tasks: pl.DataFrame
     runs: pl.DataFrame
     content: pl.DataFrame
-    """Per run: instance and a hash of its notable lines, to recognise tee copies."""
-    last_content: tuple[str, ...]
-    """The last run's notable lines, to recognise a copy still being written."""
+    """Per run: its file, number, first line, instance and a hash of its notable lines,
+    to recognise tee copies."""
+    last_content: dict[str, tuple[str, ...]]
+    """Each file's last run's notable lines, to recognise a copy still being written."""
+
+    def without(self, names: set[str]) -> RunFile:
+        """These frames without the files named."""
+        if not names:
+            return self
+        keep = ~pl.col("file").cast(pl.String).is_in(list(names))
+        return RunFile(
+            {k: v for k, v in self.families.items() if k not in names},
+            self.events.filter(keep),
+            self.tasks.filter(keep) if self.tasks.height else self.tasks,
+            self.runs.filter(keep),
+            self.content.filter(keep),
+            {k: v for k, v in self.last_content.items() if k not in names},
+        )
 
 
 def concat_scans(scans: list[ChunkScan]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """A file's rare lines and task lines, with lines and progress counted from its start.
+    """A file's rare lines and task lines, with lines and progress counted from its start
+    (the file is file 0 of its assembly).
 
     Chunks are scanned as if each began a file (line 1, no progress before it), so
     that no reader has to count lines ahead of the scanners.
@@ -90,33 +148,71 @@ def concat_scans(scans: list[ChunkScan]) -> tuple[pl.DataFrame, pl.DataFrame]:
         tasks.append(scan.tasks.with_columns(**shift))
         progress += scan.progress
         lines += scan.lines
-    return pl.concat(rare), pl.concat(tasks).set_sorted("line")
+    fid = pl.lit(0, pl.UInt32).alias("fid")
+    return (
+        pl.concat(rare).with_columns(fid),
+        pl.concat(tasks).with_columns(fid).set_sorted("line"),
+    )
 
 
-def assemble(
-    name: str, marks: pl.DataFrame, task_lines: pl.DataFrame, *, lines: int, progress: int,
-    cut: bool,
-) -> RunFile:  # fmt: skip
-    """Turn one file's rare marks and task lines into its events, tasks and runs."""
-    family = "console" if (marks["kind"] == "run_start").any() else "run_batt"
+def assemble(files: pl.DataFrame, marks: pl.DataFrame, task_lines: pl.DataFrame) -> RunFile:
+    """Turn files' rare marks and task lines (``fid``-keyed, in line order) into their
+    events, tasks and runs."""
     marks = _with_runs(marks)
-    task_lines = _task_lines_in_runs(task_lines, marks)
-    instances = _instances(marks, task_lines, name)
+    task_lines = _task_lines_in_runs(task_lines, marks, files)
+    instances = _instances(marks, task_lines, files)
     marks = marks.join(instances, on="run", how="left", maintain_order="left")
     marks = _with_open_task(marks.set_sorted("line"), task_lines)
     task_lines = task_lines.join(instances, on="run", how="left", maintain_order="left")
-    runs = _runs(marks, task_lines, name, family, lines=lines, progress=progress, cut=cut)
-    tasks = _tasks(task_lines, marks, runs, name)
-    content, last = _content(marks, task_lines)
-    events = marks.filter(~pl.col("kind").is_in(_INTERNAL_KINDS))
-    events = events.drop("prog", "task_index").with_columns(file=pl.lit(name))
-    return RunFile(family, _categorical(events), _categorical(tasks), runs, content, last)
+    consoles = marks.filter(pl.col("kind") == "run_start").get_column("fid").unique()
+    files = files.with_columns(
+        family=pl.when(pl.col("fid").is_in(consoles.implode()))
+        .then(pl.lit("console"))
+        .otherwise(pl.lit("run_batt"))
+    )
+    runs = _runs(marks, task_lines, files)
+    tasks = _tasks(task_lines, marks, runs, files)
+    content, last = _content(marks, task_lines, runs, files)
+    events = marks.filter(~pl.col("kind").is_in(_INTERNAL_KINDS)).drop("prog", "task_index")
+    events = _own_numbers(events, files, "line")
+    families = dict(zip(files["name"], files["family"], strict=True))
+    return RunFile(
+        families,
+        _categorical(events),
+        _categorical(tasks),
+        _local_runs(runs),
+        content,
+        last,
+    )
 
 
-def task_events(tasks: pl.DataFrame) -> pl.DataFrame:
+def _own_numbers(frame: pl.DataFrame, files: pl.DataFrame, *lines: str) -> pl.DataFrame:
+    """A frame with each file's own line and run numbers, and a ``file`` column, in place
+    of the assembly's ``fid`` and numbers."""
+    fid = pl.col("fid") if "fid" in frame.columns else _FID
+    if files.height == 1 and files["first"][0] == 0:  # one file: its numbers are the assembly's
+        frame = frame.with_columns(file=pl.lit(files["name"][0]))
+    else:
+        first = fid.replace_strict(files["fid"], files["first"], return_dtype=pl.UInt32)
+        frame = frame.with_columns(
+            *(pl.col(name) - first for name in lines),
+            file=fid.replace_strict(files["fid"], files["name"], return_dtype=pl.String),
+        )
+    return _local_runs(frame.drop("fid", strict=False))
+
+
+def _local_runs(frame: pl.DataFrame) -> pl.DataFrame:
+    """Run numbers within each file (from the assembly's run keys)."""
+    if frame.schema.get("run") == pl.Int32:
+        return frame
+    return frame.with_columns((pl.col("run") % _RUNS).cast(pl.Int32))
+
+
+def task_events(tasks: pl.DataFrame, *, with_file: bool = False) -> pl.DataFrame:
     """The task_start and task_done events of a tasks table, unsorted: the EVENTS columns
-    they fill (the others are empty; ``file``, the same on every row, is the caller's)."""
-    common = ("instance", "run", "task")
+    they fill (the others are empty; ``file``, the same on every row of one file's
+    table, is the caller's unless asked for)."""
+    common = ("file", "instance", "run", "task") if with_file else ("instance", "run", "task")
     starts = tasks.filter(pl.col("start_line").is_not_null()).select(
         *common,
         line="start_line",
@@ -139,30 +235,59 @@ def _categorical(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+#: The run boundary kinds as small numbers (0: a file's start), for the look back.
+_BOUNDARY_CODES = {kind: code for code, kind in enumerate(_BOUNDARY_KINDS, start=1)}
+
+
 def _with_runs(marks: pl.DataFrame) -> pl.DataFrame:
-    """Number the runs: a date line starts one, a Running or GPU line does if none just did."""
-    marker = pl.when(pl.col("kind").is_in(_BOUNDARY_KINDS)).then(pl.col("kind")).otherwise(None)
-    previous = marker.shift(1).forward_fill()
-    kind = pl.col("kind")
-    boundary = (
-        (kind == "date")
-        | ((kind == "run_start") & (previous.is_null() | (previous != "date")))
-        | ((kind == "gpu") & (previous.is_null() | (previous == "gpu")))
+    """Number the runs: a date line starts one, a Running or GPU line does if none just did
+    (in each file: its first mark has none before it)."""
+    kind, fid = pl.col("kind"), pl.col("fid")
+    # Step by step: an expression used twice in one step would be computed twice.
+    steps = marks.with_columns(
+        _first=(fid != fid.shift(1)).fill_null(True),
+        _code=kind.replace_strict(_BOUNDARY_CODES, default=None, return_dtype=pl.UInt8),
     )
-    return marks.with_columns(run=boundary.cum_sum().cast(pl.Int32))
-
-
-def _task_lines_in_runs(task_lines: pl.DataFrame, marks: pl.DataFrame) -> pl.DataFrame:
-    """Give every task line the run whose first line is the last one before it."""
-    starts = marks.group_by("run").agg(pl.col("line").min()).sort("line").set_sorted("line")
-    return task_lines.join_asof(starts, on="line", strategy="backward").with_columns(
-        pl.col("run").fill_null(0)
+    # The last boundary kind before each mark in its file (0: none since the file's start).
+    steps = steps.with_columns(
+        _previous=pl.when("_first").then(0).otherwise(pl.col("_code").shift(1)).forward_fill()
+    )
+    previous = pl.col("_previous")
+    date, gpu = _BOUNDARY_CODES["date"], _BOUNDARY_CODES["gpu"]
+    steps = steps.with_columns(
+        _boundary=(kind == "date")
+        | ((kind == "run_start") & (previous != date))
+        | ((kind == "gpu") & ((previous == 0) | (previous == gpu)))
+    )
+    steps = steps.with_columns(_count=pl.col("_boundary").cum_sum().cast(pl.Int64))
+    count = pl.col("_count")
+    steps = steps.with_columns(
+        _before=pl.when("_first").then(count - pl.col("_boundary").cast(pl.Int64)).forward_fill()
+    )
+    run = fid.cast(pl.Int64) * _RUNS + count - pl.col("_before")
+    return steps.with_columns(run=run).drop(
+        "_first", "_code", "_previous", "_boundary", "_count", "_before"
     )
 
 
-def _instances(marks: pl.DataFrame, task_lines: pl.DataFrame, name: str) -> pl.DataFrame:
-    """Each run's instance, from its Running/Generating line, else its neighbours', else the
-    file name."""
+def _task_lines_in_runs(
+    task_lines: pl.DataFrame, marks: pl.DataFrame, files: pl.DataFrame
+) -> pl.DataFrame:
+    """Give every task line the run of its file whose first line is the last one before it
+    (run 0: none is; each file's run 0 "starts" just before its first line)."""
+    starts = pl.concat(
+        [
+            marks.group_by("run").agg(pl.col("line").min()),
+            files.select(run=pl.col("fid").cast(pl.Int64) * _RUNS, line="first"),
+        ]
+    )
+    starts = starts.sort("line").set_sorted("line")
+    return task_lines.join_asof(starts, on="line", strategy="backward")
+
+
+def _instances(marks: pl.DataFrame, task_lines: pl.DataFrame, files: pl.DataFrame) -> pl.DataFrame:
+    """Each run's instance, from its Running/Generating line, else its neighbours' in its
+    file, else the file name."""
     kind = pl.col("kind")
     named = (
         marks.filter(kind.is_in(("run_start", "generating")))
@@ -178,12 +303,14 @@ def _instances(marks: pl.DataFrame, task_lines: pl.DataFrame, name: str) -> pl.D
     # Both are in line order, so their run numbers are sorted.
     runs = [frame.get_column("run").set_sorted().unique() for frame in (marks, task_lines)]
     every = pl.concat(runs).unique().to_frame()
+    named_by_file = files.select("fid", default="instance")
     return (
         every.join(named, on="run", how="left")
         .sort("run")
-        .with_columns(
-            pl.col("instance").forward_fill().backward_fill().fill_null(instance_from_name(name))
-        )
+        .with_columns(fid=_FID)
+        .with_columns(pl.col("instance").forward_fill().backward_fill().over("fid"))
+        .join(named_by_file, on="fid", how="left", maintain_order="left")
+        .select("run", instance=pl.coalesce("instance", "default"))
     )
 
 
@@ -210,7 +337,7 @@ def _with_open_task(marks: pl.DataFrame, task_lines: pl.DataFrame) -> pl.DataFra
 
 
 def _tasks(
-    task_lines: pl.DataFrame, marks: pl.DataFrame, runs: pl.DataFrame, name: str
+    task_lines: pl.DataFrame, marks: pl.DataFrame, runs: pl.DataFrame, files: pl.DataFrame
 ) -> pl.DataFrame:
     """One row per task: samples, sample problems, fallbacks while it ran, start and done.
 
@@ -264,7 +391,8 @@ def _tasks(
     tasks = tasks.join(
         runs.select("run", "end_prog"), on="run", how="left", maintain_order="left"
     ).with_columns(samples=(next_prog - pl.col("first_prog")).cast(pl.Int32))
-    return tasks.select(c.name for c in TASKS if c.name != "file").with_columns(file=pl.lit(name))
+    tasks = tasks.select(c.name for c in TASKS if c.name != "file")
+    return _own_numbers(tasks, files, "line", "last_line", "start_line", "done_line")
 
 
 def _with_task_events(tasks: pl.DataFrame, marks: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
@@ -293,11 +421,9 @@ def _with_task_events(tasks: pl.DataFrame, marks: pl.DataFrame, keys: list[str])
     )
 
 
-def _runs(
-    marks: pl.DataFrame, task_lines: pl.DataFrame, name: str, family: str, *, lines: int,
-    progress: int, cut: bool,
-) -> pl.DataFrame:  # fmt: skip
-    """One row per run: start, command, task counts, how it ended and why."""
+def _runs(marks: pl.DataFrame, task_lines: pl.DataFrame, files: pl.DataFrame) -> pl.DataFrame:
+    """One row per run: start, command, task counts, how it ended and why (run keys kept,
+    line numbers each file's own)."""
     kind = pl.col("kind")
     from_marks = marks.group_by("run").agg(
         mark_line=pl.col("line").min(),
@@ -331,35 +457,46 @@ def _runs(
             pl.col("tasks_started", "tasks_done", *_COUNTED).fill_null(0),
             line=pl.min_horizontal("mark_line", "task_line"),
             instance=pl.coalesce("mark_instance", "task_instance"),
-            start_prog=pl.when(pl.col("run") == 0)
+            start_prog=pl.when(pl.col("run") % _RUNS == 0)
             .then(0)
             .otherwise(pl.min_horizontal("mark_prog", "task_prog")),
+            fid=_FID,
         )
+        .join(
+            files.select("fid", "first", "lines", "progress", "cut", file="name", family="family"),
+            on="fid",
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(pl.col("line", "end_line") - pl.col("first"))
     )
-    return _with_end(_with_timing(runs, lines=lines, progress=progress, cut=cut)).with_columns(
-        file=pl.lit(name), family=pl.lit(family)
-    )
+    return _with_end(_with_timing(runs))
 
 
-def _with_timing(runs: pl.DataFrame, *, lines: int, progress: int, cut: bool) -> pl.DataFrame:
-    """Start times, wall durations, the command's limits, samples and last lines."""
+def _with_timing(runs: pl.DataFrame) -> pl.DataFrame:
+    """Start times, wall durations, the command's limits, samples and last lines (the next
+    run is the next row of the same file)."""
+    same_file = pl.col("fid").shift(-1) == pl.col("fid")
     runs = runs.with_columns(
-        end_prog=pl.col("start_prog").shift(-1).fill_null(progress),
-        next_line=pl.col("line").shift(-1),
+        end_prog=pl.when(same_file)
+        .then(pl.col("start_prog").shift(-1))
+        .otherwise(pl.col("progress")),
+        next_line=pl.when(same_file).then(pl.col("line").shift(-1)),
         started_at=parse_date_lines(runs["date"]),
         requested_tasks=pl.col("command").str.extract(grammar.RUNNING_COUNT, 1).cast(pl.Int32),
         timeout_s=pl.col("command").str.extract(grammar.RUNNING_TIMEOUT, 1).cast(pl.Float64),
     )
     return runs.with_columns(
         samples=(pl.col("end_prog") - pl.col("start_prog")).cast(pl.Int32),
-        seconds=(pl.col("started_at").shift(-1) - pl.col("started_at")).dt.total_microseconds()
-        / 1e6,
+        seconds=pl.when(same_file).then(
+            (pl.col("started_at").shift(-1) - pl.col("started_at")).dt.total_microseconds() / 1e6
+        ),
         # -c -32 samples 32 tasks; -c 0 takes them all (how many is not said).
         requested_tasks=pl.when(pl.col("requested_tasks") != 0).then(
             pl.col("requested_tasks").abs()
         ),
-        last_line_cut=pl.lit(cut) & pl.col("next_line").is_null(),
-        last_line=(pl.col("next_line") - 1).fill_null(lines).cast(pl.UInt32),
+        last_line_cut=pl.col("cut") & pl.col("next_line").is_null(),
+        last_line=(pl.col("next_line") - 1).fill_null(pl.col("lines")).cast(pl.UInt32),
     )
 
 
@@ -392,8 +529,10 @@ def _with_end(runs: pl.DataFrame) -> pl.DataFrame:
     return runs.with_columns(end=end, end_evidence=evidence)
 
 
-def _content(marks: pl.DataFrame, task_lines: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, ...]]:
-    """Each run's notable lines as one hash, and the last run's lines themselves.
+def _content(
+    marks: pl.DataFrame, task_lines: pl.DataFrame, runs: pl.DataFrame, files: pl.DataFrame
+) -> tuple[pl.DataFrame, dict[str, tuple[str, ...]]]:
+    """Each run's notable lines as one hash, and each file's last run's lines themselves.
 
     The hash covers the run's task ids in order (hashed as a list), its candidate
     counts and its rare lines' text: equal for a run and its tee copy, different for
@@ -419,16 +558,21 @@ def _content(marks: pl.DataFrame, task_lines: pl.DataFrame) -> tuple[pl.DataFram
             ignore_nulls=True,
         ).hash(),
     )
+    places = runs.select("run", "file", "line")
+    per_run = per_run.join(places, on="run", how="left", maintain_order="left")
+    content = _local_runs(per_run.select("file", "run", "line", "instance", "hash"))
     if per_run.is_empty():
-        return per_run, ()
-    last = per_run["run"][-1]
+        return content, {}
+    last = per_run.group_by(_FID.alias("fid")).agg(pl.col("run").max()).get_column("run")
+    in_last = pl.col("run").is_in(last.implode())
+    task_item = pl.concat_str(["task", "count"], separator="|", ignore_nulls=True)
     items = pl.concat(
         [
-            task_lines.filter(pl.col("run") == last).select(
-                "line", item=pl.concat_str(["task", "count"], separator="|", ignore_nulls=True)
-            ),
-            marks.filter((pl.col("run") == last) & ~pl.col("kind").is_in(_CONTENT_EXCLUDED))
-            .select("line", item=_RARE_ITEM),
+            task_lines.filter(in_last).select("run", "line", item=task_item),
+            marks.filter(in_last & ~pl.col("kind").is_in(_CONTENT_EXCLUDED))
+            .select("run", "line", item=_RARE_ITEM),
         ]
     ).sort("line")  # fmt: skip
-    return per_run, tuple(items["item"].to_list())
+    by_file = items.group_by(_FID.alias("fid"), maintain_order=True).agg("item")
+    names = dict(zip(files["fid"], files["name"], strict=True))
+    return content, {names[fid]: tuple(item) for fid, item in by_file.iter_rows()}

@@ -6,110 +6,127 @@ run wrote to standard error (tracebacks, ``resource_tracker`` warnings), which r
 the console only. So runs are compared on what both copies share, their stdout
 lines: a run log's run is a copy when those notable lines hash the same as a console
 run's, or when one is a prefix of the other (both files still being written); the
-console copy is kept, since only it carries the run's start time.
+console copy is kept, since only it carries the run's start time. Every file's runs
+are compared at once, whether a file was assembled alone or in a batch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Protocol
 
 import polars as pl
 
 from poolwatch.ingest.assemble import RunFile, instance_from_name
+from poolwatch.ingest.results import Assembly
+
+#: The last run of a console, by instance: its notable lines and where it is.
+_Tails = dict[str, tuple[tuple[str, ...], str]]
+_PLACE = pl.concat_str([pl.col("file"), pl.col("line").cast(pl.String)], separator=":")
 
 
-class _HasRun(Protocol):
-    """A file result that may carry a run file (parse._FileResult)."""
-
-    run: RunFile | None
-    status: str
-    reason: str | None
-
-    @property
-    def label(self) -> str:
-        """How tables name the file."""
-        ...
-
-
-def drop_tee_copies(results: list[_HasRun]) -> None:
-    """Remove, from run logs, every run that a console log also holds."""
-    consoles = [r.run for r in results if r.run is not None and r.run.family == "console"]
-    if not consoles:
-        return
-    logs = [r for r in results if r.run is not None and r.run.family == "run_batt"]
-    if not logs:
-        return
-    wanted = pl.concat([r.run.content.get_column("hash") for r in logs if r.run is not None])
-    known = _console_hashes(consoles, wanted)
-    tails = _console_tails(consoles)
-    for result in logs:
-        _drop_copied_runs(result, known, tails)
+def drop_tee_copies(parts: Sequence[Assembly]) -> dict[str, str]:
+    """Remove, from run logs, every run that a console log also holds; return the run logs
+    left with none, with why (their frames are the caller's to let go of)."""
+    families = {name: family for part in parts for name, family in part.run.families.items()}
+    logs = [name for name, family in families.items() if family == "run_batt"]
+    if not logs or len(logs) == len(families):
+        return {}
+    content = pl.concat([part.run.content for part in parts])
+    family = pl.col("file").replace_strict(families, return_dtype=pl.String)
+    consoles = content.filter(family == "console")
+    copied = content.filter(family == "run_batt")
+    known = (
+        consoles.filter(pl.col("hash").is_in(copied.get_column("hash").implode()))
+        .unique("hash", keep="first", maintain_order=True)
+        .select("hash", place=_PLACE)
+    )
+    last = {name: lines for part in parts for name, lines in part.run.last_content.items()}
+    tails = _console_tails(consoles, last)
+    copies = _copies(copied, known, tails, last)
+    emptied = _cut_only(logs, set(copied.get_column("file")), tails)
+    for part in parts:
+        emptied |= _drop_runs(part, copies)
+    return emptied
 
 
-def _place(run: RunFile, number: int) -> str:
-    """``file:line`` of a run."""
-    row = run.runs.filter(pl.col("run") == number)
-    return f"{row['file'][0]}:{row['line'][0]}" if row.height else "?"
-
-
-def _console_hashes(consoles: list[RunFile], wanted: pl.Series) -> dict[int, str]:
-    """The console runs whose content hash is ``wanted`` (the run logs' runs' hashes),
-    by hash, to the place the first of them is at."""
-    known: dict[int, str] = {}
-    for run in consoles:
-        found = run.content.filter(pl.col("hash").is_in(wanted.implode()))
-        places = found.join(
-            run.runs.select("run", "file", "line"), on="run", how="left", maintain_order="left"
-        )
-        for digest, name, line in places.select("hash", "file", "line").iter_rows():
-            known.setdefault(digest, f"{name}:{line}")
-    return known
-
-
-def _console_tails(consoles: list[RunFile]) -> dict[str, tuple[tuple[str, ...], str]]:
-    """The last run of each console, by instance: its notable lines and where it is."""
-    tails: dict[str, tuple[tuple[str, ...], str]] = {}
-    for run in consoles:
-        if run.content.height:
-            last = run.content.row(-1, named=True)
-            tails[str(last["instance"])] = (run.last_content, _place(run, last["run"]))
+def _console_tails(consoles: pl.DataFrame, last: dict[str, tuple[str, ...]]) -> _Tails:
+    """The last run of each console, by instance (a later console's for an instance that
+    two consoles hold)."""
+    tails: _Tails = {}
+    ends = consoles.group_by("file", maintain_order=True).last().with_columns(place=_PLACE)
+    for name, instance, place in ends.select("file", "instance", "place").iter_rows():
+        tails[str(instance)] = (last.get(name, ()), place)
     return tails
 
 
-def _drop_copied_runs(
-    result: _HasRun, known: dict[int, str], tails: dict[str, tuple[tuple[str, ...], str]]
-) -> None:
-    """Drop the runs of one run log that a console holds; mark the file if none remain."""
-    run = result.run
-    assert run is not None
-    if not run.content.height:
-        # Nothing written but a line cut short: tee has just truncated it for a new run.
-        tail = tails.get(instance_from_name(result.label))
-        if tail is not None:
-            result.status, result.reason, result.run = "duplicate", f"tee copy of {tail[1]}", None
-        return
-    copies: dict[int, str] = {}
-    for row in run.content.iter_rows(named=True):
-        place = known.get(row["hash"])
-        if place is None and row["run"] == run.content["run"][-1]:
-            place = _prefix_place(run.last_content, tails.get(row["instance"]))
-        if place is not None:
-            copies[row["run"]] = place
-    if not copies:
-        return
-    keep = ~pl.col("run").is_in(list(copies))
-    result.run = replace(
-        run,
-        events=run.events.filter(keep),
-        tasks=run.tasks.filter(keep) if run.tasks.height else run.tasks,
-        runs=run.runs.filter(keep),
-        content=run.content.filter(keep),
+def _copies(
+    logs: pl.DataFrame, known: pl.DataFrame, tails: _Tails, last: dict[str, tuple[str, ...]]
+) -> pl.DataFrame:
+    """The run logs' runs that are copies (``file``, ``run``, ``place`` of the console run):
+    same hash as a console run, or, for a file's last run, a prefix of its console's last
+    run or the other way round (both still being written)."""
+    rows = logs.join(known, on="hash", how="left", maintain_order="left").with_columns(
+        last=pl.col("run") == pl.col("run").max().over("file")
     )
-    if not result.run.runs.height:
-        result.status = "duplicate"
-        result.reason = "tee copy of " + ", ".join(sorted(set(copies.values())))
-        result.run = None
+    found = rows.filter(pl.col("place").is_not_null()).select("file", "run", "place")
+    unmatched = rows.filter(pl.col("place").is_null() & pl.col("last"))
+    prefixes = [
+        (name, run, place)
+        for name, run, instance in unmatched.select("file", "run", "instance").iter_rows()
+        if (place := _prefix_place(last.get(name, ()), tails.get(instance))) is not None
+    ]
+    extra = pl.DataFrame(prefixes, schema=found.schema, orient="row")
+    return pl.concat([found, extra])
+
+
+def _cut_only(logs: list[str], with_content: set[str], tails: _Tails) -> dict[str, str]:
+    """Run logs with nothing written but a line cut short: tee has just truncated them for
+    a new run of an instance whose console is read."""
+    emptied: dict[str, str] = {}
+    for name in logs:
+        tail = tails.get(instance_from_name(name))
+        if name not in with_content and tail is not None:
+            emptied[name] = f"tee copy of {tail[1]}"
+    return emptied
+
+
+def _drop_runs(part: Assembly, copies: pl.DataFrame) -> dict[str, str]:
+    """Drop a part's copied runs; the files left with no run, with their reasons."""
+    mine = copies.filter(pl.col("file").is_in(list(part.run.families)))
+    if not mine.height:
+        return {}
+    part.run = _without(part.run, mine.select("file", "run"))
+    remaining = set(part.run.runs.get_column("file").cast(pl.String))
+    places = mine.group_by("file", maintain_order=True).agg(pl.col("place").unique().sort())
+    return {
+        name: "tee copy of " + ", ".join(found)
+        for name, found in places.iter_rows()
+        if name not in remaining
+    }
+
+
+def _without(run: RunFile, copies: pl.DataFrame) -> RunFile:
+    """The frames without the runs listed (``file``, ``run``)."""
+
+    def keep(frame: pl.DataFrame) -> pl.DataFrame:
+        if not frame.height:
+            return frame
+        return frame.join(
+            copies,
+            left_on=[pl.col("file").cast(pl.String), "run"],
+            right_on=["file", "run"],
+            how="anti",
+            maintain_order="left",
+        )
+
+    return replace(
+        run,
+        events=keep(run.events),
+        tasks=keep(run.tasks),
+        runs=keep(run.runs),
+        content=keep(run.content),
+    )
 
 
 def _prefix_place(texts: tuple[str, ...], tail: tuple[tuple[str, ...], str] | None) -> str | None:

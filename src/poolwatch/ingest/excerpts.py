@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from poolwatch.ingest import grammar
-from poolwatch.ingest.sources import InputError, Reader, Source
+from poolwatch.ingest.discover import Source
+from poolwatch.ingest.sources import InputError, Reader
 
 _ANSI = re.compile(grammar.ANSI)
 #: Characters kept of one line (a 3 MB line must not become a 3 MB report).

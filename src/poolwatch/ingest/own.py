@@ -15,12 +15,12 @@ from poolwatch.ingest.tables import TABLES
 OWN_OUTPUT = "poolwatch's own output"
 
 #: (pattern a line of the file's start matches, what the file is).
-_SIGNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r'<meta name="generator" content="poolwatch\b'), "a report page"),
-    (re.compile(r"^## poolwatch: "), "a ticket"),
-    (re.compile(r'^\s*"schema_version": \d+,$'), "a summary.json"),
+_SIGNS: tuple[tuple[str, str], ...] = (
+    (r'<meta name="generator" content="poolwatch\b', "a report page"),
+    (r"^## poolwatch: ", "a ticket"),
+    (r'^\s*"schema_version": \d+,$', "a summary.json"),
     *(
-        (re.compile("^" + re.escape(",".join(c.name for c in columns)) + "$"), f"the {name} table")
+        ("^" + re.escape(",".join(c.name for c in columns)) + "$", f"the {name} table")
         for name, columns in TABLES.items()
     ),
 )
@@ -29,14 +29,24 @@ _HEAD = 40
 _HEAD_BYTES = 16 << 10
 
 
-def own_output(lines: pl.Series) -> str | None:
-    """Why the file is poolwatch's own output (a report, ticket, summary or table), or
-    None when it is not."""
-    head = lines.filter(lines.str.strip_chars() != "").head(_HEAD).to_list()
+def own_outputs(lines: pl.DataFrame) -> dict[int, str]:
+    """Why each file (``fid``) whose first lines (``text``) show it is poolwatch's own
+    output (a report, ticket, summary or table) is no log; the others are left out."""
+    text = pl.col("text")
+    head = (
+        lines.filter(text.str.strip_chars() != "").group_by("fid", maintain_order=True).head(_HEAD)
+    )
+    reasons: dict[int, str] = {}
     for pattern, what in _SIGNS:
-        if any(pattern.search(line) for line in head):
-            return f"{OWN_OUTPUT} ({what}), not a log"
-    return None
+        for fid in head.filter(text.str.contains(pattern)).get_column("fid").unique().to_list():
+            reasons.setdefault(int(fid), f"{OWN_OUTPUT} ({what}), not a log")
+    return reasons
+
+
+def own_output(lines: pl.Series) -> str | None:
+    """Why the file of these first lines is poolwatch's own output, or None."""
+    frame = pl.DataFrame({"fid": pl.Series([0] * len(lines), dtype=pl.UInt32), "text": lines})
+    return own_outputs(frame).get(0)
 
 
 def is_own_file(path: Path) -> bool:

@@ -52,7 +52,7 @@ MARK_SCHEMA: dict[str, pl.DataType] = {
 }
 #: Longest line text kept as evidence.
 TEXT_LIMIT = 2000
-#: Unparsed lines kept per chunk as examples.
+#: Unparsed lines kept per file as examples.
 UNPARSED_EXAMPLES = 5
 
 #: Internal marks that shape runs but are not published events.
@@ -97,11 +97,13 @@ class ChunkScan:
 
 @dataclass(frozen=True)
 class Classified:
-    """A file's rare lines classified: its marks, and the lines nothing explains."""
+    """Files' rare lines classified: their marks, and the lines nothing explains."""
 
     marks: pl.DataFrame
-    unparsed: int
+    unparsed: dict[int, int]
+    """Lines nothing explains, by ``fid``."""
     unparsed_examples: pl.DataFrame
+    """The first few of them in each file (``fid``, ``line``, ``text``)."""
 
 
 def split_lines(raw: Chunk) -> pl.Series:
@@ -213,7 +215,8 @@ def _nullable(numbers: np.ndarray) -> pl.Series:
 
 
 def classify(rare: pl.DataFrame) -> Classified:
-    """Classify a file's rare lines (RARE_SCHEMA) by the grammar's rules.
+    """Classify files' rare lines (RARE_SCHEMA and ``fid``, in line order) by the grammar's
+    rules.
 
     A line's marks depend on its text alone, and rare lines repeat (every run prints
     the same banner), so each distinct text is classified once. A line that several
@@ -222,11 +225,14 @@ def classify(rare: pl.DataFrame) -> Classified:
     texts = rare.get_column("text").unique(maintain_order=True)
     marks, unexplained = _rule_marks(texts)
     marks = rare.join(marks, on="text", how="inner").sort(["line", "rule"])
-    unparsed = rare.join(unexplained.to_frame(), on="text", how="semi")
+    unparsed = rare.join(unexplained.to_frame(), on="text", how="semi").sort("line")
+    counts = unparsed.group_by("fid").len()
     return Classified(
         marks=_conform(marks),
-        unparsed=len(unparsed),
-        unparsed_examples=unparsed.sort("line").head(UNPARSED_EXAMPLES).select("line", "text"),
+        unparsed=dict(zip(counts["fid"], counts["len"], strict=True)),
+        unparsed_examples=unparsed.group_by("fid", maintain_order=True)
+        .head(UNPARSED_EXAMPLES)
+        .select("fid", "line", "text"),
     )
 
 
@@ -261,5 +267,5 @@ def _extract(texts: pl.Series, rule: grammar.Rule, number: int) -> pl.DataFrame:
 
 def _conform(frame: pl.DataFrame) -> pl.DataFrame:
     """Give a mark frame every mark column, in order, its text cut to ``TEXT_LIMIT``."""
-    out = conform_to(frame, MARK_SCHEMA)
+    out = conform_to(frame, {**MARK_SCHEMA, "fid": pl.UInt32()})
     return out.with_columns(pl.col("text").str.slice(0, TEXT_LIMIT).str.replace_all("\r", " "))

@@ -158,10 +158,18 @@ MONITOR: tuple[Column, ...] = (
 )
 
 FILES: tuple[Column, ...] = (
-    Column("path", STRING, "input as given"),
+    Column(
+        "path",
+        STRING,
+        "input as given (control characters and bytes that are not UTF-8 escaped: `\\n`, `\\xff`)",
+    ),
     Column("family", CATEGORY, "console, run_batt, monitor, snapshot or none"),
     Column("status", CATEGORY, "read, skipped or duplicate"),
-    Column("reason", STRING, "why it was skipped, or what it duplicates"),
+    Column(
+        "reason",
+        STRING,
+        "why it was skipped, what it duplicates, or what was wrong with a file read",
+    ),
     Column("bytes", INT64, "decompressed bytes read"),
     Column("lines", INT64, "lines read"),
     Column("unparsed", INT64, "lines that matched no pattern"),
@@ -170,6 +178,8 @@ FILES: tuple[Column, ...] = (
     Column("mtime", TIMESTAMP, "modification time when read"),
     Column("last_line_cut", BOOL, "the file ends without a newline"),
     Column("grew", BOOL, "the file grew while it was read (the prefix was used)"),
+    Column("shrank", BOOL, "the file shrank while it was read (read up to where it was seen)"),
+    Column("damaged", BOOL, "its compressed stream is cut short or corrupt (read up to there)"),
 )
 
 UNPARSED: tuple[Column, ...] = (

@@ -9,8 +9,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from poolwatch.errors import PoolwatchError
+from poolwatch.ingest.discover import discover
 from poolwatch.ingest.own import is_own_file
-from poolwatch.ingest.sources import discover
 
 
 class OutputError(PoolwatchError):

@@ -4,9 +4,26 @@ from __future__ import annotations
 
 import pandas as pd
 
+from poolwatch.errors import shown
 from poolwatch.findings import Findings
 from poolwatch.ingest.grammar import KINDS
+from poolwatch.ingest.own import OWN_OUTPUT
 from poolwatch.ingest.parse import Ingest
+
+
+def input_notes(files: pd.DataFrame, *, own_outputs: bool = True) -> list[str]:
+    """One line per input not used (``skipped``) or read with a problem (``warning``):
+    its name and why, escaped for a terminal (poolwatch's own outputs only with
+    ``own_outputs``)."""
+    notes: list[str] = []
+    for row in files[files["reason"].notna()].itertuples():
+        if not own_outputs and str(row.reason).startswith(OWN_OUTPUT):
+            continue
+        if row.status == "skipped":
+            notes.append(shown(f"poolwatch: skipped {row.path}: {row.reason}"))
+        elif row.status == "read":
+            notes.append(shown(f"poolwatch: warning: {row.path}: {row.reason}"))
+    return notes
 
 
 def parse_summary(result: Ingest) -> str:

@@ -1,0 +1,199 @@
+"""The files' frames, once read and deduplicated, as the published pandas tables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from poolwatch.ingest import tables
+from poolwatch.ingest.assemble import task_events
+from poolwatch.ingest.monitor import monitor_events
+from poolwatch.ingest.results import Assembly, FileResult
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Ingest:
+    """Everything ingest read, as the published pandas tables."""
+
+    events: pd.DataFrame
+    tasks: pd.DataFrame
+    runs: pd.DataFrame
+    monitor: pd.DataFrame
+    files: pd.DataFrame
+    unparsed: pd.DataFrame
+    locations: Mapping[str, Path | None] = field(default_factory=dict)
+    """Where each read file can be read again, by its name in the tables (None: a pipe
+    or standard input). Names are shown escaped; the file opens by its own bytes."""
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A table by its published name."""
+        frame: pd.DataFrame = getattr(self, name)
+        return frame
+
+
+def publish(results: list[FileResult]) -> Ingest:
+    """Concatenate every kept file's frames, in input order, into the published tables.
+
+    An assembly of several files is published where its first kept file is, without
+    the files that were not kept. The frames are let go of as their tables are built
+    (``tables.to_pandas``).
+    """
+    kept = [r for r in results if r.status == "read"]
+    files = _files(results)
+    frames: dict[str, list[tables.Part]] = {name: [] for name in tables.TABLES}
+    first = {id(part): part for part in kept_only(results)}
+    for result in kept:
+        part = first.pop(id(result.part), None)
+        if part is not None:
+            _add(frames, _assembly_frames(part))
+        _add(frames, _file_frames(result))
+        result.part = result.monitor = result.snapshot = None
+    # The largest table last, once the others' polars frames are gone.
+    order = ("tasks", "runs", "monitor", "unparsed", "events")
+    tables_ = {name: tables.to_pandas(frames[name], tables.TABLES[name]) for name in order}
+    locations = {r.label: r.source.rereadable for r in kept}
+    return Ingest(files=files, **tables_, locations=locations)
+
+
+def kept_only(results: list[FileResult]) -> list[Assembly]:
+    """Each assembly of kept files once, in order, without the files that are not kept
+    (duplicates)."""
+    kept = {r.label for r in results if r.status == "read"}
+    parts: dict[int, Assembly] = {}
+    for result in results:
+        if result.part is not None and result.status == "read":
+            parts.setdefault(id(result.part), result.part)
+    for part in parts.values():
+        gone = set(part.run.families) - kept
+        if gone:
+            part.run = part.run.without(gone)
+            part.unparsed = part.unparsed.filter(~pl.col("file").is_in(list(gone)))
+    return list(parts.values())
+
+
+def _add(frames: dict[str, list[tables.Part]], more: dict[str, tables.Part]) -> None:
+    for name, frame in more.items():
+        frames[name].append(frame)
+
+
+def _assembly_frames(part: Assembly) -> dict[str, tables.Part]:
+    """The frames of an assembly of run_batt and console files, by the table they go to."""
+    run = part.run
+    rare = tables.conform(run.events, tables.EVENTS)
+    names = list(run.families)
+    events: tables.Part = rare
+    if run.tasks.height:
+        events = _RunEvents(rare, task_events(run.tasks, with_file=len(names) > 1), names)
+    out: dict[str, tables.Part] = {"events": events, "tasks": run.tasks, "runs": run.runs}
+    if part.unparsed.height:
+        out["unparsed"] = part.unparsed
+    return out
+
+
+def _file_frames(result: FileResult) -> dict[str, tables.Part]:
+    """The frames of a monitor log or a snapshot file."""
+    out: dict[str, tables.Part] = {}
+    if result.monitor is not None:
+        out |= {"events": monitor_events(result.monitor), "monitor": result.monitor}
+    if result.snapshot is not None:
+        out["events"] = result.snapshot
+    return out
+
+
+class _RunEvents:
+    """Run files' events in line order, made a column at a time: their rare events and
+    the task start and done events of their tasks table.
+
+    Task events have no message, text, timestamp or sample: making the whole table
+    at once would hold those empty columns for millions of rows. A column only rare
+    events fill is placed by one Arrow ``take``, null wherever a task event is; the
+    ``file`` column of one file, the same on every row, is one dictionary entry.
+    """
+
+    def __init__(self, rare: pl.DataFrame, tasks: pl.DataFrame, files: list[str]) -> None:
+        self._rare = rare
+        self._tasks = tasks
+        self._file = files[0] if len(files) == 1 else None
+        keys = ["line"] if self._file is not None else ["file", "line"]
+        order = pl.concat([rare.select(keys), tasks.select(keys)])
+        if self._file is None:  # files in their order, each in line order
+            place = range(len(files))
+            order = order.with_columns(
+                pl.col("file").cast(pl.String).replace_strict(files, place, return_dtype=pl.UInt32)
+            )
+        self._order = order.with_row_index().sort(keys, maintain_order=True).get_column("index")
+        numbers = self._order.to_numpy()
+        self._rows = pa.array(numbers)
+        self._rare_rows = pa.array(numbers, mask=numbers >= rare.height)
+
+    @property
+    def height(self) -> int:
+        """Rows: every rare event and every task event."""
+        return len(self._order)
+
+    def arrow(self, name: str) -> pa.Array:
+        """One column, in line order."""
+        if name == "file" and self._file is not None:
+            codes = pa.array(np.zeros(self.height, np.uint32))
+            return pa.DictionaryArray.from_arrays(codes, pa.array([self._file], pa.large_string()))
+        rare = self._rare.get_column(name)
+        if name not in self._tasks.columns:
+            return rare.to_arrow().take(self._rare_rows)
+        other = self._tasks.get_column(name).cast(rare.dtype)
+        if isinstance(rare.dtype, pl.Categorical | pl.Enum):
+            # In polars: its categories stay in the order the lines give them.
+            return pl.concat([rare, other]).gather(self._order).to_arrow()
+        # Numbers put in line order by Arrow: about three times faster (measured).
+        return pa.concat_arrays([rare.to_arrow(), other.to_arrow()]).take(self._rows)
+
+    def drop(self, name: str) -> _RunEvents:
+        """Let go of a column once it is converted."""
+        self._rare = self._rare.drop(name)
+        if name in self._tasks.columns:
+            self._tasks = self._tasks.drop(name)
+        return self
+
+
+def _files(results: list[FileResult]) -> pd.DataFrame:
+    """The inventory of inputs: what each was, and whether it was read, skipped or a duplicate."""
+    rows = [
+        {
+            "path": r.label,
+            "family": r.family,
+            "status": r.status,
+            "reason": r.reason,
+            "bytes": r.facts.get("bytes_read"),
+            "lines": r.facts.get("lines"),
+            "unparsed": r.unparsed if r.status == "read" else None,
+            "compressed": r.facts.get("compressed"),
+            "digest": r.facts.get("digest") or None,
+            "mtime": r.facts.get("mtime"),
+            "last_line_cut": r.facts.get("last_line_cut"),
+            "grew": r.facts.get("grew"),
+            "shrank": r.facts.get("shrank"),
+            "damaged": _damaged(r.facts),
+        }
+        for r in results
+    ]
+    frame = pl.DataFrame(rows, schema_overrides={"mtime": pl.Float64}, infer_schema_length=None)
+    if frame.height:
+        frame = frame.with_columns(
+            mtime=(pl.col("mtime") * 1e6).cast(pl.Int64).cast(pl.Datetime("us", "UTC"))
+        )
+    return tables.to_pandas([frame], tables.FILES)
+
+
+def _damaged(facts: dict[str, object]) -> bool | None:
+    """Whether a compressed stream was cut short or corrupt (None: not read)."""
+    if "truncated_stream" not in facts:
+        return None
+    return bool(facts["truncated_stream"] or facts["damage"])
