@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from poolwatch.ingest import grammar
+from poolwatch.ingest import grammar, numbers
 from poolwatch.ingest.scan import RARE_SCHEMA, TASK_SCHEMA, ChunkScan
 from poolwatch.ingest.tables import TASKS
 from poolwatch.ingest.timestamps import parse_date_lines
@@ -483,8 +483,8 @@ def _with_timing(runs: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("progress")),
         next_line=pl.when(same_file).then(pl.col("line").shift(-1)),
         started_at=parse_date_lines(runs["date"]),
-        requested_tasks=pl.col("command").str.extract(grammar.RUNNING_COUNT, 1).cast(pl.Int32),
-        timeout_s=pl.col("command").str.extract(grammar.RUNNING_TIMEOUT, 1).cast(pl.Float64),
+        requested_tasks=numbers.magnitude(pl.col("command").str.extract(grammar.RUNNING_COUNT, 1)),
+        timeout_s=numbers.seconds(pl.col("command").str.extract(grammar.RUNNING_TIMEOUT, 1)),
     )
     return runs.with_columns(
         samples=(pl.col("end_prog") - pl.col("start_prog")).cast(pl.Int32),
@@ -492,9 +492,7 @@ def _with_timing(runs: pl.DataFrame) -> pl.DataFrame:
             (pl.col("started_at").shift(-1) - pl.col("started_at")).dt.total_microseconds() / 1e6
         ),
         # -c -32 samples 32 tasks; -c 0 takes them all (how many is not said).
-        requested_tasks=pl.when(pl.col("requested_tasks") != 0).then(
-            pl.col("requested_tasks").abs()
-        ),
+        requested_tasks=pl.when(pl.col("requested_tasks") != 0).then(pl.col("requested_tasks")),
         last_line_cut=pl.col("cut") & pl.col("next_line").is_null(),
         last_line=(pl.col("next_line") - 1).fill_null(pl.col("lines")).cast(pl.UInt32),
     )

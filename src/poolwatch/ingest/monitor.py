@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from poolwatch.ingest import grammar
+from poolwatch.ingest import grammar, numbers
 from poolwatch.ingest.timestamps import date_offset, parse_date_lines
 
 _COUNTS = ("python_threads", "system_threads", "process_fails", "thread_fails", "overload")
@@ -49,7 +49,7 @@ def parse_monitor(name: str, lines: pl.Series, zone: timedelta | None) -> pl.Dat
     alerts = _alerts(frame.filter(pl.col("alert")))
     records = pl.concat([samples, alerts], how="diagonal").sort("line")
     records = records.with_columns(
-        [pl.col(c).cast(pl.Int32, strict=False) for c in _COUNTS],
+        [numbers.int32(pl.col(c)) for c in _COUNTS],
         timestamp=_stamps(records["timestamp"], zone),
         file=pl.lit(name),
     )
@@ -66,7 +66,7 @@ def _alerts(rows: pl.DataFrame) -> pl.DataFrame:
             "text": rows["text"],
             "record": pl.repeat("alert", len(rows), eager=True),
             "alert": fields["alert"],
-            "alert_count": fields["count"].cast(pl.Int32),
+            "alert_count": fields["count"].cast(pl.Int32, strict=False),  # null: out of range
         }
     )
 
@@ -120,18 +120,23 @@ def snapshot_lines(lines: pl.Series) -> pl.DataFrame:
         prompt=text.str.contains(grammar.SNAPSHOT_PROMPT),
         date=text.str.contains(grammar.DATE_LINE),
         header=text.str.extract(grammar.SNAPSHOT_HEADER, 1).str.replace(r"\s+", " "),
-        active=text.str.extract(grammar.SNAPSHOT_ACTIVE, 1).cast(pl.Int32, strict=False),
-        row_pid=row.struct.field("pid").cast(pl.Int32, strict=False),
-        number=row.struct.field("number").cast(pl.Int32, strict=False),
+        active_text=text.str.extract(grammar.SNAPSHOT_ACTIVE, 1),
+        pid_text=row.struct.field("pid"),
+        number_text=row.struct.field("number"),
+    ).with_columns(
+        # A count too large for Int32 is still a count: the line is one, its value unknown.
+        active=numbers.int32(pl.col("active_text")),
+        row_pid=numbers.int32(pl.col("pid_text")),
+        number=numbers.int32(pl.col("number_text")),
     )
-    is_row = pl.col("number").is_not_null()
+    is_row = pl.col("number_text").is_not_null()
     header = pl.col("header")
     table = pl.when(header.is_not_null()).then(header).when(~is_row).then(pl.lit(""))
     frame = frame.with_columns(table=table.forward_fill().fill_null(""))
-    pid_row = pl.col("row_pid").is_not_null()
+    pid_row = pl.col("pid_text").is_not_null()
     under = pl.col("table")
     frame = frame.with_columns(
-        source=pl.when(pl.col("active").is_not_null())
+        source=pl.when(pl.col("active_text").is_not_null())
         .then(pl.lit(ACTIVE_COUNT))
         .when(is_row & (((under == "NLWP") & ~pid_row) | ((under == "PID NLWP") & pid_row)))
         .then(pl.lit(NLWP))
@@ -139,6 +144,7 @@ def snapshot_lines(lines: pl.Series) -> pl.DataFrame:
         .then(pl.lit(HOST_COUNT))
     )
     explained = pl.col("prompt") | pl.col("date") | pl.col("header").is_not_null()
+    frame = frame.drop("active_text", "pid_text", "number_text")
     return frame.with_columns(explained=explained | pl.col("source").is_not_null())
 
 
@@ -230,4 +236,5 @@ def _name_instance(name: str) -> str | None:
 def _name_pid(name: str) -> int | None:
     """The PID a snapshot file's name carries (``nlwp_pid48213.txt``)."""
     found = re.search(grammar.SNAPSHOT_NAME_PID, name.rsplit("/", 1)[-1])
-    return int(found.group(1)) if found else None
+    pid = int(found.group(1)) if found else None
+    return pid if pid is not None and pid <= numbers.INT32_MAX else None

@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from poolwatch.ingest import grammar, linescan
+from poolwatch.ingest import grammar, linescan, numbers
 from poolwatch.ingest.sources import Chunk
 from poolwatch.ingest.tables import conform_to
 
@@ -266,6 +266,10 @@ def _extract(texts: pl.Series, rule: grammar.Rule, number: int) -> pl.DataFrame:
 
 
 def _conform(frame: pl.DataFrame) -> pl.DataFrame:
-    """Give a mark frame every mark column, in order, its text cut to ``TEXT_LIMIT``."""
+    """Give a mark frame every mark column, in order (numbers out of range null), its text
+    cut to ``TEXT_LIMIT``."""
     out = conform_to(frame, {**MARK_SCHEMA, "fid": pl.UInt32()})
-    return out.with_columns(pl.col("text").str.slice(0, TEXT_LIMIT).str.replace_all("\r", " "))
+    return out.with_columns(
+        numbers.seconds(pl.col("seconds")),
+        pl.col("text").str.slice(0, TEXT_LIMIT).str.replace_all("\r", " "),
+    )
