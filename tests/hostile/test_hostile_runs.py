@@ -128,6 +128,111 @@ def tables(logs: Path, out: Path) -> dict[str, pd.DataFrame]:
 
 
 A = "Xa3k9Q"
+MEMORY = "ProcessPoolExecutor failed (OSError: [Errno 12] Cannot allocate memory), trying ThreadPoolExecutor"  # noqa: E501
+
+
+# --- run boundaries: date lines in other locales, iterations without one -----------------
+
+#: ``date`` in other locales, each at 09:36:08 local on 14 October 2025, and that time in UTC.
+LOCALES = {
+    "ja_JP": ("2025年 10月 14日 火曜日 09:36:08 JST", "2025-10-14T00:36:08+00:00"),
+    "zh_CN": ("2025年 10月 14日 星期二 09:36:08 CST", "2025-10-14T01:36:08+00:00"),
+    "ko_KR": ("2025. 10. 14. (화) 09:36:08 KST", "2025-10-14T00:36:08+00:00"),
+    "de_DE": ("Di 14. Okt 09:36:08 CEST 2025", "2025-10-14T07:36:08+00:00"),
+    "de_DE glibc 2.3x": ("Di 14. Okt 2025 09:36:08 CEST", "2025-10-14T07:36:08+00:00"),
+    "fr_FR": ("mar. 14 oct. 2025 09:36:08 CEST", "2025-10-14T07:36:08+00:00"),
+    "es_ES": ("mar 14 oct 2025 09:36:08 CEST", "2025-10-14T07:36:08+00:00"),
+    "it_IT": ("mar 14 ott 2025, 09:36:08, CEST", "2025-10-14T07:36:08+00:00"),
+    "ru_RU": ("вт 14 окт 2025 09:36:08 MSK", "2025-10-14T06:36:08+00:00"),
+    "pl_PL": ("wto, 14 paź 2025, 09:36:08 CEST", "2025-10-14T07:36:08+00:00"),
+    "en_GB": ("Tue 14 Oct 09:36:08 BST 2025", "2025-10-14T08:36:08+00:00"),
+    "en_US": ("Tue Oct 14 09:36:08 AM EDT 2025", "2025-10-14T13:36:08+00:00"),
+    "ISO": ("2025-10-14 09:36:08", "2025-10-14T09:36:08+00:00"),
+    "date -Iseconds": ("2025-10-14T09:36:08+02:00", "2025-10-14T07:36:08+00:00"),
+    "date -R": ("Tue, 14 Oct 2025 09:36:08 +0200", "2025-10-14T07:36:08+00:00"),
+}
+
+
+def _four_runs(first_date: str | None, later: str | None = "") -> list[str]:
+    """A console of four completed runs of one instance; the first starts with
+    ``first_date`` (None: no date line), the others with ``later`` ("": C locale)."""
+    start, lines = 0.0, []
+    for number in range(4):
+        tasks = [Task(f"{number}a1b2c3d"), Task(f"{number}b2c3d4e")]
+        date = first_date if number == 0 else later
+        start, timed = Iteration(A, tasks, date=date).at(start)
+        start += 600
+        lines += [line for _, line, _ in timed]
+    return lines
+
+
+@pytest.mark.parametrize("locale", list(LOCALES))
+def test_a_date_line_in_another_locale_starts_its_run_at_its_time(
+    tmp_path: Path, locale: str
+) -> None:
+    text, utc = LOCALES[locale]
+    console = write(tmp_path / "logs" / "run_card.log", _four_runs(text))
+    _, summary = report(console.parent, tmp_path / "out")
+    assert summary["runs"]["total"] == 4 == grep_count("Running:", console)
+    assert summary["runs"]["completed"] == 4 == grep_count(" tasks - ", console)
+    assert summary["metrics"]["timeout_rate"]["value"] == 0
+    assert summary["inputs"]["unparsed_lines"] == 0
+    runs = tables(console.parent, tmp_path / "tables")["runs"]
+    assert runs["started_at"].iloc[0] == pd.Timestamp(utc)
+    assert runs["line"].tolist()[:2] == [1, 30]
+
+
+@pytest.mark.parametrize(
+    ("date", "first_line"),
+    [
+        ("ti 14.10.2025 klo 9.36.08", 2),  # fi_FI: a layout poolwatch does not read
+        ("Sternzeit 2025.10 09:36", 2),
+        ("Tue Oct 99 99:99:99 CEST 99999", 2),
+        ("2025-13-45 25:61:61", 1),  # a date line, but no date
+        (None, 1),  # no date line at all: the banner starts the iteration
+    ],
+)
+def test_a_date_that_cannot_be_read_keeps_its_run_whole(
+    tmp_path: Path, date: str | None, first_line: int
+) -> None:
+    console = write(tmp_path / "logs" / "run_card.log", _four_runs(date))
+    _, summary = report(console.parent, tmp_path / "out")
+    assert summary["runs"]["total"] == 4 == grep_count("Running:", console)
+    assert summary["runs"]["completed"] == 4
+    assert summary["metrics"]["timeout_rate"]["value"] == 0
+    runs = tables(console.parent, tmp_path / "tables")["runs"]
+    assert runs["line"].tolist()[0] == first_line
+    assert pd.isna(runs["started_at"].iloc[0])
+    assert runs["started_at"].iloc[1:].notna().all()
+
+
+def test_iterations_without_date_lines_are_told_apart_by_their_banner(tmp_path: Path) -> None:
+    lines = _four_runs(None, later=None)
+    console = write(tmp_path / "logs" / "run_card.log", lines)
+    _, summary = report(console.parent, tmp_path / "out")
+    assert summary["runs"]["total"] == 4 == grep_count("=== NO GPU - CPU MODE ===", console)
+    assert summary["runs"]["completed"] == 4
+    runs = tables(console.parent, tmp_path / "tables")["runs"]
+    assert runs["line"].tolist() == [1 + i * len(lines) // 4 for i in range(4)]
+
+
+def test_crlf_console_reads_as_the_same_runs(tmp_path: Path) -> None:
+    lines = _four_runs("")
+    console = write(tmp_path / "logs" / "run_card.log", lines, ending="\r\n")
+    _, summary = report(console.parent, tmp_path / "out")
+    assert summary["runs"]["total"] == 4
+    assert summary["runs"]["completed"] == 4
+    assert summary["window"]["start"] == "2025-10-14T07:36:08+00:00"
+    assert summary["inputs"]["unparsed_lines"] == 0
+
+
+def test_a_run_log_of_run_batt_alone_is_one_run(tmp_path: Path) -> None:
+    _, lines = Iteration(A, [Task("0a1b2c3d"), Task("1b2c3d4e", MEMORY)]).at(0)
+    log = write(tmp_path / "logs" / f"tmp_batt_{A}_run.log", [t for _, t, out in lines if out])
+    _, summary = report(log.parent, tmp_path / "out")
+    assert summary["runs"]["total"] == 1
+    assert summary["runs"]["completed"] == 1
+    assert summary["counts"]["processpool_failed"] == 1 == grep_count("ProcessPool", log)
 
 
 # --- numbers no integer type holds ------------------------------------------------------

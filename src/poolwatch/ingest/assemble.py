@@ -5,9 +5,9 @@ would cost more than their lines): every step is keyed by the file (``fid``), li
 are numbered across the batch while they are ordered and joined, and each file's own
 numbers (its lines from 1, its runs from 0) are given back at the end.
 
-Runs a console log holds are separated by the iteration's ``date`` line (or the
-``Running:`` line when no date was printed); a bare run log is one run that starts
-with run_batt's GPU line. Fallback lines do not name their task: they belong to the
+Runs a console log holds are separated by the first line of each iteration: its
+``date``, else its banner, ``Generating`` or ``Running:`` line; a bare run log is one
+run that starts with run_batt's GPU line. Fallback lines do not name their task: they belong to the
 task open at that point (started and not yet done).
 
 Task start and done lines (two per task, the commonest notable lines) stay in their
@@ -28,11 +28,13 @@ from poolwatch.ingest.scan import RARE_SCHEMA, TASK_SCHEMA, ChunkScan
 from poolwatch.ingest.tables import TASKS
 from poolwatch.ingest.timestamps import parse_date_lines
 
-_BOUNDARY_KINDS = ("date", "run_start", "gpu")
-_INTERNAL_KINDS = ("date", "gpu", "generating")
+#: The lines an iteration of run_card.sh starts with, in the order it prints them, then
+#: run_batt's first line: each starts a run unless one before it in this order just did.
+_BOUNDARY_KINDS = ("date", "banner", "generating", "run_start", "gpu")
+_INTERNAL_KINDS = ("date", "banner", "gpu", "generating")
 _END_KINDS = ("run_end", "timeout_kill", "critical_memory")
 #: Lines a run log's copy of a console run lacks: run_card.sh's own, and standard error's.
-_CONTENT_EXCLUDED = ("date", "gpu", "generating", "run_start", *grammar.STDERR_KINDS)
+_CONTENT_EXCLUDED = (*_INTERNAL_KINDS, "run_start", *grammar.STDERR_KINDS)
 #: A rare line as run content (to recognise tee copies): its kind and text.
 _RARE_ITEM = pl.concat_str(["kind", "text"], separator="|", ignore_nulls=True)
 #: The published event kinds, as a polars Enum.
@@ -235,29 +237,35 @@ def _categorical(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-#: The run boundary kinds as small numbers (0: a file's start), for the look back.
-_BOUNDARY_CODES = {kind: code for code, kind in enumerate(_BOUNDARY_KINDS, start=1)}
+#: The run boundary kinds in the order an iteration prints them, for the look back.
+_BOUNDARY_RANKS = {kind: rank for rank, kind in enumerate(_BOUNDARY_KINDS)}
 
 
 def _with_runs(marks: pl.DataFrame) -> pl.DataFrame:
-    """Number the runs: a date line starts one, a Running or GPU line does if none just did
-    (in each file: its first mark has none before it)."""
+    """Number the runs, in each file. An iteration prints its ``date``, banner,
+    ``Generating`` and ``Running:`` lines in that order, any of them missing (a date in a
+    locale no pattern reads is not a date line): each starts a run unless one earlier in
+    that order came just before it. A GPU line starts one only where no iteration's line
+    did (a bare run log)."""
     kind, fid = pl.col("kind"), pl.col("fid")
     # Step by step: an expression used twice in one step would be computed twice.
     steps = marks.with_columns(
         _first=(fid != fid.shift(1)).fill_null(True),
-        _code=kind.replace_strict(_BOUNDARY_CODES, default=None, return_dtype=pl.UInt8),
+        _rank=kind.replace_strict(_BOUNDARY_RANKS, default=None, return_dtype=pl.Int8),
     )
-    # The last boundary kind before each mark in its file (0: none since the file's start).
+    # The rank of the last boundary kind before each mark in its file (-1: none since the
+    # file's start).
     steps = steps.with_columns(
-        _previous=pl.when("_first").then(0).otherwise(pl.col("_code").shift(1)).forward_fill()
+        _previous=pl.when("_first").then(-1).otherwise(pl.col("_rank").shift(1)).forward_fill()
     )
-    previous = pl.col("_previous")
-    date, gpu = _BOUNDARY_CODES["date"], _BOUNDARY_CODES["gpu"]
+    rank, previous = pl.col("_rank"), pl.col("_previous")
+    none, gpu = previous == -1, _BOUNDARY_RANKS["gpu"]
     steps = steps.with_columns(
-        _boundary=(kind == "date")
-        | ((kind == "run_start") & (previous != date))
-        | ((kind == "gpu") & ((previous == 0) | (previous == gpu)))
+        _boundary=pl.when(rank.is_null())
+        .then(False)
+        .when(rank == gpu)
+        .then(none | (previous == gpu))
+        .otherwise(none | (previous >= rank))
     )
     steps = steps.with_columns(_count=pl.col("_boundary").cum_sum().cast(pl.Int64))
     count = pl.col("_count")
@@ -266,7 +274,7 @@ def _with_runs(marks: pl.DataFrame) -> pl.DataFrame:
     )
     run = fid.cast(pl.Int64) * _RUNS + count - pl.col("_before")
     return steps.with_columns(run=run).drop(
-        "_first", "_code", "_previous", "_boundary", "_count", "_before"
+        "_first", "_rank", "_previous", "_boundary", "_count", "_before"
     )
 
 

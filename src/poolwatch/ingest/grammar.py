@@ -177,13 +177,31 @@ RUN_RULES: tuple[Rule, ...] = (
 )
 
 #: A ``date`` line: the only wall-clock time run_card.sh prints (locale and zone vary).
-#: English default output, or any locale's: a time, a 4-digit year, only words between.
-DATE_LINE = (
-    r"^[\p{L}]{2,}\.?,? +[\p{L}\d., ]*?\d{1,2}:\d{2}:\d{2}"
-    r"(?: +[\p{L}][\p{L}\d+:-]*){0,2} +\d{4}\s*$"
-    r"|^[\p{L}]{2,}\.?,? +\d{1,2}\.? +[\p{L}]{2,}\.? +\d{4},? +\d{1,2}:\d{2}:\d{2}"
-    r"(?: +[\p{L}][\p{L}\d+:-]*){0,2}\s*$"
+_WEEKDAY = r"[\p{L}]{2,}\.?,?"
+_TIME = r"\d{1,2}:\d{2}:\d{2}"
+#: After the time: AM/PM, a zone by name (``CEST``), by offset (``+0200``, ``(UTC+0200)``).
+_AFTER_TIME = (
+    r"(?:,? +(?:[\p{L}][\p{L}\d+:-]*|[+-]\d{2}(?::?\d{2})?|\((?:UTC|GMT)?[+-]\d{2}:?\d{2}\)))"
+    r"{0,2},?"
 )
+DATE_LINE = (
+    # The year last, as the C locale and many others print it: Tue Oct 14 09:36:08 CEST 2025,
+    # Di 14. Okt 09:36:08 CEST 2025, Tue Oct 14 09:36:08 AM EDT 2025.
+    rf"^{_WEEKDAY} +[\p{{L}}\d., ]*?{_TIME}{_AFTER_TIME} +\d{{4}}\s*$"
+    # The year before the time: mar. 14 oct. 2025 09:36:08 CEST, mar 14 ott 2025, 09:36:08,
+    # CEST, Tue, 14 Oct 2025 09:36:08 +0200 (date -R).
+    rf"|^{_WEEKDAY} +\d{{1,2}}\.? +[\p{{L}}]{{2,}}\.? +\d{{4}},? +{_TIME}{_AFTER_TIME}\s*$"
+    # Year, month and day by number, then a weekday: 2025年 10月 14日 火曜日 09:36:08 JST,
+    # 2025. 10. 14. (화) 09:36:08 KST, 2025年10月14日 星期二 09时36分08秒 CST.
+    r"|^\d{4}(?:年 *\d{1,2}月 *\d{1,2}日|\. *\d{1,2}\. *\d{1,2}\.) +(?:\S+ +)?"
+    r"\d{1,2}(?::\d{2}:\d{2}|[时時]\d{2}分\d{2}秒)(?: +[\p{L}]{2,5})?\s*$"
+    # ISO 8601 (date '+%F %T', date -Iseconds): 2025-10-14 09:36:08, 2025-10-14T09:36:08+02:00.
+    r"|^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?"
+    r"(?: ?(?:Z|[+-]\d{2}(?::?\d{2})?|[A-Z]{2,5}))?\s*$"
+)
+
+#: The banner run_card.sh prints after the ``date`` of every iteration.
+BANNER = r"^=== .*MODE ===\s*$"
 
 #: Lines that are understood but carry no event: run_card chatter, task bookkeeping,
 #: timing rows, traceback frames and the shell noise of a failing monitor script.

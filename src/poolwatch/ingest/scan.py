@@ -58,6 +58,7 @@ UNPARSED_EXAMPLES = 5
 #: Internal marks that shape runs but are not published events.
 INTERNAL_RULES: tuple[grammar.Rule, ...] = (
     grammar.Rule("date", grammar.DATE_LINE),
+    grammar.Rule("banner", grammar.BANNER),
     grammar.Rule("gpu", grammar.GPU_LINE),
     # Its message is the instance the Generating line names.
     grammar.Rule("generating", grammar.GENERATING_INSTANCE, grammar.GENERATING_INSTANCE),
