@@ -23,9 +23,9 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal, TypedDict
+from typing import Literal, TypedDict, cast
 
 from poolwatch.monitor.fallbacks import Fallbacks, count
 
@@ -77,8 +77,7 @@ class Mark:
 
     def to_json(self) -> MarkJson:
         """The mark as the state file keeps it."""
-        return MarkJson(dev=self.dev, ino=self.ino, offset=self.offset, head=self.head,
-                        tail=self.tail, instance=self.instance)  # fmt: skip
+        return cast(MarkJson, asdict(self))
 
     @classmethod
     def from_json(cls, data: MarkJson) -> Mark:

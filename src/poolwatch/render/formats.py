@@ -3,6 +3,7 @@ HTML report and ticket.md, so that the two never word a value differently."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
@@ -16,6 +17,10 @@ from poolwatch.errors import without_bidi
 from poolwatch.findings import ExecutorMix
 from poolwatch.history.compare import amount, median_words
 from poolwatch.render import assets
+
+#: A command in the guide's words, set off by backticks as the guide sets it (the HTML
+#: page sets it as code that does not break, the ticket as a code span).
+COMMAND = re.compile(r"`([^`]+)`")
 
 
 def pct(value: float) -> str:

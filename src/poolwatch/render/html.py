@@ -9,7 +9,6 @@ text) are marked safe.
 from __future__ import annotations
 
 import base64
-import re
 from dataclasses import dataclass, replace
 
 import jinja2
@@ -17,7 +16,7 @@ from markupsafe import Markup, escape
 
 from poolwatch.findings import Findings, TreeNode
 from poolwatch.render import assets, charts
-from poolwatch.render.formats import templates
+from poolwatch.render.formats import COMMAND, templates
 
 #: The guide's emoji, as symbols every report font has (DejaVu has no emoji; a PDF
 #: would show empty boxes): the same marks on screen, on paper and in the tree.
@@ -142,13 +141,9 @@ def _finalize(value: object) -> object:
     return symbols(value) if isinstance(value, str) else value
 
 
-#: A command in the guide's words, set off by backticks as the guide sets it.
-_COMMAND = re.compile(r"`([^`]+)`")
-
-
 def commands(text: str) -> Markup:
     """Text, escaped, with each backticked command set as code that does not break."""
-    return Markup(_COMMAND.sub(r'<code class="cmd">\1</code>', str(escape(text))))
+    return Markup(COMMAND.sub(r'<code class="cmd">\1</code>', str(escape(text))))
 
 
 def data_uri(svg: Markup) -> str:

@@ -12,14 +12,12 @@ import re
 import jinja2
 
 from poolwatch.findings import Findings
-from poolwatch.render.formats import templates
+from poolwatch.render.formats import COMMAND, templates
 
 _BADGES = {"healthy": "🟢", "warning": "🟡", "critical": "🔴", "unknown": "⚪"}
 #: Characters that give inline Markdown a meaning (emphasis, code, links, tables,
 #: strike-through); with ``[`` escaped no link or image can form.
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
-#: A command in backticks, as the guide writes one.
-_COMMAND = re.compile(r"`([^`]+)`")
 
 
 def environment() -> jinja2.Environment:
@@ -48,7 +46,7 @@ def _escaped(plain: str) -> str:
 def commands(text: object) -> str:
     """Text safe in Markdown (outside tables), a backticked command of the guide's kept as
     a code span."""
-    parts = _COMMAND.split(" ".join(str(text).split()))
+    parts = COMMAND.split(" ".join(str(text).split()))
     return "".join(f"`{code(part)}`" if i % 2 else _escaped(part) for i, part in enumerate(parts))
 
 
