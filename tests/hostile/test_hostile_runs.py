@@ -235,6 +235,124 @@ def test_a_run_log_of_run_batt_alone_is_one_run(tmp_path: Path) -> None:
     assert summary["counts"]["processpool_failed"] == 1 == grep_count("ProcessPool", log)
 
 
+# --- two instances in one nohup.out -------------------------------------------------------
+
+B = "Pq7Lm2"
+
+
+def _instance(name: str, number: int, *, killed: int | None = None) -> list[Iteration]:
+    """Three iterations of one instance, two tasks each; the second task of the first run
+    falls back to the ThreadPool; iteration ``killed`` hangs in its last task."""
+    return [
+        Iteration(
+            name,
+            [Task(f"{number}{i}a1b2c3"), Task(f"{number}{i}b2c3d4", MEMORY if i == 0 else None)],
+            closed=i != killed,
+        )
+        for i in range(3)
+    ]
+
+
+def _nohup(a: list[Iteration], b: list[Iteration], lag: float) -> list[tuple[str, bool, str]]:
+    """Two instances' console lines as one ``nohup.out`` gets them, ``lag`` seconds apart:
+    in time order, each with whether it went to standard output and its instance."""
+    timed = [(*line, A) for line in instance_lines(a, 0)]
+    timed += [(*line, B) for line in instance_lines(b, lag)]
+    timed.sort(key=lambda row: row[0])
+    return [(line, stdout, name) for _, line, stdout, _, name in timed]
+
+
+def _last_run_log(logs: Path, name: str, rows: list[tuple[str, bool, str]]) -> None:
+    """``tmp_batt_<name>_run.log``: the stdout of that instance's last run, as tee leaves it."""
+    mine = [line for line, stdout, owner in rows if owner == name]
+    last = max(i for i, line in enumerate(mine) if line.startswith("Running:"))
+    stdout = {line for line, out, owner in rows if owner == name and out}
+    write(logs / f"tmp_batt_{name}_run.log", [t for t in mine[last + 1 :] if t in stdout])
+
+
+@pytest.mark.parametrize(
+    ("lag", "exact"),
+    [
+        (0.35, True),
+        (3.1, True),
+        # B's fallback line comes 0.06 s after its task's start, and A's next task starts
+        # in between: either of the two open tasks could have printed it.
+        (17.0, False),
+    ],
+)
+def test_two_instances_in_one_nohup_out_are_told_apart(
+    tmp_path: Path, lag: float, exact: bool
+) -> None:
+    rows = _nohup(_instance(A, 1), _instance(B, 2), lag)
+    logs = tmp_path / "logs"
+    nohup = write(logs / "nohup.out", [line for line, _, _ in rows])
+    for name in (A, B):
+        _last_run_log(logs, name, rows)
+    _, summary = report(logs, tmp_path / "out")
+    assert summary["runs"]["total"] == 6 == grep_count("Running:", nohup)
+    assert summary["runs"]["completed"] == 6 == grep_count(" tasks - ", nohup)
+    assert summary["metrics"]["timeout_rate"]["value"] == 0
+    assert summary["inputs"]["duplicates"] == 2  # each run log is its instance's last run
+    found = tables(logs, tmp_path / "tables")
+    runs, events, files = found["runs"], found["events"], found["files"]
+    assert runs.groupby("instance", observed=True).size().to_dict() == {
+        f"tmp_batt_{A}": 3,
+        f"tmp_batt_{B}": 3,
+    }
+    assert (runs["tasks_started"] == 2).all() and (runs["tasks_done"] == 2).all()
+    starts = events[events["kind"] == "task_start"]
+    for run in runs.itertuples():  # a run's tasks are its instance's
+        mine = starts[(starts["instance"] == run.instance) & (starts["run"] == run.run)]
+        assert mine["task"].str[0].tolist() == ["1" if run.instance.endswith(A) else "2"] * 2
+    assert runs["samples"].isna().all()  # progress lines of two instances cannot be told apart
+    assert (runs["seconds"].dropna() > 0).all()
+    fallbacks = events[events["kind"] == "processpool_failed"]
+    assert len(fallbacks) == 2 == grep_count("ProcessPoolExecutor failed", nohup)
+    if exact:
+        assert fallbacks.set_index("instance")["task"].to_dict() == {
+            f"tmp_batt_{A}": "10b2c3d4",
+            f"tmp_batt_{B}": "20b2c3d4",
+        }
+    reason = files.set_index("path").loc[str(nohup), "reason"]
+    assert f"interleaves the console lines of 2 instances (tmp_batt_{A}, tmp_batt_{B})" in reason
+
+
+def test_a_run_killed_in_a_nohup_out_of_two_instances_is_the_only_one_killed(
+    tmp_path: Path,
+) -> None:
+    rows = _nohup(_instance(A, 1, killed=1), _instance(B, 2), 0.35)
+    nohup = write(tmp_path / "logs" / "nohup.out", [line for line, _, _ in rows])
+    _, summary = report(nohup.parent, tmp_path / "out")
+    assert summary["runs"]["total"] == 6 == grep_count("Running:", nohup)
+    assert summary["runs"]["completed"] == 5 == grep_count(" tasks - ", nohup)
+    runs = tables(nohup.parent, tmp_path / "tables")["runs"]
+    killed = runs[runs["end"] == "killed"]
+    assert [(r.instance, r.tasks_started, r.tasks_done) for r in killed.itertuples()] == [
+        (f"tmp_batt_{A}", 2, 1)
+    ]
+    later = runs["line"] > killed["line"].iloc[0]
+    next_of_a = runs[(runs["instance"] == f"tmp_batt_{A}") & later]
+    assert killed["end_evidence"].iloc[0] == (
+        f"no closing line; the next run starts at line {next_of_a['line'].min()}"
+    )
+
+
+def test_consoles_one_after_the_other_in_a_file_read_as_each_alone(tmp_path: Path) -> None:
+    a = [line for _, line, _, _ in instance_lines(_instance(A, 1), 0)]
+    b = [line for _, line, _, _ in instance_lines(_instance(B, 2), 0)]
+    both = write(tmp_path / "both" / "consoles.log", a + b)
+    alone = write(tmp_path / "alone" / "a.log", a).parent
+    write(alone / "b.log", b)
+    together = tables(both.parent, tmp_path / "t1")
+    apart = tables(alone, tmp_path / "t2")
+    columns = ["instance", "end", "tasks_started", "tasks_done", "samples", "seconds"]
+    pd.testing.assert_frame_equal(
+        together["runs"][columns].astype({"instance": str}),
+        apart["runs"][columns].astype({"instance": str}),
+    )
+    assert together["files"]["reason"].isna().all()
+
+
 # --- numbers no integer type holds ------------------------------------------------------
 
 HUGE = "99999999999999999999"

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from poolwatch.ingest import grammar, numbers
+from poolwatch.ingest import grammar, numbers, streams
 from poolwatch.ingest.scan import RARE_SCHEMA, TASK_SCHEMA, ChunkScan
 from poolwatch.ingest.tables import TASKS
 from poolwatch.ingest.timestamps import parse_date_lines
@@ -114,10 +114,12 @@ class RunFile:
     tasks: pl.DataFrame
     runs: pl.DataFrame
     content: pl.DataFrame
-    """Per run: its file, number, first line, instance and a hash of its notable lines,
-    to recognise tee copies."""
+    """Per run: its file, number, first line, instance and hashes of its notable lines
+    and of its tasks, to recognise tee copies."""
     last_content: dict[str, tuple[str, ...]]
     """Each file's last run's notable lines, to recognise a copy still being written."""
+    mixed: dict[str, tuple[str, ...]]
+    """The console files that interleave several instances' lines, with those instances."""
 
     def without(self, names: set[str]) -> RunFile:
         """These frames without the files named."""
@@ -131,6 +133,7 @@ class RunFile:
             self.runs.filter(keep),
             self.content.filter(keep),
             {k: v for k, v in self.last_content.items() if k not in names},
+            {k: v for k, v in self.mixed.items() if k not in names},
         )
 
 
@@ -162,7 +165,11 @@ def assemble(files: pl.DataFrame, marks: pl.DataFrame, task_lines: pl.DataFrame)
     events, tasks and runs."""
     marks = _with_runs(marks)
     task_lines = _task_lines_in_runs(task_lines, marks, files)
-    instances = _instances(marks, task_lines, files)
+    mixed = streams.mixed_files(marks)
+    if mixed:
+        marks, task_lines, interleaved = streams.separate(marks, task_lines, set(mixed), _RUNS)
+        mixed = {fid: names for fid, names in mixed.items() if fid in interleaved}
+    instances = _instances(marks, task_lines, files, sorted_runs=not mixed)
     marks = marks.join(instances, on="run", how="left", maintain_order="left")
     marks = _with_open_task(marks.set_sorted("line"), task_lines)
     task_lines = task_lines.join(instances, on="run", how="left", maintain_order="left")
@@ -172,12 +179,13 @@ def assemble(files: pl.DataFrame, marks: pl.DataFrame, task_lines: pl.DataFrame)
         .then(pl.lit("console"))
         .otherwise(pl.lit("run_batt"))
     )
-    runs = _runs(marks, task_lines, files)
-    tasks = _tasks(task_lines, marks, runs, files)
+    runs = _runs(marks, task_lines, files, set(mixed))
+    tasks = _tasks(task_lines, marks, runs, files, set(mixed))
     content, last = _content(marks, task_lines, runs, files)
     events = marks.filter(~pl.col("kind").is_in(_INTERNAL_KINDS)).drop("prog", "task_index")
     events = _own_numbers(events, files, "line")
     families = dict(zip(files["name"], files["family"], strict=True))
+    names = dict(zip(files["fid"], files["name"], strict=True))
     return RunFile(
         families,
         _categorical(events),
@@ -185,6 +193,7 @@ def assemble(files: pl.DataFrame, marks: pl.DataFrame, task_lines: pl.DataFrame)
         _local_runs(runs),
         content,
         last,
+        {names[fid]: named for fid, named in mixed.items()},
     )
 
 
@@ -293,23 +302,20 @@ def _task_lines_in_runs(
     return task_lines.join_asof(starts, on="line", strategy="backward")
 
 
-def _instances(marks: pl.DataFrame, task_lines: pl.DataFrame, files: pl.DataFrame) -> pl.DataFrame:
+def _instances(
+    marks: pl.DataFrame, task_lines: pl.DataFrame, files: pl.DataFrame, *, sorted_runs: bool
+) -> pl.DataFrame:
     """Each run's instance, from its Running/Generating line, else its neighbours' in its
-    file, else the file name."""
+    file, else the file name (``sorted_runs``: the frames' run numbers rise with their lines)."""
     kind = pl.col("kind")
     named = (
         marks.filter(kind.is_in(("run_start", "generating")))
-        .select(
-            "run",
-            instance=pl.when(kind == "run_start")
-            .then(pl.col("message").str.extract(grammar.RUNNING_INSTANCE, 1))
-            .otherwise(pl.col("message")),
-        )
+        .select("run", instance=streams.named_instance())
         .group_by("run")
         .agg(pl.col("instance").drop_nulls().first())
     )
-    # Both are in line order, so their run numbers are sorted.
-    runs = [frame.get_column("run").set_sorted().unique() for frame in (marks, task_lines)]
+    runs = [frame.get_column("run") for frame in (marks, task_lines)]
+    runs = [run.set_sorted().unique() if sorted_runs else run.unique() for run in runs]
     every = pl.concat(runs).unique().to_frame()
     named_by_file = files.select("fid", default="instance")
     return (
@@ -345,14 +351,21 @@ def _with_open_task(marks: pl.DataFrame, task_lines: pl.DataFrame) -> pl.DataFra
 
 
 def _tasks(
-    task_lines: pl.DataFrame, marks: pl.DataFrame, runs: pl.DataFrame, files: pl.DataFrame
+    task_lines: pl.DataFrame,
+    marks: pl.DataFrame,
+    runs: pl.DataFrame,
+    files: pl.DataFrame,
+    mixed: set[int],
 ) -> pl.DataFrame:
     """One row per task: samples, sample problems, fallbacks while it ran, start and done.
 
-    A task's done line follows its start line with no task line between them, so
-    starts and dones pair up by position (a done without its start, at the head of
-    a cut log, makes a row of its own).
+    A task's done line follows its start line with no task line of its run between
+    them, so starts and dones pair up by position (a done without its start, at the head
+    of a cut log, makes a row of its own). In files that interleave instances (``mixed``)
+    progress lines cannot be told apart: their tasks' samples are unknown.
     """
+    if mixed:
+        task_lines = task_lines.sort("run", "line", maintain_order=True)
     after = {c: pl.col(c).shift(-1) for c in ("line", "prog", "task", "done", "count", "run")}
     paired = (after["task"] == pl.col("task")) & after["done"] & (after["run"] == pl.col("run"))
     before_paired = (
@@ -399,6 +412,8 @@ def _tasks(
     tasks = tasks.join(
         runs.select("run", "end_prog"), on="run", how="left", maintain_order="left"
     ).with_columns(samples=(next_prog - pl.col("first_prog")).cast(pl.Int32))
+    if mixed:
+        tasks = tasks.with_columns(samples=pl.when(~_FID.is_in(list(mixed))).then("samples"))
     tasks = tasks.select(c.name for c in TASKS if c.name != "file")
     return _own_numbers(tasks, files, "line", "last_line", "start_line", "done_line")
 
@@ -429,12 +444,15 @@ def _with_task_events(tasks: pl.DataFrame, marks: pl.DataFrame, keys: list[str])
     )
 
 
-def _runs(marks: pl.DataFrame, task_lines: pl.DataFrame, files: pl.DataFrame) -> pl.DataFrame:
+def _runs(
+    marks: pl.DataFrame, task_lines: pl.DataFrame, files: pl.DataFrame, mixed: set[int]
+) -> pl.DataFrame:
     """One row per run: start, command, task counts, how it ended and why (run keys kept,
     line numbers each file's own)."""
     kind = pl.col("kind")
     from_marks = marks.group_by("run").agg(
         mark_line=pl.col("line").min(),
+        mark_last=pl.col("line").max(),
         mark_prog=pl.col("prog").min(),
         mark_instance=pl.col("instance").first(),
         date=pl.col("text").filter(kind == "date").first(),
@@ -451,6 +469,7 @@ def _runs(marks: pl.DataFrame, task_lines: pl.DataFrame, files: pl.DataFrame) ->
     done = pl.col("done")
     from_tasks = task_lines.group_by("run").agg(
         task_line=pl.col("line").min(),
+        task_last=pl.col("line").max(),
         task_prog=pl.col("prog").min(),
         task_instance=pl.col("instance").first(),
         tasks_started=pl.col("task").filter(~done).n_unique().cast(pl.Int32),
@@ -464,6 +483,7 @@ def _runs(marks: pl.DataFrame, task_lines: pl.DataFrame, files: pl.DataFrame) ->
         .with_columns(
             pl.col("tasks_started", "tasks_done", *_COUNTED).fill_null(0),
             line=pl.min_horizontal("mark_line", "task_line"),
+            own_last=pl.max_horizontal("mark_last", "task_last"),
             instance=pl.coalesce("mark_instance", "task_instance"),
             start_prog=pl.when(pl.col("run") % _RUNS == 0)
             .then(0)
@@ -476,34 +496,49 @@ def _runs(marks: pl.DataFrame, task_lines: pl.DataFrame, files: pl.DataFrame) ->
             how="left",
             maintain_order="left",
         )
-        .with_columns(pl.col("line", "end_line") - pl.col("first"))
+        .with_columns(pl.col("line", "end_line", "own_last") - pl.col("first"))
     )
-    return _with_end(_with_timing(runs))
+    return _with_end(_with_timing(runs, mixed))
 
 
-def _with_timing(runs: pl.DataFrame) -> pl.DataFrame:
-    """Start times, wall durations, the command's limits, samples and last lines (the next
-    run is the next row of the same file)."""
-    same_file = pl.col("fid").shift(-1) == pl.col("fid")
+def _with_timing(runs: pl.DataFrame, mixed: set[int]) -> pl.DataFrame:
+    """Start times, wall durations, the command's limits, samples and last lines.
+
+    A run ends where the next run of its file starts; it lasts until the next run of its
+    instance (the same, but in consoles one after the other in a file). In a file that
+    interleaves instances (``mixed``) a run's progress lines are not told apart (its
+    samples are unknown) and its last line is its own last notable line.
+    """
+    fid, in_mixed = pl.col("fid"), pl.col("fid").is_in(list(mixed))
+    stream = ("fid", "instance")
+    in_file = fid.shift(-1) == fid
+    in_stream = in_file.over(stream)
     runs = runs.with_columns(
-        end_prog=pl.when(same_file)
+        end_prog=pl.when(in_mixed)
+        .then(None)
+        .when(in_file)
         .then(pl.col("start_prog").shift(-1))
         .otherwise(pl.col("progress")),
-        next_line=pl.when(same_file).then(pl.col("line").shift(-1)),
+        next_line=pl.when(in_stream).then(pl.col("line").shift(-1).over(stream)),
+        _file_next=pl.when(in_file).then(pl.col("line").shift(-1)),
         started_at=parse_date_lines(runs["date"]),
         requested_tasks=numbers.magnitude(pl.col("command").str.extract(grammar.RUNNING_COUNT, 1)),
         timeout_s=numbers.seconds(pl.col("command").str.extract(grammar.RUNNING_TIMEOUT, 1)),
     )
+    took = (pl.col("started_at").shift(-1) - pl.col("started_at")).dt.total_microseconds()
+    holds_last = pl.col("own_last") == pl.col("own_last").max().over("fid")
     return runs.with_columns(
         samples=(pl.col("end_prog") - pl.col("start_prog")).cast(pl.Int32),
-        seconds=pl.when(same_file).then(
-            (pl.col("started_at").shift(-1) - pl.col("started_at")).dt.total_microseconds() / 1e6
-        ),
+        seconds=pl.when(in_stream).then(took.over(stream) / 1e6),
         # -c -32 samples 32 tasks; -c 0 takes them all (how many is not said).
         requested_tasks=pl.when(pl.col("requested_tasks") != 0).then(pl.col("requested_tasks")),
-        last_line_cut=pl.col("cut") & pl.col("next_line").is_null(),
-        last_line=(pl.col("next_line") - 1).fill_null(pl.col("lines")).cast(pl.UInt32),
-    )
+        last_line_cut=pl.col("cut")
+        & pl.when(in_mixed).then(holds_last).otherwise(pl.col("_file_next").is_null()),
+        last_line=pl.when(in_mixed)
+        .then(pl.col("own_last"))
+        .otherwise((pl.col("_file_next") - 1).fill_null(pl.col("lines")))
+        .cast(pl.UInt32),
+    ).drop("_file_next")
 
 
 def _with_end(runs: pl.DataFrame) -> pl.DataFrame:
@@ -542,7 +577,8 @@ def _content(
 
     The hash covers the run's task ids in order (hashed as a list), its candidate
     counts and its rare lines' text: equal for a run and its tee copy, different for
-    two runs.
+    two runs. ``task_hash`` covers its tasks only: in a file that interleaves instances,
+    a rare line naming no task may be told to the wrong one of two runs.
     """
     tasks = task_lines.group_by("run", maintain_order=True).agg(
         task_instance=pl.col("instance").first(),
@@ -555,18 +591,16 @@ def _content(
         .agg(instance=pl.col("instance").first(), rare=_RARE_ITEM.str.join("\n"))
     )
     per_run = rare.join(tasks, on="run", how="full", coalesce=True).sort("run")
+    task_items = [pl.col("tasks").cast(pl.String), "candidates"]
     per_run = per_run.select(
         "run",
         instance=pl.coalesce("instance", "task_instance"),
-        hash=pl.concat_str(
-            [pl.col("tasks").cast(pl.String), "candidates", "rare"],
-            separator="\n",
-            ignore_nulls=True,
-        ).hash(),
+        hash=pl.concat_str([*task_items, "rare"], separator="\n", ignore_nulls=True).hash(),
+        task_hash=pl.concat_str(task_items, separator="\n", ignore_nulls=True).hash(),
     )
     places = runs.select("run", "file", "line")
     per_run = per_run.join(places, on="run", how="left", maintain_order="left")
-    content = _local_runs(per_run.select("file", "run", "line", "instance", "hash"))
+    content = _local_runs(per_run.select("file", "run", "line", "instance", "hash", "task_hash"))
     if per_run.is_empty():
         return content, {}
     last = per_run.group_by(_FID.alias("fid")).agg(pl.col("run").max()).get_column("run")

@@ -5,7 +5,9 @@ the run log repeats the latest run of the instance's console log, without the li
 run wrote to standard error (tracebacks, ``resource_tracker`` warnings), which reach
 the console only. So runs are compared on what both copies share, their stdout
 lines: a run log's run is a copy when those notable lines hash the same as a console
-run's, or when one is a prefix of the other (both files still being written); the
+run's (its tasks alone, for a console that interleaves instances, whose lines naming no
+task may be told to the wrong run), or when one is a prefix of the other (both files
+still being written); the
 console copy is kept, since only it carries the run's start time. Every file's runs
 are compared at once, whether a file was assembled alone or in a batch.
 """
@@ -36,14 +38,12 @@ def drop_tee_copies(parts: Sequence[Assembly]) -> dict[str, str]:
     family = pl.col("file").replace_strict(families, return_dtype=pl.String)
     consoles = content.filter(family == "console")
     copied = content.filter(family == "run_batt")
-    known = (
-        consoles.filter(pl.col("hash").is_in(copied.get_column("hash").implode()))
-        .unique("hash", keep="first", maintain_order=True)
-        .select("hash", place=_PLACE)
-    )
+    known = _known(consoles, copied, "hash")
+    mixed = [name for part in parts for name in part.run.mixed]
+    loose = _known(consoles.filter(pl.col("file").is_in(mixed)), copied, "task_hash")
     last = {name: lines for part in parts for name, lines in part.run.last_content.items()}
     tails = _console_tails(consoles, last)
-    copies = _copies(copied, known, tails, last)
+    copies = _copies(copied, known, loose, tails, last)
     emptied = _cut_only(logs, set(copied.get_column("file")), tails)
     for part in parts:
         emptied |= _drop_runs(part, copies)
@@ -60,14 +60,33 @@ def _console_tails(consoles: pl.DataFrame, last: dict[str, tuple[str, ...]]) -> 
     return tails
 
 
+def _known(consoles: pl.DataFrame, copied: pl.DataFrame, key: str) -> pl.DataFrame:
+    """The console runs whose hash (``key``) a run log's run has, and where they are."""
+    return (
+        consoles.filter(pl.col(key).is_in(copied.get_column(key).implode()))
+        .unique(key, keep="first", maintain_order=True)
+        .select(key, place=_PLACE)
+    )
+
+
 def _copies(
-    logs: pl.DataFrame, known: pl.DataFrame, tails: _Tails, last: dict[str, tuple[str, ...]]
+    logs: pl.DataFrame,
+    known: pl.DataFrame,
+    loose: pl.DataFrame,
+    tails: _Tails,
+    last: dict[str, tuple[str, ...]],
 ) -> pl.DataFrame:
     """The run logs' runs that are copies (``file``, ``run``, ``place`` of the console run):
-    same hash as a console run, or, for a file's last run, a prefix of its console's last
-    run or the other way round (both still being written)."""
-    rows = logs.join(known, on="hash", how="left", maintain_order="left").with_columns(
-        last=pl.col("run") == pl.col("run").max().over("file")
+    same hash as a console run, or the same tasks as a run of a console that interleaves
+    instances (``loose``), or, for a file's last run, a prefix of its console's last run or
+    the other way round (both still being written)."""
+    rows = (
+        logs.join(known, on="hash", how="left", maintain_order="left")
+        .join(loose, on="task_hash", how="left", maintain_order="left", suffix="_loose")
+        .with_columns(
+            place=pl.coalesce("place", "place_loose"),
+            last=pl.col("run") == pl.col("run").max().over("file"),
+        )
     )
     found = rows.filter(pl.col("place").is_not_null()).select("file", "run", "place")
     unmatched = rows.filter(pl.col("place").is_null() & pl.col("last"))

@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from poolwatch.ingest import tables
+from poolwatch.ingest import streams, tables
 from poolwatch.ingest.assemble import task_events
 from poolwatch.ingest.monitor import monitor_events
 from poolwatch.ingest.results import Assembly, FileResult
@@ -170,7 +170,7 @@ def _files(results: list[FileResult]) -> pd.DataFrame:
             "path": r.label,
             "family": r.family,
             "status": r.status,
-            "reason": r.reason,
+            "reason": _reason(r),
             "bytes": r.facts.get("bytes_read"),
             "lines": r.facts.get("lines"),
             "unparsed": r.unparsed if r.status == "read" else None,
@@ -190,6 +190,15 @@ def _files(results: list[FileResult]) -> pd.DataFrame:
             mtime=(pl.col("mtime") * 1e6).cast(pl.Int64).cast(pl.Datetime("us", "UTC"))
         )
     return tables.to_pandas([frame], tables.FILES)
+
+
+def _reason(result: FileResult) -> str | None:
+    """Why a file was skipped or what it duplicates; for a file read, what was wrong with
+    it (its reader's notes, and whether it interleaves instances)."""
+    notes = [result.reason] if result.reason else []
+    if result.part is not None and result.label in result.part.run.mixed:
+        notes.append(streams.interleaved(result.part.run.mixed[result.label]))
+    return "; ".join(notes) or None
 
 
 def _damaged(facts: dict[str, object]) -> bool | None:
