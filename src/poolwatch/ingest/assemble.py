@@ -576,7 +576,8 @@ def _content(
     """Each run's notable lines as one hash, and each file's last run's lines themselves.
 
     The hash covers the run's task ids in order (hashed as a list), its candidate
-    counts and its rare lines' text: equal for a run and its tee copy, different for
+    counts and its rare lines' kinds and texts (each line hashed, then the list: no
+    run's lines are joined into one string): equal for a run and its tee copy, different for
     two runs. ``task_hash`` covers its tasks only: in a file that interleaves instances,
     a rare line naming no task may be told to the wrong one of two runs.
     """
@@ -588,7 +589,10 @@ def _content(
     rare = (
         marks.filter(~pl.col("kind").is_in(_CONTENT_EXCLUDED))
         .group_by("run", maintain_order=True)
-        .agg(instance=pl.col("instance").first(), rare=_RARE_ITEM.str.join("\n"))
+        .agg(
+            instance=pl.col("instance").first(),
+            rare=pl.struct("kind", "text").hash().implode().hash().cast(pl.String),
+        )
     )
     per_run = rare.join(tasks, on="run", how="full", coalesce=True).sort("run")
     task_items = [pl.col("tasks").cast(pl.String), "candidates"]
