@@ -94,7 +94,6 @@ _LINE_COLUMNS = ("_row", "line", "kind", "task", "_tasks", "instance", "task_ind
 class _Run:
     """One instance's run while the file is read."""
 
-    number: int
     instance: str | None
     rank: int = -1
     gpu: bool = False
@@ -104,24 +103,25 @@ class _Run:
     started: int = 0
     done: int = 0
     idle_since: int = 0
-    last_seen: int = 0
 
 
 class _Reader:
     """The runs of one interleaved file, built line by line."""
 
     def __init__(self) -> None:
-        self.head = _Run(0, None)
-        self.runs: list[_Run] = []
+        self.head = _Run(None)
+        self.started = False
+        self.active: list[_Run] = []
+        """The runs not over (about one per instance: each line looks only at these)."""
+        self.latest = self.head
         self.current: dict[str, _Run] = {}
         self.pending: dict[str, list[int]] = {"date": [], "banner": []}
         self.claimed: dict[int, _Run] = {}
 
-    def _active(self) -> list[_Run]:
-        return [run for run in self.runs if not run.over]
-
-    def _latest(self) -> _Run:
-        return max(self.runs, key=lambda run: run.last_seen) if self.runs else self.head
+    def _end(self, run: _Run) -> None:
+        if not run.over:
+            run.over = True
+            self.active.remove(run)
 
     def _start(self, instance: str, rank: int, at: int) -> _Run:
         run = self.current.get(instance)
@@ -129,9 +129,10 @@ class _Reader:
             run.rank = rank
             return run
         if run is not None:
-            run.over = True
-        run = _Run(len(self.runs) + 1, instance, rank, idle_since=at)
-        self.runs.append(run)
+            self._end(run)
+        run = _Run(instance, rank, idle_since=at)
+        self.started = True
+        self.active.append(run)
         self.current[instance] = run
         for rows in self.pending.values():
             if rows:
@@ -159,48 +160,47 @@ class _Reader:
             run = self._with_task(task)
         elif kind == "run_end":
             run = self._closing(seen.closing_count)
-            run.over = True
+            self._end(run)
         elif kind in _TASK_KINDS:
-            busy = [run for run in self._active() if run.open_task is not None]
-            run = max(busy, key=lambda r: r.open_since) if busy else self._latest()
+            busy = [run for run in self.active if run.open_task is not None]
+            run = max(busy, key=lambda r: r.open_since) if busy else self.latest
             task = run.open_task
         else:
-            run = self._latest()
-        run.last_seen = line
+            run = self.latest
+        self.latest = run
         return run, task
 
     def _gpu(self) -> _Run:
-        waiting = [run for run in self._active() if not run.gpu]
-        run = waiting[0] if waiting else self._latest()
+        waiting = [run for run in self.active if not run.gpu]
+        run = waiting[0] if waiting else self.latest
         run.gpu = True
         return run
 
     def _task_start(self, index: int | None) -> _Run:
-        idle = [run for run in self._active() if run.open_task is None]
+        idle = [run for run in self.active if run.open_task is None]
         expected = [run for run in idle if run.started == index] or idle
         if expected:
             return min(expected, key=lambda run: run.idle_since)
-        stuck = [run for run in self._active() if run.started == index]
-        return stuck[0] if stuck else self._latest()
+        stuck = [run for run in self.active if run.started == index]
+        return stuck[0] if stuck else self.latest
 
     def _with_task(self, task: str | None) -> _Run:
-        holding = [run for run in self.runs if run.open_task == task]
-        return min(holding, key=lambda run: run.open_since) if holding else self._latest()
+        holding = [run for run in self.active if run.open_task == task]
+        return min(holding, key=lambda run: run.open_since) if holding else self.latest
 
     def _closing(self, count: int | None) -> _Run:
-        idle = [run for run in self._active() if run.open_task is None]
+        idle = [run for run in self.active if run.open_task is None]
         finished = [run for run in idle if run.done == count] or idle
-        return min(finished, key=lambda run: run.idle_since) if finished else self._latest()
+        return min(finished, key=lambda run: run.idle_since) if finished else self.latest
 
     def unclaimed(self, row: int) -> _Run:
         """The run of a date or banner line no iteration claimed: the head's before any
         run, else a run of its own (an iteration whose other lines never came)."""
         if row in self.claimed:
             return self.claimed[row]
-        if not self.runs:
+        if not self.started:
             return self.head
-        run = _Run(len(self.runs) + 1, None, over=True)
-        self.runs.append(run)
+        run = _Run(None, over=True)
         self.claimed[row] = run
         return run
 
