@@ -301,9 +301,10 @@ def test_two_instances_in_one_nohup_out_are_told_apart(
     }
     assert (runs["tasks_started"] == 2).all() and (runs["tasks_done"] == 2).all()
     starts = events[events["kind"] == "task_start"]
-    for run in runs.itertuples():  # a run's tasks are its instance's
-        mine = starts[(starts["instance"] == run.instance) & (starts["run"] == run.run)]
-        assert mine["task"].str[0].tolist() == ["1" if run.instance.endswith(A) else "2"] * 2
+    for instance, number in zip(runs["instance"].astype(str), runs["run"], strict=True):
+        mine = starts[(starts["instance"] == instance) & (starts["run"] == number)]
+        # a run's tasks are its instance's: A's ids start with 1, B's with 2
+        assert mine["task"].str[0].tolist() == ["1" if instance.endswith(A) else "2"] * 2
     assert runs["samples"].isna().all()  # progress lines of two instances cannot be told apart
     assert (runs["seconds"].dropna() > 0).all()
     fallbacks = events[events["kind"] == "processpool_failed"]
@@ -313,7 +314,7 @@ def test_two_instances_in_one_nohup_out_are_told_apart(
             f"tmp_batt_{A}": "10b2c3d4",
             f"tmp_batt_{B}": "20b2c3d4",
         }
-    reason = files.set_index("path").loc[str(nohup), "reason"]
+    reason = str(files.set_index("path").loc[str(nohup), "reason"])
     assert f"interleaves the console lines of 2 instances (tmp_batt_{A}, tmp_batt_{B})" in reason
 
 
