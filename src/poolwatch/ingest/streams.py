@@ -110,11 +110,11 @@ class _Reader:
 
     def __init__(self) -> None:
         self.head = _Run(None)
-        self.started = False
         self.active: list[_Run] = []
         """The runs not over (about one per instance: each line looks only at these)."""
         self.latest = self.head
         self.current: dict[str, _Run] = {}
+        """Each instance's latest run (none yet: no iteration has started)."""
         self.pending: dict[str, list[int]] = {"date": [], "banner": []}
         self.claimed: dict[int, _Run] = {}
 
@@ -131,7 +131,6 @@ class _Reader:
         if run is not None:
             self._end(run)
         run = _Run(instance, rank, idle_since=at)
-        self.started = True
         self.active.append(run)
         self.current[instance] = run
         for rows in self.pending.values():
@@ -198,7 +197,7 @@ class _Reader:
         run, else a run of its own (an iteration whose other lines never came)."""
         if row in self.claimed:
             return self.claimed[row]
-        if not self.started:
+        if not self.current:  # no iteration has started
             return self.head
         run = _Run(None, over=True)
         self.claimed[row] = run
