@@ -115,8 +115,9 @@ class _RunEvents:
 
     Task events have no message, text, timestamp or sample: making the whole table
     at once would hold those empty columns for millions of rows. A column only rare
-    events fill is placed by one Arrow ``take``, null wherever a task event is; the
-    ``file`` column of one file, the same on every row, is one dictionary entry.
+    events fill is spread over the rows, null wherever a task event is, its values'
+    data shared, not copied (``_spread``); the ``file`` column of one file, the same
+    on every row, is one dictionary entry.
     """
 
     def __init__(self, rare: pl.DataFrame, tasks: pl.DataFrame, files: list[str]) -> None:
@@ -133,7 +134,9 @@ class _RunEvents:
         self._order = order.with_row_index().sort(keys, maintain_order=True).get_column("index")
         numbers = self._order.to_numpy()
         self._rows = pa.array(numbers)
-        self._rare_rows = pa.array(numbers, mask=numbers >= rare.height)
+        self._rare_at = np.flatnonzero(numbers < rare.height)
+        # Rare events keep their order among the rows (they are in line order already).
+        assert np.array_equal(numbers[self._rare_at], np.arange(rare.height))
 
     @property
     def height(self) -> int:
@@ -147,7 +150,7 @@ class _RunEvents:
             return pa.DictionaryArray.from_arrays(codes, pa.array([self._file], pa.large_string()))
         rare = self._rare.get_column(name)
         if name not in self._tasks.columns:
-            return rare.to_arrow().take(self._rare_rows)
+            return _spread(rare.to_arrow(), self._rare_at, self.height)
         other = self._tasks.get_column(name).cast(rare.dtype)
         if isinstance(rare.dtype, pl.Categorical | pl.Enum):
             # In polars: its categories stay in the order the lines give them.
@@ -161,6 +164,38 @@ class _RunEvents:
         if name in self._tasks.columns:
             self._tasks = self._tasks.drop(name)
         return self
+
+
+def _spread(values: pa.Array, at: np.ndarray, rows: int) -> pa.Array:
+    """A column of ``rows`` rows holding ``values`` at the rows ``at`` (rising), null
+    elsewhere. Strings keep their data where it is, with offsets that repeat over the
+    null rows; numbers and categorical codes are placed with numpy (measured: six times
+    faster than Arrow's ``take``, and no copy of the text)."""
+    valid = np.zeros(rows, np.bool_)
+    valid[at] = values.is_valid().to_numpy(zero_copy_only=False) if values.null_count else True
+    nulls = rows - int(np.count_nonzero(valid))
+    bitmap = pa.array(valid).buffers()[1] if nulls else None
+    if isinstance(values, pa.DictionaryArray):
+        codes = _spread(values.indices, at, rows)
+        return pa.DictionaryArray.from_arrays(codes, values.dictionary)
+    kind, buffers = values.type, values.buffers()
+    if pa.types.is_large_string(kind):
+        offsets = np.frombuffer(buffers[1], np.int64)[values.offset :][: len(values) + 1]
+        before = np.zeros(rows + 1, np.int64)  # values placed before each row
+        before[at + 1] = 1
+        np.cumsum(before, out=before)
+        return pa.Array.from_buffers(
+            kind, rows, [bitmap, pa.py_buffer(offsets[before]), buffers[2]], null_count=nulls
+        )
+    width = kind.bit_width // 8 if kind.bit_width in (8, 16, 32, 64) else 0
+    if not width:  # any other layout (booleans are bits): taken by Arrow
+        rows_of = np.zeros(rows, np.int64)
+        rows_of[at] = np.arange(len(values))
+        return values.take(pa.array(rows_of, mask=np.isin(np.arange(rows), at, invert=True)))
+    number = np.dtype(f"u{width}")
+    data = np.zeros(rows, number)
+    data[at] = np.frombuffer(buffers[1], number)[values.offset :][: len(values)]
+    return pa.Array.from_buffers(kind, rows, [bitmap, pa.py_buffer(data)], null_count=nulls)
 
 
 def _files(results: list[FileResult]) -> pd.DataFrame:
