@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from poolwatch.analyze.collection import Collection, collection
 from poolwatch.analyze.limits import run_timeouts, stated_limits
@@ -228,10 +229,46 @@ NOTABLE_COLUMNS: tuple[str, ...] = (
 def notable_events(result: Ingest) -> pd.DataFrame:
     """The events findings cite: every kind but ``TASK_KINDS``, in ``NOTABLE_COLUMNS``.
     Chosen by the kind's category code: no string is compared."""
-    kind = result.events["kind"]
+    events = result.events
+    kind = events["kind"]
     task = kind.cat.categories.get_indexer(pd.Index(TASK_KINDS))
     chosen = ~np.isin(kind.cat.codes.to_numpy(), task)
-    return result.events.loc[chosen, list(NOTABLE_COLUMNS)]
+    columns = {
+        name: _chosen_text(events[name], chosen) if name == "text" else events[name][chosen]
+        for name in NOTABLE_COLUMNS
+    }
+    return pd.DataFrame(columns, index=events.index[chosen], copy=False)
+
+
+def _chosen_text(text: pd.Series, chosen: np.ndarray) -> pd.Series:
+    """The chosen rows of a string column. Where the rows left out hold no text (task
+    events have none), the chosen rows' text stays where it is and only its offsets
+    are chosen (measured: the copy of the text was most of the diagnosis's first
+    second on 1 GB)."""
+    chunks: list[pa.Array] = []
+    start = 0
+    for chunk in text.array.__arrow_array__().chunks:
+        mine = chosen[start : start + len(chunk)]
+        start += len(chunk)
+        chunks.append(_chosen_strings(chunk, mine))
+    kept = pd.arrays.ArrowStringArray(pa.chunked_array(chunks, pa.large_string()))
+    return pd.Series(kept, index=text.index[chosen], name=text.name, copy=False)
+
+
+def _chosen_strings(chunk: pa.Array, chosen: np.ndarray) -> pa.Array:
+    """A string array's chosen rows, sharing its data when the others are empty."""
+    chunk = chunk.cast(pa.large_string())
+    offsets = np.frombuffer(chunk.buffers()[1], np.int64)[chunk.offset :][: len(chunk) + 1]
+    rows = np.flatnonzero(chosen)
+    if not len(rows) or np.diff(offsets)[~chosen].any():
+        return chunk.filter(pa.array(chosen))
+    valid = chunk.is_valid().to_numpy(zero_copy_only=False)[rows] if chunk.null_count else None
+    nulls = 0 if valid is None else len(rows) - int(np.count_nonzero(valid))
+    bitmap = pa.array(valid).buffers()[1] if nulls else None
+    kept = np.append(offsets[rows], offsets[rows[-1] + 1])
+    return pa.Array.from_buffers(
+        pa.large_string(), len(rows), [bitmap, pa.py_buffer(kept), chunk.buffers()[2]], nulls
+    )
 
 
 def _snapshot_times(result: Ingest) -> pd.DataFrame:
