@@ -31,8 +31,8 @@ def refs(fleet: Fleet, kind: str | None, runs: pd.DataFrame, limit: int = CITED)
     among = np.isin(run_keys(of_kind, fleet.files), run_keys(runs, fleet.files))
     found = of_kind[among].head(limit)
     return tuple(
-        Ref(str(f), int(line), None if pd.isna(text) else str(text))
-        for f, line, text in zip(found["file"], found["line"], found["text"], strict=True)
+        Ref(str(f), int(line), text)
+        for f, line, text in zip(found["file"], found["line"], fleet.text_of(found), strict=True)
     )
 
 

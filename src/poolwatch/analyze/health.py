@@ -140,7 +140,8 @@ def thread_climb(fleet: Fleet) -> Climb | None:
     top = str(instance.iloc[int(np.argmax(snapshots["threads"].to_numpy(dtype=float)))])
     mine = snapshots[instance == top]
     rest = snapshots.loc[instance != top, "threads"]
-    peak = mine.iloc[int(np.argmax(mine["threads"].to_numpy(dtype=float)))]
+    peak_at = int(np.argmax(mine["threads"].to_numpy(dtype=float)))
+    peak = mine.iloc[peak_at]
     pid = re.search(r"(\d+)\s*$", str(peak["message"]))
     return Climb(
         instance=top,
@@ -149,13 +150,8 @@ def thread_climb(fleet: Fleet) -> Climb | None:
         snapshots=len(mine),
         others=None if rest.empty else int(rest.max()),
         pid=pid.group(1) if pid else None,
-        refs=(Ref(str(peak["file"]), int(peak["line"]), _text(peak["text"])),),
+        refs=(Ref(str(peak["file"]), int(peak["line"]), fleet.text_of(mine.iloc[[peak_at]])[0]),),
     )
-
-
-def _text(value: object) -> str | None:
-    """A line's text, or None."""
-    return None if value is None or pd.isna(value) else str(value)  # type: ignore[call-overload]
 
 
 # --- flags ------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from poolwatch.analyze.collection import Collection, collection
 from poolwatch.analyze.limits import run_timeouts, stated_limits
@@ -93,7 +92,8 @@ def run_outcomes(
     outcome[kills["stuck"].notna()] = "hung"
     path = executor_paths(runs).astype(object)
     path[killed] = "timeout"
-    memory = _memory_exits(runs, kinds.of("critical_memory"), files)
+    critical = kinds.of("critical_memory")
+    memory = _memory_exits(runs, critical, event_text(result, critical), files)
     return pd.DataFrame(
         {
             "file": runs["file"],
@@ -145,15 +145,18 @@ _MEMORY_EXITS = {
 _PROCESSPOOL_EXITS = ("ProcessPoolExecutor", "workers")
 
 
-def _memory_exits(runs: pd.DataFrame, critical: pd.DataFrame, files: pd.Index) -> np.ndarray:
-    """What each run's CRITICAL memory exit (``critical_memory`` events) says failed (None
-    where the run did not exit)."""
+def _memory_exits(
+    runs: pd.DataFrame, critical: pd.DataFrame, texts: list[str | None], files: pd.Index
+) -> np.ndarray:
+    """What each run's CRITICAL memory exit (``critical_memory`` events, their ``texts``)
+    says failed (None where the run did not exit)."""
     out = np.full(len(runs), None, dtype=object)
     if critical.empty:
         return out
     rows = run_rows(runs, run_keys(critical, files), files)
-    for row, text in zip(rows, critical["text"].astype(str), strict=True):
-        what = next((name for phrase, name in _MEMORY_EXITS.items() if phrase in text), None)
+    for row, text in zip(rows, texts, strict=True):
+        said = text or ""
+        what = next((name for phrase, name in _MEMORY_EXITS.items() if phrase in said), None)
         if row >= 0 and what is not None:
             out[row] = what
     out[(runs["end"] != "exited").to_numpy()] = None
@@ -220,55 +223,29 @@ def sum_by_run(
 
 #: Event kinds a task has one of each: the bulk of the events, cited by no finding.
 TASK_KINDS: tuple[str, ...] = ("task_start", "task_done")
-#: The events' columns findings read.
+#: The events' columns findings read; a line's text is looked up for the few rows a
+#: finding cites (``event_text``): copying it for every notable event was most of the
+#: diagnosis's first second on a degraded 1 GB fleet (measured).
 NOTABLE_COLUMNS: tuple[str, ...] = (
-    "file", "line", "instance", "run", "task", "kind", "threads", "message", "text",
+    "file", "line", "instance", "run", "task", "kind", "threads", "message",
 )  # fmt: skip
 
 
 def notable_events(result: Ingest) -> pd.DataFrame:
-    """The events findings cite: every kind but ``TASK_KINDS``, in ``NOTABLE_COLUMNS``.
-    Chosen by the kind's category code: no string is compared."""
-    events = result.events
-    kind = events["kind"]
+    """The events findings cite: every kind but ``TASK_KINDS``, in ``NOTABLE_COLUMNS``
+    (the index is the events'). Chosen by the kind's category code: no string is
+    compared."""
+    kind = result.events["kind"]
     task = kind.cat.categories.get_indexer(pd.Index(TASK_KINDS))
     chosen = ~np.isin(kind.cat.codes.to_numpy(), task)
-    columns = {
-        name: _chosen_text(events[name], chosen) if name == "text" else events[name][chosen]
-        for name in NOTABLE_COLUMNS
-    }
-    return pd.DataFrame(columns, index=events.index[chosen], copy=False)
+    return result.events.loc[chosen, list(NOTABLE_COLUMNS)]
 
 
-def _chosen_text(text: pd.Series, chosen: np.ndarray) -> pd.Series:
-    """The chosen rows of a string column. Where the rows left out hold no text (task
-    events have none), the chosen rows' text stays where it is and only its offsets
-    are chosen (measured: the copy of the text was most of the diagnosis's first
-    second on 1 GB)."""
-    chunks: list[pa.Array] = []
-    start = 0
-    for chunk in text.array.__arrow_array__().chunks:
-        mine = chosen[start : start + len(chunk)]
-        start += len(chunk)
-        chunks.append(_chosen_strings(chunk, mine))
-    kept = pd.arrays.ArrowStringArray(pa.chunked_array(chunks, pa.large_string()))
-    return pd.Series(kept, index=text.index[chosen], name=text.name, copy=False)
-
-
-def _chosen_strings(chunk: pa.Array, chosen: np.ndarray) -> pa.Array:
-    """A string array's chosen rows, sharing its data when the others are empty."""
-    chunk = chunk.cast(pa.large_string())
-    offsets = np.frombuffer(chunk.buffers()[1], np.int64)[chunk.offset :][: len(chunk) + 1]
-    rows = np.flatnonzero(chosen)
-    if not len(rows) or np.diff(offsets)[~chosen].any():
-        return chunk.filter(pa.array(chosen))
-    valid = chunk.is_valid().to_numpy(zero_copy_only=False)[rows] if chunk.null_count else None
-    nulls = 0 if valid is None else len(rows) - int(np.count_nonzero(valid))
-    bitmap = pa.array(valid).buffers()[1] if nulls else None
-    kept = np.append(offsets[rows], offsets[rows[-1] + 1])
-    return pa.Array.from_buffers(
-        pa.large_string(), len(rows), [bitmap, pa.py_buffer(kept), chunk.buffers()[2]], nulls
-    )
+def event_text(result: Ingest, rows: pd.DataFrame) -> list[str | None]:
+    """The text of events' rows (rows of the events table, or of a frame with its
+    index), in the rows' order; None where a line has none."""
+    text = result.events["text"].loc[rows.index]
+    return [None if pd.isna(value) else str(value) for value in text]
 
 
 def _snapshot_times(result: Ingest) -> pd.DataFrame:
@@ -387,6 +364,10 @@ class Fleet:
     def of_kind(self, kind: str) -> pd.DataFrame:
         """The notable events of one kind, in line order."""
         return self.kinds.of(kind)
+
+    def text_of(self, rows: pd.DataFrame) -> list[str | None]:
+        """The text of notable events' rows (``event_text``)."""
+        return event_text(self.result, rows)
 
 
 def fleet(result: Ingest, config: Config) -> Fleet:

@@ -64,10 +64,11 @@ def _moments(
     if rows.empty:
         return []
     times = line_times(fleet, rows)
+    lines = fleet.text_of(rows)
     return [
         Moment(when(at), str(row["instance"]), int(row["run"]), kind, text(row),
-               Ref(str(row["file"]), int(row["line"]), _text(row["text"])))
-        for row, at in zip(rows.to_dict("records"), times, strict=True)
+               Ref(str(row["file"]), int(row["line"]), line))
+        for row, at, line in zip(rows.to_dict("records"), times, lines, strict=True)
     ]  # fmt: skip
 
 
