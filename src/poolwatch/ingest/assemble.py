@@ -18,7 +18,7 @@ line number, never through a pass over every line.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -88,18 +88,40 @@ def files_frame(
     )
 
 
-def _fallbacks() -> dict[str, pl.Expr]:
-    """Aggregations of a group's executor-decision lines: counts and the highest thread
-    count an overload line reported (the same for a task and for a run)."""
+def _with_counted(marks: pl.DataFrame) -> pl.DataFrame:
+    """Marks with what tasks and runs count of them, worked out once for both: whether
+    each is one of the counted kinds (a flag per count), and an overload's thread count.
+    """
     kind = pl.col("kind")
+    counted = {**_FALLBACK_COUNTS, **_SAMPLE_COUNTS}
     to_sequential = (kind == "processpool_failed") & pl.col("text").str.contains(
         grammar.PROCESSPOOL_TO_SEQUENTIAL, literal=True
     )
-    return {
-        **{name: (kind == event).sum().cast(pl.Int32) for name, event in _FALLBACK_COUNTS.items()},
-        "processpool_to_sequential": to_sequential.sum().cast(pl.Int32),
-        "max_threads": pl.col("threads").filter(kind == "overload").max(),
-    }
+    return marks.with_columns(
+        **{_flag(name): kind == event for name, event in counted.items()},
+        **{_flag("processpool_to_sequential"): to_sequential},
+        _overload_threads=pl.when(kind == "overload").then(pl.col("threads")),
+    )
+
+
+def _flag(count: str) -> str:
+    """The column ``_with_counted`` flags the marks a count counts in."""
+    return f"_is_{count}"
+
+
+#: The columns ``_with_counted`` adds.
+_COUNTING = (*map(_flag, (*_COUNTED, *_SAMPLE_COUNTS)), "_overload_threads")
+
+
+def _counts(names: Iterable[str]) -> dict[str, pl.Expr]:
+    """Aggregations counting a group's marks of each of these counts (``_with_counted``)."""
+    return {name: pl.col(_flag(name)).sum().cast(pl.Int32) for name in names}
+
+
+def _fallbacks() -> dict[str, pl.Expr]:
+    """Aggregations of a group's executor-decision lines: counts and the highest thread
+    count an overload line reported (the same for a task and for a run)."""
+    return {**_counts(_COUNTED), "max_threads": pl.col("_overload_threads").max()}
 
 
 @dataclass(frozen=True)
@@ -172,7 +194,7 @@ def assemble(files: pl.DataFrame, marks: pl.DataFrame, task_lines: pl.DataFrame)
     interleaved = set(mixed)
     instances = _instances(marks, task_lines, files, sorted_runs=not interleaved)
     marks = marks.join(instances, on="run", how="left", maintain_order="left")
-    marks = _with_open_task(marks.set_sorted("line"), task_lines)
+    marks = _with_counted(_with_open_task(marks.set_sorted("line"), task_lines))
     task_lines = task_lines.join(instances, on="run", how="left", maintain_order="left")
     consoles = marks.filter(pl.col("kind") == "run_start").get_column("fid").unique()
     files = files.with_columns(
@@ -183,7 +205,8 @@ def assemble(files: pl.DataFrame, marks: pl.DataFrame, task_lines: pl.DataFrame)
     runs = _runs(marks, task_lines, files, interleaved)
     tasks = _tasks(task_lines, marks, runs, files, interleaved)
     content, last = _content(marks, task_lines, runs, files)
-    events = marks.filter(~pl.col("kind").is_in(_INTERNAL_KINDS)).drop("prog", "task_index")
+    events = marks.filter(~pl.col("kind").is_in(_INTERNAL_KINDS))
+    events = events.drop("prog", "task_index", *_COUNTING)
     events = _own_numbers(events, files, "line")
     families = dict(zip(files["name"], files["family"], strict=True))
     names = dict(zip(files["fid"], files["name"], strict=True))
@@ -421,9 +444,9 @@ def _tasks(
 
 def _with_task_events(tasks: pl.DataFrame, marks: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """Add each task's counts of the rare lines that belong to it (and tasks known only so)."""
-    kind = pl.col("kind")
     counts = (
-        marks.filter(pl.col("task").is_not_null())
+        marks.select(*keys, "instance", "line", "prog", *_COUNTING)
+        .filter(pl.col("task").is_not_null())
         .group_by(keys, maintain_order=True)
         .agg(
             event_instance=pl.col("instance").first(),
@@ -431,9 +454,7 @@ def _with_task_events(tasks: pl.DataFrame, marks: pl.DataFrame, keys: list[str])
             event_last=pl.col("line").max(),
             event_prog=pl.col("prog").min(),
             **_fallbacks(),
-            **{
-                name: (kind == event).sum().cast(pl.Int32) for name, event in _SAMPLE_COUNTS.items()
-            },
+            **_counts(_SAMPLE_COUNTS),
         )
     )
     joined = tasks.join(counts, on=keys, how="left", maintain_order="left")
