@@ -7,30 +7,30 @@ import os
 import shlex
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from poolwatch import api
 from poolwatch.domains import short
-from poolwatch.errors import PoolwatchError, shown
+from poolwatch.errors import PoolwatchError, UsageError, shown
 from poolwatch.history.span import MOST_DAYS
-from poolwatch.ingest.discover import STDIN
 from poolwatch.sizes import parse_size
 
 if TYPE_CHECKING:
-    from poolwatch.config import Config
+    from poolwatch.api import Steps
     from poolwatch.findings import Findings
     from poolwatch.history.store import Store
     from poolwatch.ingest.parse import Ingest
     from poolwatch.render.mail import Smtp
 
-# The pipeline (pandas, polars) is imported by the commands that use it: ``--help`` stays
-# fast, and worker processes, which import this module again, stay small.
-Progress = Callable[[int], None]
+# The pipeline (poolwatch.api, and through it pandas and polars) is imported by the
+# commands that use it: ``--help`` stays fast, and worker processes, which import this
+# module again, stay small.
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -61,14 +61,23 @@ def _one_line(err: Exception) -> _Failure:
     return _Failure(f"cannot use {where}{err.strerror or err}")
 
 
-class _Commands(click.Group):
-    """poolwatch's commands, whose user errors all leave through :func:`_one_line`."""
+class _Command(click.Command):
+    """A poolwatch command, whose user errors all leave through :func:`_one_line` (a
+    usage error as click shows one, with the command's usage)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except UsageError as err:
+            raise click.UsageError(shown(str(err)), ctx) from err
         except (PoolwatchError, OSError) as err:
             raise _one_line(err) from err
+
+
+class _Commands(click.Group):
+    """poolwatch's commands."""
+
+    command_class = _Command
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -153,14 +162,15 @@ def parse(*, paths: tuple[str, ...], out: Path | None) -> None:
 
 
 def _ingest(paths: tuple[str, ...]) -> Ingest:
-    """Ingest the paths with a progress bar on a terminal; fail when nothing is usable.
-    poolwatch's own outputs found among them are skipped quietly (named with -v)."""
-    from poolwatch.ingest.parse import ingest
+    """Ingest the paths with a progress bar on a terminal; fail when nothing is usable."""
+    from poolwatch import api
 
-    if paths.count(STDIN) > 1:
-        raise click.UsageError("'-' (standard input) can be given only once")
-    with _progress_bar(paths) as progress:
-        result = ingest(paths, progress=progress)
+    return api.read(paths, steps=_steps(), seen=_notes)
+
+
+def _notes(result: Ingest) -> None:
+    """Say what was skipped and why (poolwatch's own outputs, and the duplicates counted
+    once, only with -v)."""
     from poolwatch.render.terminal import input_notes
 
     files = result.files
@@ -173,55 +183,25 @@ def _ingest(paths: tuple[str, ...]) -> Ingest:
             "(the same file, the same content, or a tee copy of a console run)",
             err=True,
         )
-    if not (result.files["status"] == "read").any():
-        raise click.ClickException(_nothing_usable(result))
-    return result
 
 
-def _warn_inside(out: Path, paths: tuple[str, ...]) -> None:
-    """Warn when the outputs go inside an input directory (they would be read back)."""
-    target = out.resolve()
-    for given in paths:
-        folder = Path(given)
-        if given != STDIN and folder.is_dir() and target.is_relative_to(folder.resolve()):
-            _say_line(f"poolwatch: --out {out} is inside the input {given}: poolwatch "
-                      "skips its own outputs there; keep reports apart from logs",
-                      err=True)  # fmt: skip
-            return
+def _warn(message: str) -> None:
+    """A warning of the pipeline's, on stderr (nothing under ``--quiet``)."""
+    _say_line(f"poolwatch: {message}", err=True)
 
 
-def _nothing_usable(result: Ingest) -> str:
-    """Why no input could be used, naming the first path skipped and its reason."""
-    skipped = result.files[result.files["status"] == "skipped"]
-    if skipped.empty:
-        return "no usable input"
-    first = skipped.iloc[0]
-    more = f" (and {len(skipped) - 1} more skipped)" if len(skipped) > 1 else ""
-    return f"no usable input: {first['path']}: {first['reason']}{more}"
+def _steps() -> Steps | None:
+    """Progress bars on a terminal; None (no bar) when stderr is not one."""
+    return _bar if sys.stderr.isatty() else None
 
 
 @contextmanager
-def _progress_bar(paths: tuple[str, ...]) -> Iterator[Progress | None]:
-    """A tqdm bar over input bytes when stderr is a terminal; nothing otherwise."""
-    if not sys.stderr.isatty():
-        yield None
-        return
+def _bar(what: str, total: int | None, unit: str) -> Iterator[Callable[[int], None]]:
+    """A tqdm bar of a step, cleared when it ends."""
     from tqdm import tqdm
 
-    from poolwatch.ingest.discover import discover
-
-    total = sum(s.path.stat().st_size for s in discover(paths).sources if s.path is not None)
-    with tqdm(total=total, unit="B", unit_scale=True, desc="reading", leave=False) as bar:
+    with tqdm(total=total, unit=unit, unit_scale=unit == "B", desc=what, leave=False) as bar:
         yield bar.update
-
-
-#: Report formats and the file each writes.
-_FORMATS = {
-    "html": "report.html",
-    "pdf": "report.pdf",
-    "json": "summary.json",
-    "md": "ticket.md",
-}
 
 
 def _config_option(command: Callable[..., None]) -> Callable[..., None]:
@@ -239,7 +219,7 @@ def _format_option(command: Callable[..., None]) -> Callable[..., None]:
     return click.option(
         "--format",
         "formats",
-        default=",".join(_FORMATS),
+        default=",".join(api.FORMATS),
         show_default=True,
         help="Comma-separated formats to write: html (report.html), pdf (report.pdf), "
         "json (summary.json), md (ticket.md).",
@@ -307,23 +287,8 @@ def _mail(
 
 def _send(mail: _Mail, findings: Findings, folder: Path) -> None:
     """Mail ticket.md as the body with report.pdf attached (the files just written)."""
-    from poolwatch.render.mail import MailError, deliver
-    from poolwatch.render.markdown import render
-
-    pdf = folder / "report.pdf"
-    subject = f"poolwatch: {findings.verdict.upper()}: {findings.summary}"[:200]
-    try:
-        deliver(smtp=mail.smtp, to=mail.to, sender=mail.sender, subject=subject,
-                body=render(findings), attachments=[pdf] if pdf.is_file() else [])  # fmt: skip
-    except (MailError, ValueError) as err:
-        raise click.ClickException(f"mail not sent: {err}") from err
+    api.mail(findings, folder, smtp=mail.smtp, to=mail.to, sender=mail.sender)
     _say_line(f"mailed {', '.join(mail.to)} through {mail.smtp.endpoint}")
-
-
-def _default_store() -> Path:
-    """The history store's default place: $XDG_DATA_HOME/poolwatch (~/.local/share)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "poolwatch"
 
 
 def _store_option(command: Callable[..., None]) -> Callable[..., None]:
@@ -386,95 +351,33 @@ def report(
     With --baseline or --baseline-days, the report compares these logs (after) with
     earlier ones (before): a post-deployment review.
     """
-    from poolwatch.render.output import OutputError, refuse_inputs
-
     chosen = _formats(formats)
-    config = _config(config_path)
+    settings = api.config(config_path)
     if out.exists() and not out.is_dir():
         raise click.BadParameter(f"{out} exists and is not a directory", param_hint="--out")
-    targets = {name: out / _FORMATS[name] for name in chosen}
-    try:
-        refuse_inputs(list(targets.values()), paths)
-    except OutputError as err:
-        raise click.UsageError(str(err)) from err
+    files = api.targets(out, chosen)
+    api.refuse(list(files.values()), paths)
     if baseline_paths and baseline_days:
         raise click.UsageError("give --baseline or --baseline-days, not both")
-    _warn_inside(out, paths)
-    findings = _diagnose(_ingest(paths), config, command=_command_line())
-    if baseline_paths:
-        findings = _against_logs(findings, baseline_paths, config)
-    elif baseline_days:
-        findings = _against_store(findings, baseline_days, store_path, config)
-    _write(findings, targets, paper.lower())
+    if inside := api.inside_inputs(out, paths):
+        _warn(inside)
+    findings = api.report(
+        paths, settings=settings, baseline=baseline_paths, baseline_days=baseline_days,
+        store=store_path, command=_command_line(), steps=_steps(), seen=_notes, warn=_warn,
+    )  # fmt: skip
+    api.write(findings, files, paper=paper.lower(), steps=_steps())
     if findings.baseline is not None:
         _say(findings.baseline.conclusion)
     _say(f"{findings.verdict}: {findings.summary}")
-    _say_line("wrote " + ", ".join(str(path) for path in targets.values()))
+    _say_line("wrote " + ", ".join(str(path) for path in files.values()))
     if mail is not None:
         _send(mail, findings, out)
-
-
-def _against_logs(findings: Findings, paths: tuple[str, ...], config: Config) -> Findings:
-    """The findings with a before/after section against the logs at ``paths``."""
-    from poolwatch.history.compare import baseline, values
-
-    before = _diagnose(_ingest(paths), config)
-    source = "the logs at " + ", ".join(paths)
-    ended, starts = before.window[1], findings.window[0]
-    if ended is not None and starts is not None and ended > starts:
-        source += (f" (they end {ended:%Y-%m-%d %H:%M} UTC, after these logs begin: before "
-                   "and after may be swapped)")  # fmt: skip
-        _say_line(f"poolwatch: the baseline {', '.join(paths)} ends after these logs begin "
-                  "(before and after may be swapped)", err=True)  # fmt: skip
-    compared = baseline(values(before), before.executor_mix, findings, config, source)
-    return replace(findings, baseline=compared)
-
-
-def _against_store(
-    findings: Findings, days: int, store_path: Path | None, config: Config
-) -> Findings:
-    """The findings with a before/after section against the median of recorded days
-    before the logs' window."""
-    from poolwatch.history.compare import baseline, median_of
-    from poolwatch.history.store import Store, StoreError
-
-    start = findings.window[0]
-    end = (start.date() if start else datetime.now(UTC).date()) - timedelta(days=1)
-    try:
-        trend = Store(store_path or _default_store()).trend(days, end)
-    except StoreError as err:
-        raise click.ClickException(str(err)) from err
-    if trend.empty:
-        raise click.ClickException(f"no day recorded in the store in the {days} days up to "
-                                   f"{end} (run poolwatch daily first)")  # fmt: skip
-    before, mix, source = median_of(trend)
-    return replace(findings, baseline=baseline(before, mix, findings, config, source))
-
-
-def _write(findings: Findings, targets: dict[str, Path], paper: str) -> None:
-    """Write the report files, with a progress bar (a write error is an OutputError)."""
-    from poolwatch.render.report import write_reports
-
-    with _steps_bar(len(targets)) as progress:
-        write_reports(findings, targets, paper=paper, progress=progress)
 
 
 def _command_line() -> str:
     """The command as typed, for the report's provenance (program name normalised; control
     characters and bytes that are not UTF-8 escaped, as in the tables)."""
     return shown(shlex.join(["poolwatch", *sys.argv[1:]]))
-
-
-@contextmanager
-def _steps_bar(total: int) -> Iterator[Progress | None]:
-    """A tqdm bar over the report files written, on a terminal only."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from tqdm import tqdm
-
-    with tqdm(total=total, unit="file", desc="rendering", leave=False) as bar:
-        yield bar.update
 
 
 class _PluginCommand(click.Command):
@@ -519,60 +422,28 @@ def check(*, paths: tuple[str, ...], as_json: bool, config_path: Path | None) ->
 
     0 OK (healthy), 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no usable input, bad usage).
     """
-    from poolwatch.ingest.parse import ingest
     from poolwatch.render.json import render
-    from poolwatch.render.terminal import STATUS, check_report
+    from poolwatch.render.terminal import check_report
 
-    if paths.count(STDIN) > 1:
-        raise click.UsageError("'-' (standard input) can be given only once")
-    config = _config(config_path)
-    result = ingest(paths)
-    if not (result.files["status"] == "read").any():
-        raise click.ClickException(_nothing_usable(result))
-    findings = _diagnose(result, config)
+    findings = api.check(paths, api.config(config_path))
     if as_json:
         click.echo(render(findings), nl=False)
     else:
         _say(check_report(findings))
-    sys.exit(STATUS[findings.verdict][1])
+    sys.exit(api.status(findings))
 
 
 def _formats(text: str) -> tuple[str, ...]:
     """The ``--format`` list, checked (in any case: ``HTML,PDF``)."""
     parts = (part.strip().lower() for part in text.split(","))
     chosen = tuple(dict.fromkeys(part for part in parts if part))
-    unknown = [f for f in chosen if f not in _FORMATS]
+    unknown = [f for f in chosen if f not in api.FORMATS]
     if unknown or not chosen:
         raise click.BadParameter(
             f"unknown format {unknown[0]!r}" if unknown else "no format given",
-            param_hint=f"--format (one or more of: {', '.join(_FORMATS)})",
+            param_hint=f"--format (one or more of: {', '.join(api.FORMATS)})",
         )
     return chosen
-
-
-def _config(path: Path | None) -> Config:
-    """The effective configuration; a ConfigError (exit 2) names the file and the key."""
-    from poolwatch.config import load
-
-    return load(path)
-
-
-def _diagnose(result: Ingest, config: Config, command: str = "") -> Findings:
-    """Findings, dated by ``SOURCE_DATE_EPOCH`` when it is set (reproducible reports)."""
-    from poolwatch.analyze.diagnose import diagnose
-
-    return diagnose(result, config, now=_now(), command=command)
-
-
-def _now() -> datetime:
-    """Now, or ``SOURCE_DATE_EPOCH`` (seconds since 1970) when the environment sets it."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        try:
-            return datetime.fromtimestamp(int(epoch), UTC)
-        except ValueError as err:
-            raise click.UsageError(f"SOURCE_DATE_EPOCH={epoch!r}: not a number of seconds") from err
-    return datetime.now(UTC)
 
 
 def _zone(name: str | None) -> tzinfo:
@@ -620,13 +491,13 @@ def _day(text: str, zone: tzinfo) -> date:
 
 
 def _store(path: Path | None) -> Store:
-    """The history store at ``path`` (or the default), its skipped rows warned of."""
-    from poolwatch.history.store import Store
+    """The history store at ``path`` (or the default), its skipped rows warned of (even
+    under ``--quiet``: a day left out of the history)."""
 
     def warn(message: str) -> None:
         click.echo(shown(f"poolwatch: warning: {message}"), err=True)
 
-    return Store(path or _default_store(), warn=warn)
+    return api.history(path, warn=warn)
 
 
 @main.command()
@@ -676,44 +547,16 @@ def daily(
 ) -> None:
     """Summarise one day: record it in the history store and write its report with
     its changes against the day before and the trailing 7-day median."""
-    from poolwatch.analyze.days import days_in, only_day
-    from poolwatch.analyze.diagnose import assess
-    from poolwatch.history.compare import TREND_DAYS, history
-    from poolwatch.history.record import day_metrics
-    from poolwatch.history.store import pruned, with_day
-    from poolwatch.render.index import write_index
-    from poolwatch.render.output import OutputError, refuse_inputs
-
     zone = _zone(tz_name)
     day = _day(day_text, zone)
     chosen = _formats(formats)
-    config = _config(config_path)
+    settings = api.config(config_path)
+    findings = api.daily(
+        paths, day=day, zone=zone, out=out, store=_store(store_path), keep=keep,
+        formats=chosen, settings=settings, command=_command_line(), steps=_steps(),
+        seen=_notes, warn=_warn,
+    )  # fmt: skip
     folder = out / day.isoformat()
-    targets = {name: folder / _FORMATS[name] for name in chosen}
-    try:
-        refuse_inputs([*targets.values(), out / "index.html"], paths)
-    except OutputError as err:
-        raise click.UsageError(str(err)) from err
-    _warn_inside(out, paths)
-    store = _store(store_path)  # a store it cannot read fails first; nothing is created yet
-    result = _ingest(paths)
-    held = days_in(result, zone)
-    if day not in held:
-        seen = ", ".join(str(d) for d in held[-7:]) or "none"
-        raise click.ClickException(f"no run or monitor record on {day} in the logs "
-                                   f"(days they hold: {seen}); see --day and --tz")  # fmt: skip
-    result = only_day(result, day, zone)  # the other days' tables are freed here
-    assessed = assess(result, config, now=_now(), command=_command_line())
-    metrics = day_metrics(day, assessed.findings, assessed.runs)
-    # The reports show the store as it will be; the day is recorded once they are written.
-    trend = with_day(store.trend(TREND_DAYS, day), metrics)
-    every_day = with_day(store.every_day(), metrics)
-    findings = replace(assessed.findings, history=history(trend, day, config))
-    _write(findings, targets, "a4")
-    write_index(out, every_day if keep is None else pruned(every_day, keep, day), config)
-    store.record(day, metrics, assessed.runs)
-    if keep is not None:
-        store.prune(keep, day)
     _say(f"{day}: {findings.verdict}: {findings.summary}")
     _say_line(f"wrote {folder}/ and {out / 'index.html'}")
     if mail is not None:
@@ -840,7 +683,7 @@ def thresholds(*, config_path: Path | None) -> None:
     """Print the effective thresholds and settings, and where each came from."""
     from poolwatch.config import describe
 
-    click.echo(describe(_config(config_path)))
+    click.echo(describe(api.config(config_path)))
 
 
 #: simulate's scenarios (poolwatch.simulate.SCENARIOS, which a test holds this to; the
@@ -931,7 +774,7 @@ def simulate(
             f"{out} is not empty (its files could be overwritten); use --force to write there",
             param_hint="--out",
         )
-    with _simulate_bar(size_bytes) as progress:
+    with _bar("writing", size_bytes, "B") if sys.stderr.isatty() else nullcontext() as progress:
         result = run_simulation(
             scenario, out, instances=instances, runs=runs, seed=seed,
             size_bytes=size_bytes, live=live, monitor_style=monitor_style, version=version,
@@ -941,15 +784,3 @@ def simulate(
         f"wrote {len(result.files)} files, {result.bytes:,} bytes, {result.lines:,} lines, "
         f"{len(result.runs)} runs to {out}"
     )
-
-
-@contextmanager
-def _simulate_bar(total: int | None) -> Iterator[Progress | None]:
-    """A tqdm bar over bytes written, on a terminal only."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from tqdm import tqdm
-
-    with tqdm(total=total, unit="B", unit_scale=True, desc="writing", leave=False) as bar:
-        yield bar.update

@@ -19,6 +19,16 @@ class PoolwatchError(Exception):
     exit_code = 1
 
 
+class UsageError(PoolwatchError):
+    """An argument or option that cannot be used as given (exit 2, as usage errors do)."""
+
+    exit_code = 2
+
+
+class NoUsableInputError(PoolwatchError):
+    """None of the inputs could be read as a log; the message names the first and why."""
+
+
 #: Characters that must not reach a terminal raw: C0 and C1 controls, DEL, the
 #: directional formatting controls (a name that reads backwards), and the lone
 #: surrogates that stand for undecodable bytes of a file name.

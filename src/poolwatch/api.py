@@ -1,0 +1,339 @@
+"""poolwatch as Python functions: what ``parse``, ``report``, ``check`` and ``daily`` do,
+without a command line. The CLI parses arguments and calls these; so can a script::
+
+    from pathlib import Path
+    from poolwatch import api
+
+    findings = api.report(["logs/"])
+    print(findings.verdict, findings.summary)
+    api.write(findings, api.targets(Path("out"), ("html", "json")))
+
+Nothing here prints, prompts or exits. Every failure a user can fix is a
+:class:`~poolwatch.errors.PoolwatchError` whose message names what is wrong, and whose
+``exit_code`` is the one the command exits with. The pipeline's modules are imported by
+the function that needs them: ``parse`` reads logs while pandas loads beside it, and
+``poolwatch --help`` loads nothing of the pipeline.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from poolwatch.errors import NoUsableInputError, PoolwatchError, UsageError
+from poolwatch.ingest.discover import STDIN
+
+if TYPE_CHECKING:
+    from poolwatch.config import Config
+    from poolwatch.findings import Findings
+    from poolwatch.history.store import Store
+    from poolwatch.ingest.parse import Ingest
+    from poolwatch.render.mail import Smtp
+
+#: Shows a step's progress: ``steps("reading", total, "B")`` opens a display of it and
+#: gives the function to tell how much more is done (a terminal's progress bar, say).
+Steps = Callable[[str, int, str], AbstractContextManager[Callable[[int], None]]]
+#: Told a warning, one line.
+Warn = Callable[[str], None]
+
+#: Report formats and the file each writes.
+FORMATS = {
+    "html": "report.html",
+    "pdf": "report.pdf",
+    "json": "summary.json",
+    "md": "ticket.md",
+}
+
+
+def read(
+    paths: Sequence[str],
+    *,
+    steps: Steps | None = None,
+    seen: Callable[[Ingest], None] | None = None,
+) -> Ingest:
+    """Read every input the paths name (files, directories, globs, ``-`` for standard
+    input) into the published tables. ``seen`` is shown the tables before they are
+    checked, so that a caller can list what was skipped; fails when nothing is usable."""
+    from poolwatch.ingest.discover import discover
+    from poolwatch.ingest.parse import ingest
+
+    if list(paths).count(STDIN) > 1:
+        raise UsageError("'-' (standard input) can be given only once")
+    if steps is None:
+        result = ingest(paths)
+    else:
+        found = discover(paths).sources
+        total = sum(s.path.stat().st_size for s in found if s.path is not None)
+        with steps("reading", total, "B") as advance:
+            result = ingest(paths, progress=advance)
+    if seen is not None:
+        seen(result)
+    if not (result.files["status"] == "read").any():
+        raise NoUsableInputError(_nothing_usable(result))
+    return result
+
+
+def _nothing_usable(result: Ingest) -> str:
+    """Why no input could be used, naming the first path skipped and its reason."""
+    skipped = result.files[result.files["status"] == "skipped"]
+    if skipped.empty:
+        return "no usable input"
+    first = skipped.iloc[0]
+    more = f" (and {len(skipped) - 1} more skipped)" if len(skipped) > 1 else ""
+    return f"no usable input: {first['path']}: {first['reason']}{more}"
+
+
+def config(path: Path | None = None) -> Config:
+    """The thresholds and settings in effect: the guide's, overridden by ``path`` (or by
+    ./poolwatch.toml when it exists)."""
+    from poolwatch.config import load
+
+    return load(path)
+
+
+def now() -> datetime:
+    """Now, or ``SOURCE_DATE_EPOCH`` (seconds since 1970) when the environment sets it:
+    the date reports carry, so that they can be made reproducibly."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        return datetime.now(UTC)
+    try:
+        return datetime.fromtimestamp(int(epoch), UTC)
+    except ValueError as err:
+        raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r}: not a number of seconds") from err
+
+
+def diagnose(result: Ingest, settings: Config | None = None, *, command: str = "") -> Findings:
+    """Everything a report shows about the fleet the tables come from (``command``: the
+    command line that asked, for the report's provenance)."""
+    from poolwatch.analyze.diagnose import diagnose as findings_of
+
+    return findings_of(result, settings or config(), now=now(), command=command)
+
+
+def report(
+    paths: Sequence[str],
+    *,
+    settings: Config | None = None,
+    baseline: Sequence[str] = (),
+    baseline_days: int | None = None,
+    store: Path | None = None,
+    command: str = "",
+    steps: Steps | None = None,
+    seen: Callable[[Ingest], None] | None = None,
+    warn: Warn | None = None,
+) -> Findings:
+    """The findings of the logs at ``paths``; with ``baseline`` (earlier logs) or
+    ``baseline_days`` (the median of that many days of the history ``store``) a
+    before/after comparison too: a post-deployment review."""
+    if baseline and baseline_days:
+        raise UsageError("give --baseline or --baseline-days, not both")
+    settings = settings or config()
+    findings = diagnose(read(paths, steps=steps, seen=seen), settings, command=command)
+    if baseline:
+        before = diagnose(read(baseline, steps=steps, seen=seen), settings)
+        return against_logs(findings, before, baseline, settings, warn=warn)
+    if baseline_days:
+        return against_store(findings, baseline_days, store, settings)
+    return findings
+
+
+def against_logs(
+    findings: Findings,
+    before: Findings,
+    paths: Sequence[str],
+    settings: Config,
+    *,
+    warn: Warn | None = None,
+) -> Findings:
+    """The findings with a before/after section against ``before``, the findings of the
+    logs at ``paths`` (a baseline ending after these logs begin is warned about)."""
+    from poolwatch.history.compare import baseline, values
+
+    source = "the logs at " + ", ".join(paths)
+    ended, starts = before.window[1], findings.window[0]
+    if ended is not None and starts is not None and ended > starts:
+        source += (f" (they end {ended:%Y-%m-%d %H:%M} UTC, after these logs begin: before "
+                   "and after may be swapped)")  # fmt: skip
+        if warn is not None:
+            warn(f"the baseline {', '.join(paths)} ends after these logs begin "
+                 "(before and after may be swapped)")  # fmt: skip
+    compared = baseline(values(before), before.executor_mix, findings, settings, source)
+    return replace(findings, baseline=compared)
+
+
+def against_store(findings: Findings, days: int, store: Path | None, settings: Config) -> Findings:
+    """The findings with a before/after section against the median of the days recorded
+    in the history ``store`` before the logs' window."""
+    from poolwatch.history.compare import baseline, median_of
+    from poolwatch.history.store import Store
+
+    start = findings.window[0]
+    end = (start.date() if start else datetime.now(UTC).date()) - timedelta(days=1)
+    trend = Store(store or default_store()).trend(days, end)
+    if trend.empty:
+        raise PoolwatchError(f"no day recorded in the store in the {days} days up to "
+                             f"{end} (run poolwatch daily first)")  # fmt: skip
+    before, mix, source = median_of(trend)
+    return replace(findings, baseline=baseline(before, mix, findings, settings, source))
+
+
+def default_store() -> Path:
+    """The history store's default place: $XDG_DATA_HOME/poolwatch (~/.local/share)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "poolwatch"
+
+
+def history(store: Path | None = None, *, warn: Warn | None = None) -> Store:
+    """The history store at ``store`` (or the default place), its unreadable rows warned
+    of; reading it creates nothing."""
+    from poolwatch.history.store import Store
+
+    return Store(store or default_store(), warn=warn)
+
+
+def targets(out: Path, formats: Sequence[str] = tuple(FORMATS)) -> dict[str, Path]:
+    """The file each of the formats writes in ``out``."""
+    unknown = [name for name in formats if name not in FORMATS]
+    if unknown:
+        raise UsageError(f"unknown format {unknown[0]!r} (one or more of: {', '.join(FORMATS)})")
+    return {name: out / FORMATS[name] for name in formats}
+
+
+def refuse(files: Sequence[Path], paths: Sequence[str]) -> None:
+    """Refuse to write any of ``files`` over one of the inputs the ``paths`` name
+    (poolwatch's own earlier outputs may be rewritten): checked before anything is read."""
+    from poolwatch.render.output import OutputError, refuse_inputs
+
+    try:
+        refuse_inputs(files, paths)
+    except OutputError as err:
+        raise UsageError(str(err)) from err
+
+
+def inside_inputs(out: Path, paths: Sequence[str]) -> str | None:
+    """A warning when ``out`` is inside an input directory (poolwatch skips its own
+    outputs there, but reports are better kept apart from logs)."""
+    target = out.resolve()
+    for given in paths:
+        folder = Path(given)
+        if given != STDIN and folder.is_dir() and target.is_relative_to(folder.resolve()):
+            return (f"--out {out} is inside the input {given}: poolwatch skips its own "
+                    "outputs there; keep reports apart from logs")  # fmt: skip
+    return None
+
+
+def write(
+    findings: Findings,
+    files: dict[str, Path],
+    *,
+    paper: str = "a4",
+    steps: Steps | None = None,
+) -> None:
+    """Write the report files (``targets``), in ``paper`` size (a4 or letter)."""
+    from poolwatch.render.report import write_reports
+
+    with (steps or _unshown)("rendering", len(files), "file") as advance:
+        write_reports(findings, files, paper=paper, progress=advance)
+
+
+@contextmanager
+def _unshown(_what: str, _total: int, _unit: str) -> Iterator[Callable[[int], None]]:
+    """Steps shown nowhere."""
+    yield lambda _done: None
+
+
+def check(paths: Sequence[str], settings: Config | None = None) -> Findings:
+    """The findings a monitoring-plugin check reports (``status`` gives its exit code)."""
+    return diagnose(read(paths), settings)
+
+
+def status(findings: Findings) -> int:
+    """A check's exit code: 0 OK (healthy), 1 WARNING, 2 CRITICAL, 3 UNKNOWN."""
+    from poolwatch.render.terminal import STATUS
+
+    return STATUS[findings.verdict][1]
+
+
+def daily(
+    paths: Sequence[str],
+    *,
+    day: date,
+    zone: tzinfo,
+    out: Path,
+    store: Store | Path | None = None,
+    keep: int | None = None,
+    formats: Sequence[str] = tuple(FORMATS),
+    settings: Config | None = None,
+    command: str = "",
+    steps: Steps | None = None,
+    seen: Callable[[Ingest], None] | None = None,
+    warn: Warn | None = None,
+) -> Findings:
+    """Summarise one ``day`` (in ``zone``) of the logs: write its report under
+    ``out/<day>/`` with its changes against the day before and the trailing median,
+    rewrite ``out/index.html``, then record the day in the history ``store`` (a path, or
+    one opened with ``history``; pruned to ``keep`` days). Nothing is recorded unless
+    every file was written."""
+    from poolwatch.analyze.days import days_in, only_day
+    from poolwatch.analyze.diagnose import assess
+    from poolwatch.history.compare import TREND_DAYS
+    from poolwatch.history.compare import history as history_of
+    from poolwatch.history.record import day_metrics
+    from poolwatch.history.store import Store, pruned, with_day
+    from poolwatch.render.index import write_index
+
+    settings = settings or config()
+    folder = out / day.isoformat()
+    files = targets(folder, formats)
+    refuse([*files.values(), out / "index.html"], paths)
+    if warn is not None and (inside := inside_inputs(out, paths)):
+        warn(inside)
+    # A store it cannot read fails before the logs are read; nothing is created yet.
+    recorded = store if isinstance(store, Store) else history(store, warn=warn)
+    result = read(paths, steps=steps, seen=seen)
+    held = days_in(result, zone)
+    if day not in held:
+        shown_days = ", ".join(str(d) for d in held[-7:]) or "none"
+        raise PoolwatchError(f"no run or monitor record on {day} in the logs "
+                             f"(days they hold: {shown_days}); see --day and --tz")  # fmt: skip
+    result = only_day(result, day, zone)  # the other days' tables are freed here
+    assessed = assess(result, settings, now=now(), command=command)
+    metrics = day_metrics(day, assessed.findings, assessed.runs)
+    # The reports show the store as it will be; the day is recorded once they are written.
+    trend = with_day(recorded.trend(TREND_DAYS, day), metrics)
+    every_day = with_day(recorded.every_day(), metrics)
+    findings = replace(assessed.findings, history=history_of(trend, day, settings))
+    write(findings, files, steps=steps)
+    write_index(out, every_day if keep is None else pruned(every_day, keep, day), settings)
+    recorded.record(day, metrics, assessed.runs)
+    if keep is not None:
+        recorded.prune(keep, day)
+    return findings
+
+
+def mail(
+    findings: Findings,
+    folder: Path,
+    *,
+    smtp: Smtp,
+    to: Sequence[str],
+    sender: str | None = None,
+) -> None:
+    """Mail the report written in ``folder``: ticket.md as the body, report.pdf attached
+    when it was written."""
+    from poolwatch.render.mail import MailError, deliver
+    from poolwatch.render.markdown import render
+
+    pdf = folder / "report.pdf"
+    subject = f"poolwatch: {findings.verdict.upper()}: {findings.summary}"[:200]
+    try:
+        deliver(smtp=smtp, to=tuple(to), sender=sender, subject=subject,
+                body=render(findings), attachments=[pdf] if pdf.is_file() else [])  # fmt: skip
+    except (MailError, ValueError) as err:
+        raise PoolwatchError(f"mail not sent: {err}") from err
