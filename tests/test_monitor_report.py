@@ -78,7 +78,8 @@ def test_all_five_metrics_are_graded_each_with_its_source(report: dict[str, Any]
     }
     for name in ("thread_count", "threads_per_instance"):
         assert metrics[name]["source"].startswith("poolwatch monitor samples"), metrics[name]
-    assert metrics["processpool_fallback_rate"]["source"] == "0 of 2 runs with a ProcessPool failure"
+    pool = metrics["processpool_fallback_rate"]
+    assert pool["source"] == "0 of 2 runs with a ProcessPool failure"
 
 
 def test_the_climbing_instance_is_named_with_its_pid(report: dict[str, Any]) -> None:
