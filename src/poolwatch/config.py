@@ -128,7 +128,7 @@ GUIDE_WATCH: tuple[Setting, ...] = (
 )  # fmt: skip
 
 #: "Health Check Thresholds", Active threads per instance, "Resource leak?": the fewest
-#: samples of one run whose thread count, never falling, must rise for it to be a climb
+#: samples of one run over which its thread count must rise at every sample to climb
 #: (log-formats.md: "a count that climbs from snapshot to snapshot for one instance").
 LEAK_SAMPLES = 3
 

@@ -790,7 +790,7 @@ def _check_thread_leak(fleet: Fleet, leak: Climb) -> Action:
         else f"its thread count reached the thresholds table's {band.warning:g}-"
         f"{band.critical:g} per instance"
     )
-    climbed = f", climbing in every one of {leak.snapshots} samples" if leak.steady else ""
+    climbed = f", rising at every one of {leak.snapshots} samples" if leak.steady else ""
     return Action(
         "check-thread-leak",
         f"Check {leak.instance} for a thread leak: `lsof -p {pid} | grep -c thread`",

@@ -60,6 +60,8 @@ def metrics(fleet: Fleet) -> tuple[MetricRow, ...]:
     return tuple(rows)
 
 
+#: Instances an "Active threads per instance" source names, at most (the highest first).
+SHOWN = 4
 #: What a metric was read from (``MetricRow.measured_by``).
 SAMPLES, SNAPSHOTS, LOGS = "monitor_samples", "snapshots", "logs"
 Measured = tuple[float | None, str, str]
@@ -121,7 +123,9 @@ def _threads_per_instance(fleet: Fleet, found: pd.DataFrame) -> Measured:
     active = sampled.active_threads(found)
     if active:
         band = fleet.config.band("threads_per_instance")
-        each = ", ".join(f"{a.instance} {a.highest} ({band.grade(a.highest)})" for a in active)
+        each = ", ".join(f"{a.instance} {a.highest} ({band.grade(a.highest)})"
+                         for a in active[:SHOWN])  # fmt: skip
+        each += f" and {len(active) - SHOWN} more" if len(active) > SHOWN else ""
         leak = thread_climb(fleet)
         assert leak is not None
         return float(active[0].highest), f"{SOURCE}: {leak.evidence}; per instance: {each}", SAMPLES
@@ -146,13 +150,13 @@ class Climb:
     seen_in: str = "snapshots"
     """What the counts are: ``snapshots``, or ``samples`` of the monitor."""
     steady: bool = False
-    """One run's count never fell over at least ``LEAK_SAMPLES`` samples and rose: the
+    """One run's count rose at every one of at least ``LEAK_SAMPLES`` samples: the
     guide's "Resource leak?" seen happening."""
 
     @property
     def evidence(self) -> str:
         """``tmp_batt_X: 11 → 34 threads over 5 snapshots (the others at most 12)``;
-        ``tmp_batt_X (PID 48213): 11 → 34 threads over 5 samples, never falling``."""
+        ``tmp_batt_X (PID 48213): 11 → 34 threads over 5 samples, rising at every one``."""
         others = "" if self.others is None else f" (the other instances at most {self.others})"
         named = (
             self.instance
@@ -162,7 +166,9 @@ class Climb:
         if self.snapshots == 1:
             one = self.seen_in.removesuffix("s")
             return f"{named}: {self.highest} threads in its one {one}{others}"
-        how = ", never falling" if self.steady else ""
+        if self.first == self.highest and not self.steady:
+            return f"{named}: {self.highest} threads over {self.snapshots} {self.seen_in}{others}"
+        how = ", rising at every one" if self.steady else ""
         return (
             f"{named}: {self.first} → {self.highest} threads over {self.snapshots} "
             f"{self.seen_in}{how}{others}"

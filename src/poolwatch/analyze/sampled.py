@@ -127,7 +127,7 @@ class Active:
     readings: int
     """The climbing run's readings (else the instance's)."""
     climbs: bool
-    """One run's count never fell over at least ``LEAK_SAMPLES`` samples and rose."""
+    """One run's count rose at every one of at least ``LEAK_SAMPLES`` samples."""
     line: int
     file: str
 
@@ -140,17 +140,15 @@ def active_threads(found: pd.DataFrame) -> tuple[Active, ...]:
     named["instance"] = named["instance"].astype(str)
     named["run"] = named["pid"].astype("Float64").fillna(-1).astype("int64")
     step = named.groupby(["instance", "run"], sort=False)["threads"].diff()
-    named["fell"] = (step.fillna(0) < 0).astype(int)
+    named["flat"] = (step.fillna(1) <= 0).astype(int)
     runs = named.groupby(["instance", "run"], sort=False).agg(
         first=("threads", "first"),
         last=("threads", "last"),
         highest=("threads", "max"),
         readings=("threads", "size"),
-        fell=("fell", "sum"),
+        flat=("flat", "sum"),
     )
-    runs["climbs"] = (
-        (runs["readings"] >= LEAK_SAMPLES) & (runs["fell"] == 0) & (runs["last"] > runs["first"])
-    )
+    runs["climbs"] = (runs["readings"] >= LEAK_SAMPLES) & (runs["flat"] == 0)
     out = [_active(name, named[named["instance"] == name], runs.loc[name]) for name in
            named["instance"].unique()]  # fmt: skip
     return tuple(sorted(out, key=lambda a: (-a.highest, a.instance)))
