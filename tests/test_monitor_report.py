@@ -88,8 +88,9 @@ def test_the_climbing_instance_is_named_with_its_pid(report: dict[str, Any]) -> 
     per_instance = report["metrics"]["threads_per_instance"]
     assert per_instance["value"] == seen[-1]
     assert per_instance["grade"] == "critical"
-    assert f"tmp_batt_Xa3k9Q (PID {pid}): {seen[0]} → {seen[-1]} threads over 4 samples" in (
-        per_instance["source"]
+    assert (
+        f"tmp_batt_Xa3k9Q (PID {pid}): {seen[0]} → {seen[-1]} threads over 4 samples"
+        in (per_instance["source"])
     )
     leak = [a for a in report["actions"] if a["id"] == "check-thread-leak"]
     assert [a["text"] for a in leak] == [
