@@ -4,15 +4,18 @@ its files read once (records, human log, state, lock)."""
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from conftest import GUIDE, read
+from poolwatch.analyze.diagnose import diagnose
 from poolwatch.analyze.sampled import thread_count
 
 CASES = Path(__file__).parent / "cases"
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def _readings(*threads: int) -> pd.DataFrame:
@@ -95,3 +98,15 @@ def test_the_human_log_beside_its_records_is_counted_once(tmp_path: Path) -> Non
     }
     assert len(result.host_samples) == 5
     assert result.events.empty  # the lock's PID is no thread count
+
+
+def test_beside_the_guide_s_monitor_the_report_says_which_measured_what() -> None:
+    found = diagnose(read(CASES / "samples-beside-guide-monitor"), GUIDE, now=NOW)
+    assert found.monitor is not None and found.monitor.blind
+    assert "GNU tail rejects `tail -100 tmp_batt_*_run.log`" in (found.monitor.reason or "")
+    assert found.sampling is not None
+    assert found.sampling.measured == ("thread_count", "threads_per_instance")
+    assert found.sampling.text.endswith(
+        "the guide's monitor_week6b.sh log beside them measured neither: its Python= counts a "
+        "freshly started interpreter's threads (always 1) and its System= every thread on the host"
+    )

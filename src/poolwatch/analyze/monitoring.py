@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from poolwatch.analyze.runs import Fleet
-from poolwatch.analyze.sampled import SOURCE, readings
+from poolwatch.analyze.sampled import readings
 from poolwatch.findings import MetricRow, MonitorCheck, Sampling
 from poolwatch.ingest.grammar import RUN_LOG_NAME
 
@@ -110,8 +110,8 @@ def sampling(fleet: Fleet, rows: tuple[MetricRow, ...]) -> Sampling | None:
     instances = int(found["instance"].dropna().nunique())
     titles = " and ".join(f'"{row.title}"' for row in rows if row.name in measured)
     what = (
-        f"{SOURCE}: {len(host):,} samples, {len(found):,} readings of runs of {instances} "
-        "instances, each run's own thread count (what `ps -o nlwp <PID>` shows)"
+        f"{len(host):,} samples, {len(found):,} readings of runs of {instances} instances, "
+        "each run's own thread count (what `ps -o nlwp <PID>` shows)"
     )
     graded = (
         f"; {titles} graded from them, the fallback and timeout rates from the run logs"
