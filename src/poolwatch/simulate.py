@@ -1857,8 +1857,7 @@ def _set_modification_times(
         os.utime(fleet.out / snapshot.file, (when, when))
     when = fleet.epoch0 + window_end
     os.utime(fleet.out / MONITOR_LOG, (when, when))
-    last = fleet.epoch0 + window_end // MONITOR_INTERVAL_SECONDS * MONITOR_INTERVAL_SECONDS
-    os.utime(fleet.out / RECORDS_LOG, (last, last))
+    os.utime(fleet.out / RECORDS_LOG, (when, when))
 
 
 def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> None:
