@@ -138,7 +138,9 @@ def test_guide_s_overloaded_production_is_critical(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("scenario", "name", "grade"),
     [
-        ("healthy", "thread_count", "warning"),
+        # Measured by the monitor's samples: below 50 most of the time (the healthy runs
+        # that print overload lines at 51-60 do it on a few tasks only).
+        ("healthy", "thread_count", "healthy"),
         ("healthy", "processpool_fallback_rate", "warning"),
         ("healthy", "threadpool_fallback_rate", "healthy"),
         ("healthy", "timeout_rate", "healthy"),

@@ -102,6 +102,22 @@ def _outside_the_window(found: Findings) -> list[str]:
             for at in times if not start <= at <= end + longest][:1]  # fmt: skip
 
 
+def _metric_problems(expect: Mapping[str, Any], found: Findings) -> list[str]:
+    """The metrics' values (+-0.5), grades and sources that differ from the expert's."""
+    rows = {row.name: row for row in found.metrics}
+    problems = []
+    for key, want in expect.get("metrics", {}).items():
+        got = rows[key].value
+        if got is None or abs(got - want) > 0.5:
+            problems.append(f"metric {key}: expected {want}, poolwatch says {got}")
+    for table, field in (("grades", "grade"), ("measured_by", "measured_by")):
+        for key, want in expect.get(table, {}).items():
+            got = getattr(rows[key], field)
+            if want != got:
+                problems.append(f"{field} of {key}: expected {want!r}, poolwatch says {got!r}")
+    return problems
+
+
 def _problems(expect: Mapping[str, Any], found: Findings, exit_code: int) -> list[str]:
     """Every way poolwatch's conclusions differ from the expert's."""
     problems = []
@@ -121,13 +137,7 @@ def _problems(expect: Mapping[str, Any], found: Findings, exit_code: int) -> lis
         compare("pattern", expect["pattern"], found.pattern and found.pattern.classification)
     for key, want in expect.get("runs", {}).items():
         compare(f"runs.{key}", want, getattr(found.runs, key))
-    rows = {row.name: row for row in found.metrics}
-    for key, want in expect.get("metrics", {}).items():
-        got = rows[key].value
-        if got is None or abs(got - want) > 0.5:
-            problems.append(f"metric {key}: expected {want}, poolwatch says {got}")
-    for key, want in expect.get("grades", {}).items():
-        compare(f"grade of {key}", want, rows[key].grade)
+    problems += _metric_problems(expect, found)
     limits = {limit.name: limit.value for limit in found.limits}
     for key, want in expect.get("limits", {}).items():
         compare(f"limit {key}", want, limits.get(key))

@@ -18,10 +18,10 @@ def test_simulate_writes_a_corpus_poolwatch_reads(tmp_path: Path) -> None:
         main, ["simulate", "--scenario", "timeouts", "--instances", "2", "--out", str(out)]
     )
     assert done.exit_code == 0, done.output
-    assert "wrote 5 files" in done.stdout
+    assert "wrote 6 files" in done.stdout  # 2 consoles, 2 run logs, 2 monitors' logs
     parsed = CliRunner().invoke(main, ["parse", str(out)])
     assert parsed.exit_code == 0
-    assert "files: 3 read, 0 skipped, 2 duplicate" in parsed.stdout
+    assert "files: 4 read, 0 skipped, 2 duplicate" in parsed.stdout
 
 
 def test_a_non_empty_directory_is_refused_without_force(tmp_path: Path) -> None:
@@ -60,6 +60,6 @@ def test_later_version_snapshots_and_copies(tmp_path: Path) -> None:
     args += ["--version", "later", "--snapshots", "leak", "--copied", "--out", str(out)]
     done = CliRunner().invoke(main, args)
     assert done.exit_code == 0, done.output
-    assert "wrote 7 files" in done.stdout
+    assert "wrote 8 files" in done.stdout
     assert len(list(out.glob("threads_tmp_batt_*.txt"))) == 2
     assert "Running: timeout -k 5s 64s python run_batt.py" in (out / "run_card_1.log").read_text()

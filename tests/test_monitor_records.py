@@ -251,7 +251,7 @@ def test_globs_give_each_file_once(tmp_path: Path) -> None:
 # --- the human log: the guide's format, which poolwatch parse reads ------------------
 
 
-def test_the_human_log_is_read_by_poolwatch_parse_as_a_monitor_log(tmp_path: Path) -> None:
+def test_the_human_log_alone_is_read_by_poolwatch_parse_as_the_samples(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
     (logs / "tmp_batt_Hu1_run.log").write_text("-- System overloaded (60 threads)\n" * 7)
@@ -263,15 +263,16 @@ def test_the_human_log_is_read_by_poolwatch_parse_as_a_monitor_log(tmp_path: Pat
         assert done.returncode == 0
     human = log.with_name("poolwatch-monitor.log")
     result = read(human)
-    monitor = result.monitor
-    samples = monitor[monitor["record"] == "sample"]
-    assert len(samples) == 2 and samples["lines"].tolist() == [1, 1]
-    assert samples["overload"].tolist() == [7, 0]
+    assert result.files["family"].tolist() == ["monitor_human"]
+    assert result.monitor.empty  # not the guide's script: its Python= is no fresh interpreter
+    host = result.host_samples
+    assert host["overload"].tolist() == [7, 0]
     jsonl = [r for r in read_records(log).records if r["record"] == "sample"]
-    assert samples["system_threads"].tolist() == [r["host"]["threads"] + 1 for r in jsonl]
-    alert = monitor[monitor["record"] == "alert"]
-    assert alert["alert"].tolist() == ["System overloaded"] and alert["alert_count"].tolist() == [7]
+    assert host["host_threads"].tolist() == [r["host"]["threads"] for r in jsonl]
     assert json.loads(json.dumps(jsonl[0]))["fallbacks"]["overload"] == 7
+    both = read(human, log)
+    assert both.files["status"].tolist() == ["duplicate", "read"]
+    assert len(both.host_samples) == 2
 
 
 def test_importing_the_cli_loads_nothing_of_the_monitor() -> None:

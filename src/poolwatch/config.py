@@ -127,6 +127,11 @@ GUIDE_WATCH: tuple[Setting, ...] = (
     Setting("frequent", 30, "%", "of runs, above which something is 'frequent'", _WATCH),
 )  # fmt: skip
 
+#: "Health Check Thresholds", Active threads per instance, "Resource leak?": the fewest
+#: samples of one run over which its thread count must rise at every sample to climb
+#: (log-formats.md: "a count that climbs from snapshot to snapshot for one instance").
+LEAK_SAMPLES = 3
+
 #: "Performance Expectations", Normal Load: expected seconds to score a task's samples
 #: on the ProcessPool, at a few sample counts (between them, interpolated).
 NORMAL_SECONDS: tuple[tuple[float, float, float], ...] = (

@@ -35,6 +35,10 @@ class MetricRow:
     """The healthy, warning and critical ranges, worded (``< 50``, ``50-80``, ``> 80``)."""
     title: str = ""
     """The metric as the guide's table names it (``Active threads per instance``)."""
+    measured_by: str = ""
+    """What the value was read from: ``monitor_samples`` (poolwatch monitor's),
+    ``snapshots`` (pasted thread counts), ``logs`` (run and console logs); empty without
+    a value."""
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,23 @@ class MonitorCheck:
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """What poolwatch monitor's samples measured, and what the guide's monitor log beside
+    them did not."""
+
+    samples: int
+    readings: int
+    """Run processes' thread counts read (one run in one sample)."""
+    instances: int
+    first: datetime | None
+    last: datetime | None
+    measured: tuple[str, ...]
+    """The metrics graded from the samples (``MetricRow.name``)."""
+    text: str
+    """Which monitor measured what, in a sentence or two."""
+
+
+@dataclass(frozen=True)
 class Performance:
     """Run durations against the guide's "Performance Expectations"."""
 
@@ -292,6 +313,12 @@ class Charts:
     """The thread count's warning and critical limits, drawn as bands."""
     instances: float
     """The configured fleet size, drawn beside the instances running at once."""
+    running_measured: bool = False
+    """``running`` is the runs in progress at each of the monitor's samples, not runs'
+    start and end times estimated from the logs."""
+    threads_measured: bool = False
+    """``threads`` is the runs' counts in the monitor's samples, not the overload
+    messages'."""
 
 
 @dataclass(frozen=True)
@@ -449,5 +476,7 @@ class Findings:
     """The fleet beside the guide's Expected Production Patterns (None: no finished run)."""
     history: History | None = None
     """Set by a daily summary: the day against the history store."""
+    sampling: Sampling | None = None
+    """poolwatch monitor's samples, when given: what they measured."""
     baseline: Baseline | None = None
     """Set by a post-deployment review: before against after."""

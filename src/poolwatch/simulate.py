@@ -2,8 +2,10 @@
 
 One call writes, into one directory, what a host running several ``run_card.sh`` instances
 leaves behind: one console log per instance (every run, in order), one run log per instance
-(``tee``'s copy of its latest run only) and the ``week6b_monitoring.log`` that the guide's
-monitoring script really writes, and optionally the thread snapshots operators paste.
+(``tee``'s copy of its latest run only), the ``week6b_monitoring.log`` that the guide's
+monitoring script really writes, the records ``poolwatch monitor`` writes over the same
+window (``poolwatch-monitor.jsonl``: every run's process and its threads at each sample),
+and optionally the thread snapshots operators paste.
 Every byte derives from ``random.Random(seed)`` and ``start``, so the same arguments always
 produce the same files, and each run's ground truth (executor path, fallback counts, kill,
 hang, exit, limits, console-only lines) comes back as a :class:`RunTruth`.
@@ -15,6 +17,7 @@ each version of run_batt.py has its own limits, and copied files lose their time
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import random
@@ -52,6 +55,7 @@ VERSIONS = ("first", "later", "mixed")
 SNAPSHOTS = ("none", "steady", "leak")
 DEFAULT_START = datetime(2025, 10, 14, 9, 36, 8, tzinfo=UTC)
 MONITOR_LOG = "week6b_monitoring.log"
+RECORDS_LOG = "poolwatch-monitor.jsonl"
 
 # --- Numbers taken from the guide (monitoring-guide.md) -------------------------------------
 
@@ -100,6 +104,12 @@ OVERLOAD_ABOVE = 50
 # leak?".  Snapshots of a steady instance stay under 12; a leaking one climbs 11 -> 34.
 SNAPSHOT_STEADY_THREADS = (7, 11)
 SNAPSHOT_LEAK_THREADS = (11, 34)
+# poolwatch monitor's samples: a run's own thread count is the steady one of a snapshot,
+# unless most of its tasks print "System overloaded" (then the count they report); a run
+# on the ProcessPool ("3 workers", Normal Operation) has its workers beside it.
+SAMPLED_STEADY_THREADS = SNAPSHOT_STEADY_THREADS
+SAMPLED_WORKERS = 3
+SAMPLED_RSS = (150_000_000, 420_000_000)  # bytes a run's process holds
 # Monitoring script: CHECK_INTERVAL=60, alerts when Overload > 5 and Thread > 3, tail -100.
 MONITOR_INTERVAL_SECONDS = 60
 OVERLOAD_ALERT_ABOVE = 5
@@ -1590,6 +1600,168 @@ def _monitor_text(fleet: _Fleet, window_end: float, style: str) -> str:
     return "".join(parts)
 
 
+# --- poolwatch monitor's records --------------------------------------------------------------
+
+
+_COUNT_KEYS = ("overload", "processpool_failed", "threadpool_failed")
+
+
+def _going(truths: list[RunTruth], epoch0: float, t: float) -> list[tuple[int, RunTruth]]:
+    """The runs (their place among ``truths``) in progress at ``t`` seconds after start."""
+    return [
+        (k, r) for k, r in enumerate(truths)
+        if r.started_at.timestamp() - epoch0 <= t < r.started_at.timestamp() - epoch0 + r.seconds
+    ]  # fmt: skip
+
+
+def _lines_between(truth: RunTruth, epoch0: float, t0: float, t1: float) -> dict[str, int]:
+    """A run's fallback lines written between two samples, spread evenly over its time."""
+    start = truth.started_at.timestamp() - epoch0
+
+    def written(t: float) -> float:
+        return min(1.0, max(0.0, (t - start) / truth.seconds)) if truth.seconds > 0 else 1.0
+
+    counts = (truth.overloads, truth.processpool_failed, truth.threadpool_failed)
+    return {key: math.floor(n * written(t1)) - math.floor(n * written(t0))
+            for key, n in zip(_COUNT_KEYS, counts, strict=True)}  # fmt: skip
+
+
+def _sampled_threads(rng: random.Random, truth: RunTruth, leak: SnapshotTruth | None, *,
+                     at: datetime, overload: tuple[int, int]) -> int:  # fmt: skip
+    """A run's own thread count at a sample: the leaking instance's snapshot count then,
+    a count like its overload lines' (the scenario's ``overload`` range, up to the highest
+    they report) when most of its tasks print one, else a steady one."""
+    if leak is not None:
+        k = max(0, bisect_right(leak.taken_at, at) - 1)
+        return leak.threads[k]
+    if truth.max_threads is not None and truth.overloads * 2 > truth.tasks:
+        low = max(overload[0], truth.overload_above + 1)
+        return rng.randint(min(low, truth.max_threads), truth.max_threads)
+    return rng.randint(*SAMPLED_STEADY_THREADS)
+
+
+@dataclass(frozen=True)
+class _Sampled:
+    """A run_batt.py process at a sample, as the monitor records it."""
+
+    pid: int
+    ppid: int
+    instance: str
+    worker: bool
+    threads: int
+    rss: int
+    age: float
+
+
+def _sampled_processes(
+    rng: random.Random, name: str, going: list[tuple[int, RunTruth]], pid0: int, *,
+    at: datetime, leak: SnapshotTruth | None, stride: int, t: float, fleet: _Fleet,
+    levels: dict[tuple[str, int], int],
+) -> list[_Sampled]:  # fmt: skip
+    """One instance's run_batt.py processes at a sample: each run going, and its workers.
+    A run keeps its thread count from sample to sample (``levels``), as a run does that
+    neither leaks nor changes load ("Thread count: >80 threads (constant)")."""
+    out: list[_Sampled] = []
+    for k, truth in going:
+        pid = pid0 + k * stride
+        age = round(t - (truth.started_at.timestamp() - fleet.epoch0), 1)
+        rss = rng.randint(*SAMPLED_RSS)
+        overload = fleet.profile.overload_threads
+        if (name, k) not in levels or leak is not None:
+            levels[name, k] = _sampled_threads(rng, truth, leak, at=at, overload=overload)
+        out.append(_Sampled(pid, pid - 1, name, False, levels[name, k], rss, age))
+        if truth.path == "process":
+            out += [_Sampled(pid + w, pid, name, True, 1, rss // 2, age)
+                    for w in range(1, SAMPLED_WORKERS + 1)]  # fmt: skip
+    return out
+
+
+def _window_counts(truths: list[RunTruth], epoch0: float, t0: float, t1: float) -> dict[str, int]:
+    """An instance's fallback lines written between two samples."""
+    counts = dict.fromkeys(_COUNT_KEYS, 0)
+    for truth in truths:
+        for key, n in _lines_between(truth, epoch0, t0, t1).items():
+            counts[key] += n
+    return counts
+
+
+def _instance_row(name: str, mine: list[_Sampled], window: dict[str, int]) -> dict[str, object]:
+    """An instance's entry of a sample record."""
+    runs = [p for p in mine if not p.worker]
+    return {
+        "instance": name, "pids": [p.pid for p in runs], "processes": len(mine),
+        "threads": max((p.threads for p in runs), default=None), "fallbacks": window,
+        "counted_from": "console", "fallbacks_total": window,
+    }  # fmt: skip
+
+
+def _sample_record(
+    fleet: _Fleet, number: int, t: float, window: float | None, *, processes: list[_Sampled],
+    rows: list[dict[str, object]], counts: list[dict[str, int]],
+) -> dict[str, object]:  # fmt: skip
+    """One ``sample`` record, in the fields and order ``poolwatch monitor`` writes."""
+    at = datetime.fromtimestamp(fleet.epoch0 + t, UTC)
+    runs = sum(1 for p in processes if not p.worker)
+    return {
+        "schema": 1, "record": "sample", "time": at.isoformat(timespec="milliseconds"),
+        "zone": "UTC", "hostname": "batch-host", "monitor_pid": 1201, "sample": number,
+        "window": None if window is None else round(window, 3), "duration": 0.012,
+        "runs": runs, "skipped_processes": 0,
+        "host": {"threads": HOST_BASE_THREADS + sum(p.threads for p in processes),
+                 "processes": 180 + len(processes), "memory_available": 24 << 30,
+                 "memory_total": 32 << 30,
+                 "load": [round(runs * 1.1, 2), round(runs * 1.0, 2), round(runs * 0.9, 2)],
+                 "cpus": 8},
+        "processes": [vars(p) for p in processes], "instances": rows,
+        "fallbacks": {key: sum(c[key] for c in counts) for key in _COUNT_KEYS},
+        "logs": {"patterns": ["run_card_*.log"], "unmatched": [], "files": [], "errors": []},
+        "alerts": 0,
+    }  # fmt: skip
+
+
+def _records_text(
+    fleet: _Fleet, window_end: float, snapshots: list[SnapshotTruth], rng: random.Random
+) -> str:
+    """poolwatch monitor's records over the window, a sample a minute: each instance's
+    runs in progress, their threads and workers, and the fallback lines of each window."""
+    leaks = {s.instance: s for s in snapshots if s.leak}
+    stride = PIDS_PER_ITERATION * len(fleet.instances)
+    named = sorted((f"tmp_batt_{inst.iid}", inst) for inst in fleet.instances)
+    pids = {name: rng.randint(*PID_FIRST) + inst.number for name, inst in named}
+    truths = {name: [r for r in fleet.truths if r.instance == name] for name, _ in named}
+    lines: list[str] = []
+    levels: dict[tuple[str, int], int] = {}
+    previous: float | None = None
+    t, number = 0.0, 0
+    while t <= window_end:
+        number += 1
+        at = datetime.fromtimestamp(fleet.epoch0 + t, UTC)
+        processes: list[_Sampled] = []
+        rows: list[dict[str, object]] = []
+        counts: list[dict[str, int]] = []
+        for name, _ in named:
+            going = _going(truths[name], fleet.epoch0, t)
+            mine = _sampled_processes(rng, name, going, pids[name], at=at, leak=leaks.get(name),
+                                      stride=stride, t=t, fleet=fleet,
+                                      levels=levels)  # fmt: skip
+            since = -1.0 if previous is None else previous
+            counts.append(_window_counts(truths[name], fleet.epoch0, since, t))
+            rows.append(_instance_row(name, mine, counts[-1]))
+            processes += mine
+        window = None if previous is None else t - previous
+        record = _sample_record(fleet, number, t, window, processes=processes, rows=rows,
+                                counts=counts)  # fmt: skip
+        lines.append(_json_line(record))
+        previous = t
+        t += MONITOR_INTERVAL_SECONDS
+    return "".join(lines)
+
+
+def _json_line(record: Mapping[str, object]) -> str:
+    """A record as the monitor appends it: compact ASCII JSON on one line."""
+    return json.dumps(record, ensure_ascii=True, separators=(",", ":")) + "\n"
+
+
 # --- Thread snapshots ------------------------------------------------------------------------
 
 
@@ -1685,6 +1857,7 @@ def _set_modification_times(
         os.utime(fleet.out / snapshot.file, (when, when))
     when = fleet.epoch0 + window_end
     os.utime(fleet.out / MONITOR_LOG, (when, when))
+    os.utime(fleet.out / RECORDS_LOG, (when, when))
 
 
 def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> None:
@@ -1760,6 +1933,10 @@ def simulate(
     writer.create(monitor)
     writer.append(monitor, _monitor_text(fleet, window_end, monitor_style))
     pasted = _write_snapshots(fleet, snapshots) if snapshots != "none" else []
+    records = out / RECORDS_LOG
+    writer.create(records)
+    samples_rng = random.Random(f"{RECORDS_LOG}-{seed}")
+    writer.append(records, _records_text(fleet, window_end, pasted, samples_rng))
     writer.close()
     if not copied:
         _set_modification_times(fleet, window_end, pasted)

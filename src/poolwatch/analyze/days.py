@@ -39,11 +39,13 @@ def days_in(result: Ingest, zone: tzinfo) -> list[date]:
     """Every day the logs hold runs or monitor records of, in order."""
     found = set(run_days(result, zone).dropna())
     found |= set(_days(result.monitor["timestamp"], zone).dropna())
+    found |= set(_days(result.host_samples["timestamp"], zone).dropna())
     return sorted(found)
 
 
 def only_day(result: Ingest, day: date, zone: tzinfo) -> Ingest:
-    """The logs of one day: its runs with their tasks and events, its monitor records.
+    """The logs of one day: its runs with their tasks and events, its monitor records and
+    the monitor's samples.
 
     The files table is kept whole: it says what was read.
     """
@@ -55,9 +57,15 @@ def only_day(result: Ingest, day: date, zone: tzinfo) -> Ingest:
     loose = events["run"].isna()
     unattached = pd.Series(False, index=events.index)
     unattached[loose] = (_days(events.loc[loose, "timestamp"], zone) == day).to_numpy()
-    monitor = result.monitor
+    monitor, samples, host = result.monitor, result.samples, result.host_samples
     return replace(
         result,
+        samples=samples[(_days(samples["timestamp"], zone) == day).to_numpy()].reset_index(
+            drop=True
+        ),
+        host_samples=host[(_days(host["timestamp"], zone) == day).to_numpy()].reset_index(
+            drop=True
+        ),
         runs=runs.reset_index(drop=True),
         tasks=result.tasks[np.isin(run_keys(result.tasks, files), keys)].reset_index(drop=True),
         events=events[in_run | unattached].reset_index(drop=True),

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from poolwatch.analyze.evidence import RUNS, refs
-from poolwatch.analyze.health import Climb, escalation, thread_climb
+from poolwatch.analyze.health import READINGS, Climb, escalation, thread_climb
 from poolwatch.analyze.progress import STUCK_PACE
 from poolwatch.analyze.runs import KILLED, Fleet, overload_threads
+from poolwatch.analyze.sampled import concurrency as sampled_concurrency
+from poolwatch.analyze.sampled import readings
 from poolwatch.config import (
     GUIDE,
     OVERLOADED_INSTANCES,
@@ -340,10 +342,11 @@ def _thread_step(fleet: Fleet, rows: tuple[MetricRow, ...], words: dict[str, str
 
 
 def observed_concurrency(fleet: Fleet) -> int | None:
-    """The most runs going at once, when the logs give their start times."""
-    if fleet.concurrency.empty or fleet.concurrency["running"].max() <= 0:
-        return None
-    return int(fleet.concurrency["running"].max())
+    """The most runs going at once, when the logs give their start times or the monitor's
+    samples saw them (the more of the two)."""
+    counts = [fleet.concurrency, sampled_concurrency(fleet.result)]
+    most = max((int(c["running"].max()) for c in counts if not c.empty), default=0)
+    return most if most > 0 else None
 
 
 def running_at_once(fleet: Fleet) -> int:
@@ -636,7 +639,8 @@ def actions(
         out.append(_add_memory(fleet))
         out += [_reduce_workers(fleet)] if _fewer_workers(fleet) is not None else []
     leak = thread_climb(fleet)
-    if grades.get("threads_per_instance") == "critical" and leak is not None:
+    graded = grades.get("threads_per_instance")
+    if leak is not None and (graded == "critical" or (leak.steady and graded == "warning")):
         out.append(_check_thread_leak(fleet, leak))
     if not red:
         yellow = [flag for flag in held if flag.holds and flag.color == "yellow"]
@@ -773,17 +777,24 @@ def _reduce_workers(fleet: Fleet) -> Action:
 
 
 def _check_thread_leak(fleet: Fleet, leak: Climb) -> Action:
-    """The thresholds table's "Active threads per instance > 25: Resource leak?"."""
+    """The thresholds table's "Active threads per instance > 25: Resource leak?", or a
+    run's count climbing in the monitor's samples into its warning band."""
     pid = leak.pid or "<PID>"
-    critical = fleet.config.band("threads_per_instance").critical
+    band = fleet.config.band("threads_per_instance")
     values: tuple[tuple[str, float | str], ...] = (
         ("instance", leak.instance), ("threads", float(leak.highest)),
     )  # fmt: skip
+    passed = (
+        f"its thread count passed the thresholds table's {band.critical:g} per instance"
+        if leak.highest > band.critical
+        else f"its thread count reached the thresholds table's {band.warning:g}-"
+        f"{band.critical:g} per instance"
+    )
+    climbed = f", rising at every one of {leak.snapshots} samples" if leak.steady else ""
     return Action(
         "check-thread-leak",
         f"Check {leak.instance} for a thread leak: `lsof -p {pid} | grep -c thread`",
-        f"its thread count passed the thresholds table's {critical:g} per instance "
-        "(Resource leak?)",
+        f"{passed}{climbed} (Resource leak?)",
         leak.evidence,
         leak.refs,
         values + ((("pid", leak.pid),) if leak.pid else ()),
@@ -795,10 +806,12 @@ def _monitor(fleet: Fleet, flag: Flag, held: tuple[Flag, ...]) -> Action:
     red = next(f for f in held if f.id == escalation(flag.id))
     config = fleet.config
     if flag.id == "threads-high-occasionally":
-        peak = float(fleet.finished["max_threads"].max())
+        found = readings(fleet.result)["threads"]
+        peak = float(found.max() if len(found) else fleet.finished["max_threads"].max())
         value, above = peak, config.band("thread_count").critical
         trigger = f"act when the thread count goes above {above:g} in more than "
-        trigger += f"{config.watching('frequent'):g} % of runs ({red.text})"
+        unit = READINGS if len(found) else "runs"
+        trigger += f"{config.watching('frequent'):g} % of {unit} ({red.text})"
         now = f"up to {peak:g} threads per process"
     else:
         value = flag.share

@@ -22,7 +22,7 @@ from poolwatch.analyze.decide import (
 from poolwatch.analyze.evidence import appendix
 from poolwatch.analyze.health import flags, metrics, verdict
 from poolwatch.analyze.instances import instance_rows, mix
-from poolwatch.analyze.monitoring import monitor_check
+from poolwatch.analyze.monitoring import monitor_check, sampling
 from poolwatch.analyze.patterns import pattern
 from poolwatch.analyze.performance import performance, run_times
 from poolwatch.analyze.provenance import provenance
@@ -140,6 +140,7 @@ def _findings(facts: Fleet, now: datetime, command: str) -> Findings:
         evidence=appendix(facts, _cited(todo, found, held)),
         provenance=provenance(result, config, command),
         pattern=matched,
+        sampling=sampling(facts, rows),
     )
 
 
@@ -178,7 +179,8 @@ def _counts(result: Ingest) -> Counts:
 
 def _window(result: Ingest) -> tuple[datetime | None, datetime | None]:
     """The first and last wall-clock times the logs give (run starts, monitor records)."""
-    columns = [result.runs["started_at"], result.monitor["timestamp"], result.events["timestamp"]]
+    columns = [result.runs["started_at"], result.monitor["timestamp"], result.events["timestamp"],
+               result.host_samples["timestamp"]]  # fmt: skip
     known = [column.dropna() for column in columns]
     known = [column for column in known if not column.empty]
     if not known:

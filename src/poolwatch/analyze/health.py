@@ -26,8 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from poolwatch.analyze import sampled
 from poolwatch.analyze.evidence import RUNS, refs
 from poolwatch.analyze.runs import KILLED, Fleet, overload_threads
+from poolwatch.analyze.sampled import SOURCE, readings
 from poolwatch.config import Band, Config
 from poolwatch.findings import Flag, MetricRow, Ref
 
@@ -37,23 +39,33 @@ _PER_PROCESS_SNAPSHOTS = ("threading.active_count()", "ps -o nlwp")
 def metrics(fleet: Fleet) -> tuple[MetricRow, ...]:
     """The five rows of the guide's "Health Check Thresholds" table, graded."""
     finished = fleet.finished
+    found = readings(fleet.result)
     values = {
-        "thread_count": _thread_count(fleet),
+        "thread_count": _thread_count(fleet, found),
         "processpool_fallback_rate": _rate(finished, finished["processpool_failure"],
                                            "with a ProcessPool failure"),
         "threadpool_fallback_rate": _rate(finished, finished["threadpool_failure"],
                                           "with a ThreadPool failure"),
         "timeout_rate": _rate(finished, finished["outcome"].isin(KILLED),
                               "killed by the timeout"),
-        "threads_per_instance": _threads_per_instance(fleet),
+        "threads_per_instance": _threads_per_instance(fleet, found),
     }  # fmt: skip
     rows = []
     for band in fleet.config.bands:
-        value, source = values[band.name]
+        value, source, measured = values[band.name]
         rows.append(MetricRow(band.name, value, band.unit, band.grade(value), source,
                               band.action, band.warning, band.critical,
-                              band.ranges(), band.title))  # fmt: skip
+                              band.ranges(), band.title,
+                              measured if value is not None else ""))  # fmt: skip
     return tuple(rows)
+
+
+#: Instances an "Active threads per instance" source names, at most (the highest first).
+SHOWN = 4
+#: What a metric was read from (``MetricRow.measured_by``).
+SAMPLES, SNAPSHOTS, LOGS = "monitor_samples", "snapshots", "logs"
+Measured = tuple[float | None, str, str]
+"""A metric's value, its source in words, and what it was read from."""
 
 
 def _per_process_snapshots(fleet: Fleet) -> pd.DataFrame:
@@ -64,12 +76,15 @@ def _per_process_snapshots(fleet: Fleet) -> pd.DataFrame:
     return events[per_process & events["threads"].notna()]
 
 
-def _thread_count(fleet: Fleet) -> tuple[float | None, str]:
-    """The highest per-process thread count the logs show, and where it comes from.
+def _thread_count(fleet: Fleet, found: pd.DataFrame) -> Measured:
+    """The thread count the monitor's samples show (``sampled.thread_count``); without
+    them, the highest per-process count the logs show, and where it comes from.
 
     run_batt.py prints its count only when it is over the overload threshold, so
     without overload lines every decision it made saw at most that many threads.
     """
+    if not found.empty:
+        return (*sampled.thread_count(found, fleet.config), SAMPLES)
     overload = overload_threads(fleet)
     snapshots = _per_process_snapshots(fleet)["threads"]
     seen = pd.concat([overload, snapshots])
@@ -80,29 +95,44 @@ def _thread_count(fleet: Fleet) -> tuple[float | None, str]:
             return (
                 None,
                 f"no overload message in {decisions:,} executor decisions (all <= {limit:g})",
+                "",
             )
-        return None, "no per-process thread counts in the logs"
+        return None, "no per-process thread counts in the logs", ""
     parts = [f"{len(overload):,} overload messages"] if len(overload) else []
     parts += [f"{len(snapshots):,} thread snapshots"] if len(snapshots) else []
-    return float(seen.max()), "highest of " + " and ".join(parts)
+    return (
+        float(seen.max()),
+        "highest of " + " and ".join(parts),
+        LOGS if len(overload) else SNAPSHOTS,
+    )
 
 
-def _rate(finished: pd.DataFrame, hit: pd.Series, what: str) -> tuple[float | None, str]:
+def _rate(finished: pd.DataFrame, hit: pd.Series, what: str) -> Measured:
     """A percentage of finished runs, with its count."""
     total = len(finished)
     if not total:
-        return None, "no finished runs"
+        return None, "no finished runs", ""
     count = int(hit.sum())
-    return 100.0 * count / total, f"{count} of {total} runs {what}"
+    return 100.0 * count / total, f"{count} of {total} runs {what}", LOGS
 
 
-def _threads_per_instance(fleet: Fleet) -> tuple[float | None, str]:
-    """The highest ``Active threads:`` / ``nlwp`` snapshot (one process is one instance),
-    with the instance it was taken of and how that instance's counts went."""
+def _threads_per_instance(fleet: Fleet, found: pd.DataFrame) -> Measured:
+    """Each instance's run's highest count in the monitor's samples, graded, the highest
+    shown; without samples, the highest ``Active threads:`` / ``nlwp`` snapshot (one
+    process is one instance). Either way with the instance and how its counts went."""
+    active = sampled.active_threads(found)
+    if active:
+        band = fleet.config.band("threads_per_instance")
+        each = ", ".join(f"{a.instance} {a.highest} ({band.grade(a.highest)})"
+                         for a in active[:SHOWN])  # fmt: skip
+        each += f" and {len(active) - SHOWN} more" if len(active) > SHOWN else ""
+        leak = thread_climb(fleet)
+        assert leak is not None
+        return float(active[0].highest), f"{SOURCE}: {leak.evidence}; per instance: {each}", SAMPLES
     leak = thread_climb(fleet)
     if leak is None:
-        return None, "no Active threads / nlwp snapshots"
-    return float(leak.highest), leak.evidence
+        return None, "no Active threads / nlwp snapshots", ""
+    return float(leak.highest), leak.evidence, SNAPSHOTS
 
 
 @dataclass(frozen=True)
@@ -117,21 +147,41 @@ class Climb:
     """The highest count of every other instance's snapshots (None without any)."""
     pid: str | None
     refs: tuple[Ref, ...]
+    seen_in: str = "snapshots"
+    """What the counts are: ``snapshots``, or ``samples`` of the monitor."""
+    steady: bool = False
+    """One run's count rose at every one of at least ``LEAK_SAMPLES`` samples: the
+    guide's "Resource leak?" seen happening."""
 
     @property
     def evidence(self) -> str:
-        """``tmp_batt_X: 11 → 34 threads over 5 snapshots (the others at most 12)``."""
+        """``tmp_batt_X: 11 → 34 threads over 5 snapshots (the others at most 12)``;
+        ``tmp_batt_X (PID 48213): 11 → 34 threads over 5 samples, rising at every one``."""
         others = "" if self.others is None else f" (the other instances at most {self.others})"
+        named = (
+            self.instance
+            if self.seen_in == "snapshots" or self.pid is None
+            else (f"{self.instance} (PID {self.pid})")
+        )
         if self.snapshots == 1:
-            return f"{self.instance}: {self.highest} threads in its one snapshot{others}"
+            one = self.seen_in.removesuffix("s")
+            return f"{named}: {self.highest} threads in its one {one}{others}"
+        if self.first == self.highest and not self.steady:
+            return f"{named}: {self.highest} threads over {self.snapshots} {self.seen_in}{others}"
+        how = ", rising at every one" if self.steady else ""
         return (
-            f"{self.instance}: {self.first} → {self.highest} threads over {self.snapshots} "
-            f"snapshots{others}"
+            f"{named}: {self.first} → {self.highest} threads over {self.snapshots} "
+            f"{self.seen_in}{how}{others}"
         )
 
 
 def thread_climb(fleet: Fleet) -> Climb | None:
-    """The per-process snapshots' highest instance, or None without snapshots."""
+    """The instance whose run climbed in the monitor's samples (the highest if several),
+    else the samples' highest instance; without samples, the per-process snapshots'
+    highest instance; None without either."""
+    active = sampled.active_threads(readings(fleet.result))
+    if active:
+        return _sampled_climb(active)
     snapshots = _per_process_snapshots(fleet)
     if snapshots.empty:
         return None
@@ -151,6 +201,24 @@ def thread_climb(fleet: Fleet) -> Climb | None:
         others=None if rest.empty else int(rest.max()),
         pid=pid.group(1) if pid else None,
         refs=(Ref(str(peak["file"]), int(peak["line"]), fleet.text_of(mine.iloc[[peak_at]])[0]),),
+    )
+
+
+def _sampled_climb(active: tuple[sampled.Active, ...]) -> Climb:
+    """The climbing instance with the highest count, else the highest instance."""
+    climbing = [a for a in active if a.climbs]
+    top = (climbing or list(active))[0]
+    rest = [a.highest for a in active if a is not top]
+    return Climb(
+        instance=top.instance,
+        highest=top.highest,
+        first=top.first,
+        snapshots=top.readings,
+        others=max(rest) if rest else None,
+        pid=None if top.pid is None else str(top.pid),
+        refs=(),  # a record is a line of JSON: its figures are in the evidence
+        seen_in="samples",
+        steady=top.climbs,
     )
 
 
@@ -209,25 +277,46 @@ class _Rule:
     share: Callable[[Config], Share]
     cite: str | None = None
     red: str | None = None
+    sampled: Callable[[pd.Series, Config], pd.Series] | None = None
+    """For a thread-count line: which of the monitor's readings (their thread counts) it
+    counts. With readings, the share is of them, not of runs."""
+
+
+#: How flags name the monitor's readings they count.
+READINGS = "run readings of the monitor"
 
 
 def flags(fleet: Fleet, *, cite: bool = True) -> tuple[Flag, ...]:
     """The guide's "Summary: What to Watch" lines, each held or not, with evidence (and,
     with ``cite``, the first lines behind each)."""
-    return tuple(_judge(fleet, rule, cite) for rule in _RULES)
+    found = readings(fleet.result)
+    return tuple(_judge(fleet, rule, cite, found) for rule in _RULES)
 
 
 def flags_by_instance(fleet: Fleet) -> dict[str, tuple[Flag, ...]]:
     """``flags`` of each instance's runs alone (without cited lines): each rule counted
-    once over the fleet's finished runs, then by instance."""
+    once over the fleet's finished runs (or the monitor's readings), then by instance."""
     instance = fleet.finished["instance"].astype(str)
     totals = instance.value_counts()
-    found: dict[str, list[Flag]] = {str(name): [] for name in totals.index}
+    found = readings(fleet.result)
+    by_reading = found["instance"].astype(str)
+    reading_totals = by_reading.value_counts()
+    held: dict[str, list[Flag]] = {str(name): [] for name in totals.index}
     for rule in _RULES:
         counts = rule.hit(fleet).astype(bool).groupby(instance).sum()
+        sampled_counts = (
+            rule.sampled(found["threads"], fleet.config).astype(bool).groupby(by_reading).sum()
+            if rule.sampled is not None and not found.empty
+            else pd.Series(dtype=int)
+        )
         for name, total in totals.items():
-            found[str(name)].append(_flag(fleet, rule, int(counts.get(name, 0)), int(total), ()))
-    return {name: tuple(held) for name, held in found.items()}
+            if reading_totals.get(name, 0) and rule.sampled is not None:
+                count, of = int(sampled_counts.get(name, 0)), int(reading_totals.get(name, 0))
+                held[str(name)].append(_flag(fleet, rule, count, of, (), unit=READINGS))
+            else:
+                count = int(counts.get(name, 0))
+                held[str(name)].append(_flag(fleet, rule, count, int(total), ()))
+    return {name: tuple(flags) for name, flags in held.items()}
 
 
 def escalation(flag_id: str) -> str | None:
@@ -235,23 +324,29 @@ def escalation(flag_id: str) -> str | None:
     return next((rule.red for rule in _RULES if rule.id == flag_id), None)
 
 
-def _judge(fleet: Fleet, rule: _Rule, cite: bool) -> Flag:
-    """A flag on the share of finished runs that ``rule`` counts."""
+def _judge(fleet: Fleet, rule: _Rule, cite: bool, found: pd.DataFrame) -> Flag:
+    """A flag on the share of finished runs (or of the monitor's readings, for a
+    thread-count line when there are some) that ``rule`` counts."""
+    if rule.sampled is not None and not found.empty:
+        count = int(rule.sampled(found["threads"], fleet.config).sum())
+        return _flag(fleet, rule, count, len(found), (), unit=READINGS)
     hit = rule.hit(fleet)
     count = int(hit.sum())
     lines = refs(fleet, rule.cite, fleet.finished[hit]) if count and cite else ()
     return _flag(fleet, rule, count, len(fleet.finished), lines)
 
 
-def _flag(fleet: Fleet, rule: _Rule, count: int, total: int, lines: tuple[Ref, ...]) -> Flag:
-    """A flag on ``count`` of ``total`` finished runs."""
+def _flag(
+    fleet: Fleet, rule: _Rule, count: int, total: int, lines: tuple[Ref, ...], *, unit: str = "runs"
+) -> Flag:
+    """A flag on ``count`` of ``total`` finished runs (or ``unit``)."""
     config = fleet.config
     share = 100.0 * count / total if total else 0.0
     counted = rule.counted(config)
-    evidence = f"{count} of {total} runs {counted} ({share:.0f} %)"
+    evidence = f"{count} of {total} {unit} {counted} ({share:.0f} %)"
     condition = rule.share(config)
     holds = bool(total) and condition.holds(share)
-    reading = f"holds when {condition.words()} of runs are {counted}"
+    reading = f"holds when {condition.words()} of {unit} are {counted}"
     return Flag(rule.id, rule.color, rule.text(config), holds, evidence, lines, reading, share)
 
 
@@ -326,7 +421,7 @@ _RULES: tuple[_Rule, ...] = (
           lambda c: f"over {_limit(c):g} threads",
           lambda f: _max_threads(f) > _limit(f.config),
           lambda c: Share(high=100 - _w(c, "most_of_the_time"), high_included=False),
-          "overload"),
+          "overload", sampled=lambda t, c: t > _limit(c)),
     _Rule("processpool-used", "green",
           lambda c: f"ProcessPoolExecutor used in >{_w(c, 'processpool_used'):g}% of runs",
           lambda c: "on the ProcessPool throughout",
@@ -343,7 +438,8 @@ _RULES: tuple[_Rule, ...] = (
           lambda c: f"at {_threads(c).warning:g}-{_threads(c).critical:g} threads",
           lambda f: (_max_threads(f) >= _threads(f.config).warning)
           & (_max_threads(f) <= _threads(f.config).critical),
-          _occasional, "overload", red="threads-critical-frequently"),
+          _occasional, "overload", red="threads-critical-frequently",
+          sampled=lambda t, c: (t >= _threads(c).warning) & (t <= _threads(c).critical)),
     _Rule("processpool-fallback-watch", "yellow",
           lambda c: f"ProcessPool fallback {_w(c, 'processpool_fallback'):g}-{_pp(c).critical:g}%",
           _pp_words, _pp_failed,
@@ -364,7 +460,7 @@ _RULES: tuple[_Rule, ...] = (
           lambda c: f"Thread count > {_threads(c).critical:g} frequently",
           lambda c: f"over {_threads(c).critical:g} threads",
           lambda f: _max_threads(f) > _threads(f.config).critical,
-          _frequent, "overload"),
+          _frequent, "overload", sampled=lambda t, c: t > _threads(c).critical),
     _Rule("processpool-fallback-high", "red",
           lambda c: f"ProcessPool fallback > {_pp(c).critical:g}%", _pp_words, _pp_failed,
           lambda c: Share(low=_pp(c).critical), "processpool_failed"),

@@ -1,4 +1,5 @@
-"""The monitor log against the run logs of the same period: is the monitoring blind?
+"""The monitor logs against the run logs of the same period: is the monitoring blind, and
+which monitor measured what?
 
 The guide's ``monitor_week6b.sh`` counts fallbacks with ``tail -100 tmp_batt_*_run.log``;
 GNU tail rejects ``-100`` as soon as two or more run logs exist (``option used in
@@ -15,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from poolwatch.analyze.runs import Fleet
-from poolwatch.findings import MonitorCheck
+from poolwatch.analyze.sampled import readings
+from poolwatch.findings import MetricRow, MonitorCheck, Sampling
 from poolwatch.ingest.grammar import RUN_LOG_NAME
 
 _FAILS = ("process_fails", "thread_fails", "overload")
@@ -93,3 +95,43 @@ def _fallbacks_while_monitoring(fleet: Fleet, samples: pd.DataFrame) -> int:
         during = intervals[(intervals["start"] <= end) & (intervals["end"] >= start)]
         runs = runs.merge(during[["file", "run"]], on=["file", "run"], how="inner")
     return _fallbacks(runs)
+
+
+def sampling(fleet: Fleet, rows: tuple[MetricRow, ...]) -> Sampling | None:
+    """What poolwatch monitor's samples measured (None without any), and that the guide's
+    monitor log, when given too, measured none of it."""
+    host = fleet.result.host_samples
+    if host.empty:
+        return None
+    found = readings(fleet.result)
+    measured = tuple(row.name for row in rows if row.measured_by == "monitor_samples")
+    times = host["timestamp"].dropna()
+    first, last = (times.min(), times.max()) if len(times) else (None, None)
+    instances = int(found["instance"].dropna().nunique())
+    titles = " and ".join(f'"{row.title}"' for row in rows if row.name in measured)
+    what = (
+        f"{len(host):,} samples, {len(found):,} readings of runs of {instances} instances, "
+        "each run's own thread count (what `ps -o nlwp <PID>` shows)"
+    )
+    graded = (
+        f"; {titles} graded from them, the fallback and timeout rates from the run logs"
+        if titles
+        else "; no run was in progress in any of them, so nothing is graded from them"
+    )
+    old = fleet.result.monitor
+    beside = (
+        "; the guide's monitor_week6b.sh log beside them measured neither: its Python= "
+        "counts a freshly started interpreter's threads (always 1) and its System= every "
+        "thread on the host"
+        if (old["record"] == "sample").any()
+        else ""
+    )
+    return Sampling(
+        samples=len(host),
+        readings=len(found),
+        instances=instances,
+        first=None if first is None else first.to_pydatetime(),
+        last=None if last is None else last.to_pydatetime(),
+        measured=measured,
+        text=what + graded + beside,
+    )

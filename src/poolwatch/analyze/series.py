@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from poolwatch.analyze.runs import Fleet, run_keys, run_rows
+from poolwatch.analyze.sampled import concurrency as sampled_concurrency
+from poolwatch.analyze.sampled import readings
 from poolwatch.findings import Charts, RunTime, ThreadPoint, TimePoint
 
 #: Points drawn per chart, at most: enough to show every peak on a page-wide chart.
@@ -24,9 +26,13 @@ MAX_RUNS = 150
 def charts(fleet: Fleet, timed: pd.DataFrame) -> Charts:
     """Every chart's series; ``timed`` is ``run_times``, the completed runs with a time."""
     band = fleet.config.band("thread_count")
+    sampled = sampled_concurrency(fleet.result)
+    running = sampled if not sampled.empty else fleet.concurrency
     return Charts(
         threads=thread_points(fleet),
-        running=_steps(fleet.concurrency["time"], fleet.concurrency["running"]),
+        running=_steps(running["time"], running["running"]),
+        running_measured=not sampled.empty,
+        threads_measured=not readings(fleet.result).empty,
         durations=durations(timed),
         timed_runs=len(timed),
         host_threads=_host_threads(fleet),
@@ -36,12 +42,22 @@ def charts(fleet: Fleet, timed: pd.DataFrame) -> Charts:
 
 
 def thread_points(fleet: Fleet) -> tuple[ThreadPoint, ...]:
-    """Per-process thread counts of the overload messages, the highest of each stretch kept."""
+    """Per-process thread counts: the runs' in the monitor's samples when there are some,
+    else those of the overload messages; the highest of each stretch kept."""
+    found = readings(fleet.result).dropna(subset=["instance"])
+    if not found.empty:
+        placed = found.assign(run=0, at=found["timestamp"]).reset_index(drop=True)
+        return _points(placed)
     counts = fleet.of_kind("overload")[["file", "run", "line", "instance", "threads"]]
     counts = counts.dropna(subset=["threads", "instance"])
     if counts.empty:
         return ()
-    placed = counts.assign(at=line_times(fleet, counts))
+    return _points(counts.assign(at=line_times(fleet, counts)))
+
+
+def _points(placed: pd.DataFrame) -> tuple[ThreadPoint, ...]:
+    """Thread counts (``instance``, ``run``, ``line``, ``at``, ``threads``) as points, the
+    highest of each stretch kept."""
     placed = placed.sort_values(["instance", "run", "line"], kind="stable").reset_index(drop=True)
     kept = placed.loc[_peaks(placed["instance"].astype(str), placed["threads"], MAX_POINTS)]
     return tuple(
@@ -129,9 +145,13 @@ def durations(timed: pd.DataFrame) -> tuple[RunTime, ...]:
 
 
 def _host_threads(fleet: Fleet) -> tuple[TimePoint, ...]:
-    """The monitor's System= over time."""
+    """The guide's monitor's System= over time; without it, the host's threads in
+    poolwatch monitor's samples."""
     monitor = fleet.result.monitor
     samples = monitor[monitor["record"] == "sample"]
+    if samples.empty:
+        host = fleet.result.host_samples
+        return _steps(host["timestamp"], host["host_threads"])
     return _steps(samples["timestamp"], samples["system_threads"])
 
 

@@ -1,8 +1,9 @@
 """Which family a file is, told from its first 64 KiB (or its first lines, if longer).
 
-A file is a run log, a console log, a monitor log or a thread snapshot only when it
-has that family's structure (run_batt.py's own lines; a ``Running:`` line with a
-``date`` line; the monitor's records; counts as ``ps`` and ``threading`` print them)
+A file is a run log, a console log, a monitor log, poolwatch monitor's records or a
+thread snapshot only when it has that family's structure (run_batt.py's own lines; a
+``Running:`` line with a ``date`` line; the monitor's lines; JSON records that start
+``{"schema":1,"record":``; counts as ``ps`` and ``threading`` print them)
 and its lines are mostly lines the grammar explains. A document that quotes log lines
 (a README, the operators' guide) has the structure in its code blocks, but most of its
 lines are prose, headings, fences and tables.
@@ -34,9 +35,16 @@ NO_COUNT = (
 )
 
 
+#: ``poolwatch monitor``'s JSON records (its ``--log``), and its human log beside them
+#: (the same samples in the guide's format: read from the records, never twice).
+RECORDS = "monitor_records"
+HUMAN = "monitor_human"
+
+
 @dataclass(frozen=True)
 class Family:
-    """A file's family (console, run_batt, monitor, snapshot), or None and why not."""
+    """A file's family (console, run_batt, monitor, monitor_records, monitor_human,
+    snapshot), or None and why not."""
 
     name: str | None
     reason: str | None = None
@@ -61,6 +69,7 @@ def detect_many(lines: pl.DataFrame, sizes: Sequence[int]) -> list[Family]:
     file ``i`` was told from ``sizes[i]`` bytes): the patterns run once over all of them."""
     text = pl.col("text")
     shows = {
+        "human": grammar.MONITOR_HUMAN,
         "monitor": grammar.MONITOR_STRUCTURE,
         "output": grammar.RUN_OUTPUT,
         "running": grammar.RUNNING_RUN_BATT,
@@ -72,6 +81,7 @@ def detect_many(lines: pl.DataFrame, sizes: Sequence[int]) -> list[Family]:
         .agg(
             *(text.str.contains(pattern).any().alias(name) for name, pattern in shows.items()),
             known=text.str.contains(grammar.LOG_LINE).sum(),
+            records=text.str.contains(grammar.MONITOR_RECORDS).sum(),
             total=pl.len(),
         )
     )
@@ -87,6 +97,10 @@ def detect_many(lines: pl.DataFrame, sizes: Sequence[int]) -> list[Family]:
         if name is None:
             file_lines = lines.filter(pl.col("fid") == fid).get_column("text")
             families.append(_snapshot(file_lines, sniffed(size)))
+        elif name == RECORDS:
+            assert row is not None
+            families.append(_mostly(name, row["records"], row["total"], "monitor records",
+                                    sniffed(size)))  # fmt: skip
         else:
             assert row is not None
             families.append(_mostly(name, row["known"], row["total"], "log lines", sniffed(size)))
@@ -95,6 +109,10 @@ def detect_many(lines: pl.DataFrame, sizes: Sequence[int]) -> list[Family]:
 
 def _name(shows: dict[str, Any]) -> str | None:
     """The run family a file's lines show (None: none of them)."""
+    if shows["records"]:
+        return RECORDS
+    if shows["human"]:
+        return HUMAN
     if shows["monitor"]:
         return "monitor"
     if shows["output"] or (shows["running"] and shows["date"]):

@@ -256,6 +256,27 @@ MONITOR_ALERT_FIELDS = (
 )
 MONITOR_HEADER = r"Monitoring Started ==="
 
+# --- poolwatch monitor -------------------------------------------------------------------
+#: A record of ``poolwatch monitor``'s ``--log`` (JSON Lines, schema version 1): its
+#: writer puts these keys first, in this order, with no spaces.
+MONITOR_RECORDS = r'^\{"schema":1,"record":"'
+#: A line of the same monitor's human log (``poolwatch-monitor.log``): its banners, and
+#: samples that end with the runs, instances and zone the guide's script never wrote.
+MONITOR_HUMAN = (
+    r"^=== poolwatch monitor: Monitoring (?:Started|Stopped)"
+    r"|^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \| Threads: .* \| Runs: \d+ \| "
+    r"(?:Instances: .* \| )?Zone: "
+)
+#: The fields of a sample of that human log (``Python=`` is the highest run's threads).
+MONITOR_HUMAN_FIELDS = (
+    r"^(?P<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) \| Threads: Python=(?:N/A|\d+) "
+    r"System=(?P<system>\d+) \| Fails: Process=(?P<processpool_failed>\d+) "
+    r"Thread=(?P<threadpool_failed>\d+) Overload=(?P<overload>\d+) \| Runs: (?P<runs>\d+) \| "
+    r"(?:Instances: (?P<instances>.*) \| )?Zone: (?P<zone>\S+) (?P<offset>[+-]\d{4})\s*$"
+)
+#: One instance of such a sample (``threads=N/A``: none of its runs is going).
+MONITOR_HUMAN_INSTANCE = r"^(?P<instance>\S+) threads=(?P<threads>N/A|\d+) "
+
 # --- thread snapshots --------------------------------------------------------------
 # Pasted as operators type them: shell prompts and comments, ``date`` lines, and the
 # output of ``ps -eLf | wc -l`` (a bare count, host-wide), ``ps -o nlwp <PID>`` (``NLWP``

@@ -19,6 +19,8 @@ _SIGNS: tuple[tuple[str, str], ...] = (
     (r'<meta name="generator" content="poolwatch\b', "a report page"),
     (r"^## poolwatch: ", "a ticket"),
     (r'^\s*"schema_version": \d+,$', "a summary.json"),
+    # The monitor's state file, as monitor/state.py writes it.
+    (r'^\{"version":\d+,"samples":\d+,"last_time":', "the monitor's state file"),
     *(
         ("^" + re.escape(",".join(c.name for c in columns)) + "$", f"the {name} table")
         for name, columns in TABLES.items()
@@ -73,3 +75,15 @@ def binary_own_reason(path: Path | None) -> str | None:
         return None
     what = "a report PDF" if path.suffix == ".pdf" else "a Parquet table"
     return f"{OWN_OUTPUT} ({what}), not a log"
+
+
+def monitor_lock_reason(path: Path | None) -> str | None:
+    """Why a file is the monitor's lock (``x.lock``, holding its PID, beside the
+    ``x.jsonl`` records or the ``x.state.json`` state of the same monitor), or None:
+    its number is no thread count."""
+    if path is None or path.suffix != ".lock":
+        return None
+    stem = path.name.removesuffix(".lock")
+    if any(path.with_name(stem + suffix).is_file() for suffix in (".jsonl", ".state.json")):
+        return f"{OWN_OUTPUT} (the monitor's lock), not a log"
+    return None

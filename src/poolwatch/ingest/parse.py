@@ -24,11 +24,12 @@ from poolwatch.ingest.assemble import assemble, concat_scans, files_frame
 from poolwatch.ingest.batch import BATCH_BYTES, BATCH_FILES, SMALL_FILE_BYTES, scan_files
 from poolwatch.ingest.dedupe import drop_tee_copies
 from poolwatch.ingest.discover import Source, discover
-from poolwatch.ingest.family import Family, detect, detect_many
+from poolwatch.ingest.family import HUMAN, RECORDS, Family, detect, detect_many
 from poolwatch.ingest.monitor import header_zone, parse_monitor, parse_snapshot
-from poolwatch.ingest.own import binary_own_reason
+from poolwatch.ingest.own import binary_own_reason, monitor_lock_reason
 from poolwatch.ingest.publish import Ingest, kept_only, publish
 from poolwatch.ingest.results import Assembly, FileResult
+from poolwatch.ingest.sampled import covered, parse_human, parse_records
 from poolwatch.ingest.scan import ChunkScan, classify, clean, scan_chunk, split_lines
 from poolwatch.ingest.sources import (
     CHUNK_BYTES,
@@ -73,6 +74,7 @@ def ingest(
         for s in found.skipped
     ]
     _mark_content_duplicates(results)
+    _mark_human_copies(results)
     copies = drop_tee_copies(kept_only(results))
     for result in results:
         if result.label in copies and result.family == "run_batt":
@@ -222,7 +224,7 @@ def _read_chunks(
             pass
         return
     result.family = family.name
-    if family.name in ("monitor", "snapshot"):
+    if family.name in _READ_WHOLE:
         _read_small(result, b"".join([*head, *chunks]))
         return
     futures = [scanner.submit(chunk) for chunk in chain(head, chunks)]
@@ -235,6 +237,8 @@ def _family(sniffed: bytes, path: Path | None) -> Family:
     reason = binary_reason(sniffed)
     if reason:
         return Family(None, binary_own_reason(path) or reason)
+    if lock := monitor_lock_reason(path):
+        return Family(None, lock)
     return detect(clean(split_lines(sniffed), sniffed), len(sniffed))
 
 
@@ -256,8 +260,18 @@ def _head(chunks: Iterator[Chunk]) -> list[Chunk]:
     return head
 
 
+#: The families read whole, each file on its own (they are small).
+_READ_WHOLE = ("monitor", "snapshot", RECORDS, HUMAN)
+
+
 def _read_small(result: FileResult, raw: bytes) -> None:
-    """Parse a monitor log or a snapshot file whole (they are small)."""
+    """Parse a monitor log, monitor records or a snapshot file whole (they are small)."""
+    if result.family in (RECORDS, HUMAN):
+        parser = parse_records if result.family == RECORDS else parse_human
+        result.records = parser(result.label, raw)
+        result.facts["lines"] = result.records.lines
+        result.unparsed = result.records.skipped
+        return
     lines = clean(split_lines(raw), raw)
     if result.family == "monitor":
         result.monitor = parse_monitor(result.label, lines, header_zone(lines))
@@ -289,7 +303,7 @@ def _read_batch(results: list[FileResult]) -> None:
     for result, data, family in zip(results, contents, families, strict=True):
         if family.name is None:
             result.status, result.reason = "skipped", family.reason
-        elif family.name in ("monitor", "snapshot"):
+        elif family.name in _READ_WHOLE:
             _assemble_batch(run_files)  # tables keep the files' order
             run_files = []
             result.family = family.name
@@ -303,7 +317,9 @@ def _families(sniffs: list[bytes], paths: list[Path | None]) -> list[Family]:
     """The families of several files, told at once from the bytes each is told from (a
     binary file may be one of poolwatch's own outputs, told by its path)."""
     binary = [
-        (binary_own_reason(path) or reason) if (reason := binary_reason(data)) else None
+        (binary_own_reason(path) or reason)
+        if (reason := binary_reason(data))
+        else monitor_lock_reason(path)
         for data, path in zip(sniffs, paths, strict=True)
     ]
     texts = [data for data, reason in zip(sniffs, binary, strict=True) if reason is None]
@@ -361,3 +377,17 @@ def _mark_content_duplicates(results: list[FileResult]) -> None:
             result.drop("duplicate", f"same content as {first[digest]}")
         else:
             first[digest] = result.label
+
+
+def _mark_human_copies(results: list[FileResult]) -> None:
+    """Count the monitor's human log once: its samples are those of its records when
+    the records are given too (read from there)."""
+    records = [r for r in results if r.status == "read" and r.family == RECORDS]
+    for result in results:
+        if result.status != "read" or result.family != HUMAN or result.records is None:
+            continue
+        source = next(
+            (r for r in records if r.records and covered(result.records, r.records)), None
+        )
+        if source is not None:
+            result.drop("duplicate", f"the same samples as {source.label} (read from there)")

@@ -28,6 +28,8 @@ class Ingest:
     tasks: pd.DataFrame
     runs: pd.DataFrame
     monitor: pd.DataFrame
+    samples: pd.DataFrame
+    host_samples: pd.DataFrame
     files: pd.DataFrame
     unparsed: pd.DataFrame
     locations: Mapping[str, Path | None] = field(default_factory=dict)
@@ -56,9 +58,9 @@ def publish(results: list[FileResult]) -> Ingest:
         if part is not None:
             _add(frames, _assembly_frames(part))
         _add(frames, _file_frames(result))
-        result.part = result.monitor = result.snapshot = None
+        result.part = result.monitor = result.snapshot = result.records = None
     # The largest table last, once the others' polars frames are gone.
-    order = ("tasks", "runs", "monitor", "unparsed", "events")
+    order = ("tasks", "runs", "monitor", "samples", "host_samples", "unparsed", "events")
     tables_ = {name: tables.to_pandas(frames[name], tables.TABLES[name]) for name in order}
     locations = {r.label: r.source.rereadable for r in kept}
     return Ingest(files=files, **tables_, locations=locations)
@@ -100,8 +102,10 @@ def _assembly_frames(part: Assembly) -> dict[str, tables.Part]:
 
 
 def _file_frames(result: FileResult) -> dict[str, tables.Part]:
-    """The frames of a monitor log or a snapshot file."""
+    """The frames of a monitor log, monitor records or a snapshot file."""
     out: dict[str, tables.Part] = {}
+    if result.records is not None:
+        out |= {"samples": result.records.samples, "host_samples": result.records.host}
     if result.monitor is not None:
         out |= {"events": monitor_events(result.monitor), "monitor": result.monitor}
     if result.snapshot is not None:

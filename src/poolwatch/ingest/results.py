@@ -8,6 +8,7 @@ import polars as pl
 
 from poolwatch.ingest.assemble import RunFile
 from poolwatch.ingest.discover import Source
+from poolwatch.ingest.sampled import Records
 
 
 @dataclass
@@ -33,6 +34,8 @@ class FileResult:
     """The run_batt or console frames it is in (with those of its batch)."""
     monitor: pl.DataFrame | None = None
     snapshot: pl.DataFrame | None = None
+    records: Records | None = None
+    """poolwatch monitor's samples (its records, or its human log)."""
     unparsed: int = 0
     pending: bytes | None = None
     """A small file's content, until its batch is read."""
@@ -45,4 +48,4 @@ class FileResult:
     def drop(self, status: str, reason: str) -> None:
         """Not counted after all (a duplicate): its frames are let go of."""
         self.status, self.reason = status, reason
-        self.part = self.monitor = self.snapshot = None
+        self.part = self.monitor = self.snapshot = self.records = None

@@ -157,13 +157,66 @@ MONITOR: tuple[Column, ...] = (
     Column("text", STRING, "the record, physical lines joined by ' / '"),
 )
 
+#: ``poolwatch monitor``'s records (its ``--log``, JSON Lines): one row per run_batt.py
+#: process per sample.
+SAMPLES: tuple[Column, ...] = (
+    Column("file", CATEGORY, "the monitor's records file"),
+    Column("line", UINT32, "line of the sample record"),
+    Column("sample", INT32, "the sample's number (a gap: records lost)"),
+    Column("timestamp", TIMESTAMP, "when the sample was taken (UTC)"),
+    Column("zone", CATEGORY, "the host's zone abbreviation at that time"),
+    Column("hostname", CATEGORY, "the host sampled"),
+    Column("pid", INT32, "a run_batt.py process (null from the human log: it names instances)"),
+    Column("ppid", INT32, "its parent"),
+    Column("instance", CATEGORY, "tmp_batt_<id> from its -b tmp_batt_<id>_run (null without -b)"),
+    Column("worker", BOOL, "a ProcessPool worker forked by a run of its instance, not a run"),
+    Column(
+        "threads",
+        INT32,
+        "its threads, as ps -o nlwp <PID> shows them (the human log: its instance's run's)",
+    ),
+    Column("rss", INT64, "resident memory, bytes"),
+    Column("age", FLOAT64, "seconds since it started"),
+)
+
+#: The same records: one row per sample, the host and the fleet as a whole.
+HOST_SAMPLES: tuple[Column, ...] = (
+    Column("file", CATEGORY, "the monitor's records file"),
+    Column("line", UINT32, "line of the sample record"),
+    Column("sample", INT32, "the sample's number (a gap: records lost)"),
+    Column("timestamp", TIMESTAMP, "when the sample was taken (UTC)"),
+    Column("zone", CATEGORY, "the host's zone abbreviation at that time"),
+    Column("hostname", CATEGORY, "the host sampled"),
+    Column("window", FLOAT64, "seconds since the previous sample (null for the first)"),
+    Column("runs", INT32, "runs in progress: run_batt.py processes that are not workers"),
+    Column("processes", INT32, "run_batt.py processes, workers included"),
+    Column("skipped_processes", INT32, "run_batt.py processes that ended while sampled"),
+    Column("host_threads", INT32, "threads of every process on the host (ps -eLf less its header)"),
+    Column("host_processes", INT32, "processes on the host"),
+    Column("memory_available", INT64, "bytes of memory available (MemAvailable)"),
+    Column("memory_total", INT64, "bytes of memory"),
+    Column("load_1m", FLOAT64, "load average over 1 minute"),
+    Column("load_5m", FLOAT64, "load average over 5 minutes"),
+    Column("load_15m", FLOAT64, "load average over 15 minutes"),
+    Column("cpus", INT32, "logical CPUs"),
+    Column("overload", INT32, "System overloaded lines the logs gained in the window"),
+    Column("processpool_failed", INT32, "ProcessPoolExecutor failed lines in the window"),
+    Column("threadpool_failed", INT32, "ThreadPoolExecutor also failed lines in the window"),
+    Column("alerts", INT32, "alerts the sample raised"),
+)
+
 FILES: tuple[Column, ...] = (
     Column(
         "path",
         STRING,
         "input as given (control characters and bytes that are not UTF-8 escaped: `\\n`, `\\xff`)",
     ),
-    Column("family", CATEGORY, "console, run_batt, monitor, snapshot or none"),
+    Column(
+        "family",
+        CATEGORY,
+        "console, run_batt, monitor (the guide's script), monitor_records (poolwatch "
+        "monitor's JSON), monitor_human (its human log), snapshot or none",
+    ),
     Column("status", CATEGORY, "read, skipped or duplicate"),
     Column(
         "reason",
@@ -195,6 +248,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "tasks": TASKS,
     "runs": RUNS,
     "monitor": MONITOR,
+    "samples": SAMPLES,
+    "host_samples": HOST_SAMPLES,
     "files": FILES,
     "unparsed": UNPARSED,
 }

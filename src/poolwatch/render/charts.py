@@ -263,7 +263,9 @@ def _percent(value: float, _position: float | None = None) -> str:
     return f"{value:g} %"
 
 
-def thread_counts(points: tuple[ThreadPoint, ...], warning: float, critical: float) -> str | None:
+def thread_counts(
+    points: tuple[ThreadPoint, ...], warning: float, critical: float, *, sampled: bool = False
+) -> str | None:
     """Per-process thread counts by instance over time, over the guide's bands; counts
     without a time are left out (and said so) when others have one, and with no time at
     all each instance gets a column of its counts in log order."""
@@ -310,7 +312,8 @@ def thread_counts(points: tuple[ThreadPoint, ...], warning: float, critical: flo
             figure,
             ax,
             "Thread count per process, by instance",
-            "from overload messages and snapshots; bands: the guide's Health Check Thresholds"
+            ("from the monitor's samples" if sampled else "from overload messages and snapshots")
+            + "; bands: the guide's Health Check Thresholds"
             + (f"; {untimed} counts without a time left out" if timed and untimed else ""),
         )
         figure.legend(loc="outside lower center", ncols=_columns(instances), title="instance")

@@ -119,7 +119,11 @@ def figures(findings: Findings) -> Figures:
     path = tuple(replace(s, answer=symbols(s.answer)) for s in f.decision_path)
     return Figures(
         tree=_safe(charts.decision_tree(nodes, path)),
-        threads=_safe(charts.thread_counts(f.charts.threads, warning, critical)),
+        threads=_safe(
+            charts.thread_counts(
+                f.charts.threads, warning, critical, sampled=f.charts.threads_measured
+            )
+        ),
         mix=_safe(charts.executor_mix(f.instance_rows)),
         fallbacks=_safe(charts.fallback_rates(f.metrics)),
         running=_safe(charts.running(f.charts.running, f.charts.instances)),

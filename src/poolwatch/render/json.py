@@ -69,6 +69,7 @@ def document(findings: Findings) -> dict[str, Any]:
                 "critical": _num(m.critical),
                 "title": m.title,
                 "ranges": dict(zip(("healthy", "warning", "critical"), m.ranges, strict=True)),
+                "measured_by": m.measured_by or None,
             }
             for m in f.metrics
         },
@@ -111,6 +112,14 @@ def document(findings: Findings) -> dict[str, Any]:
         else {**asdict(f.performance), "worst_ratio": _num(f.performance.worst_ratio)},
         "baseline": None if f.baseline is None else _baseline(f.baseline),
         "history": None if f.history is None else _history(f.history),
+        "sampling": None
+        if f.sampling is None
+        else {
+            **asdict(f.sampling),
+            "first": _time(f.sampling.first),
+            "last": _time(f.sampling.last),
+            "measured": list(f.sampling.measured),
+        },
     }
 
 

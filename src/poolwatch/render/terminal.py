@@ -38,7 +38,8 @@ def parse_summary(result: Ingest) -> str:
         f"{int(status.get('duplicate', 0))} duplicate",
         f"lines: {lines:,} ({unparsed:,} unparsed)",
         f"runs: {len(result.runs):,}  tasks: {len(result.tasks):,}  "
-        f"monitor records: {len(result.monitor):,}",
+        f"monitor records: {len(result.monitor):,}  poolwatch monitor samples: "
+        f"{len(result.host_samples):,} ({len(result.samples):,} process readings)",
         "events:",
     ]
     counts = result.events["kind"].value_counts()
