@@ -39,7 +39,9 @@ def test_thread_count_shares_at_their_boundaries(
     got, source = thread_count(_readings(*threads), GUIDE)
     assert got == value
     assert GUIDE.band("thread_count").grade(got) == grade
-    assert source.startswith("poolwatch monitor samples (10 samples, 10 readings of runs): ")
+    assert source.startswith(
+        "poolwatch monitor samples (10 readings of runs in 10 samples with a run going): "
+    )
 
 
 def test_a_record_cut_short_is_left_out_and_counted() -> None:

@@ -95,7 +95,7 @@ def thread_count(found: pd.DataFrame, config: Config) -> tuple[float | None, str
     band = config.band("thread_count")
     most, frequent = config.watching("most_of_the_time"), config.watching("frequent")
     n = shares.readings
-    head = f"{SOURCE} ({shares.samples:,} samples, {n:,} readings of runs)"
+    head = f"{SOURCE} ({n:,} readings of runs in {shares.samples:,} samples with a run going)"
     usual = (
         f"at most {shares.most} threads most of the time ({shares.most_count:,} of {n:,}, "
         f"more than {most:g} %)"
