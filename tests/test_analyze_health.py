@@ -12,6 +12,7 @@ from poolwatch.analyze.health import flags, metrics, verdict
 from poolwatch.analyze.runs import Fleet, fleet
 from poolwatch.findings import Flag, MetricRow
 from poolwatch.simulate import simulate
+from poolwatch.states import FlagColor, Grade
 
 
 def fleet_of(folder: Path) -> Fleet:
@@ -160,10 +161,10 @@ def test_scenarios_grade_as_the_guide_describes(
 
 def test_verdict_rules() -> None:
     def flag(color: str, holds: bool) -> Flag:
-        return Flag(f"{color}-flag", color, "", holds, "")
+        return Flag(f"{color}-flag", FlagColor(color), "", holds, "")
 
     def row(grade: str) -> MetricRow:
-        return MetricRow("thread_count", 1, "threads", grade, "", "", 50, 80)
+        return MetricRow("thread_count", 1, "threads", Grade(grade), "", "", 50, 80)
 
     def judge(flags_: tuple[Flag, ...], rows: tuple[MetricRow, ...], finished: int = 10) -> str:
         return verdict(flags_, rows, finished=finished)

@@ -29,6 +29,7 @@ from poolwatch.findings import (
     TrendDay,
 )
 from poolwatch.render import charts
+from poolwatch.states import ExecutorPath, Grade, Verdict
 
 SVG = "{http://www.w3.org/2000/svg}"
 START = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
@@ -53,21 +54,21 @@ THREADS = tuple(
     for run in range(1, 6)
 )
 ROWS = (
-    InstanceRow("card1", 20, 20, ExecutorMix(70, 20, 10, 0), 2, 1, 3, 0, 62, "warning"),
-    InstanceRow("card2", 20, 18, ExecutorMix(40, 30, 25, 5), 6, 4, 9, 1, 91, "critical"),
-    InstanceRow("card3", 3, 0, ExecutorMix(0, 0, 0, 0), 0, 0, 0, 0, None, "unknown"),
+    InstanceRow("card1", 20, 20, ExecutorMix(70, 20, 10, 0), 2, 1, 3, 0, 62, Verdict.WARNING),
+    InstanceRow("card2", 20, 18, ExecutorMix(40, 30, 25, 5), 6, 4, 9, 1, 91, Verdict.CRITICAL),
+    InstanceRow("card3", 3, 0, ExecutorMix(0, 0, 0, 0), 0, 0, 0, 0, None, Verdict.UNKNOWN),
 )
 METRICS = (
-    MetricRow("thread_count", 91, "threads", "critical", "run logs", "Reduce", 50, 80),
-    MetricRow("processpool_fallback_rate", 22.0, "%", "warning", "run logs", "Add", 10, 30),
-    MetricRow("threadpool_fallback_rate", None, "%", "unknown", "run logs", "Reduce", 5, 15),
+    MetricRow("thread_count", 91, "threads", Grade.CRITICAL, "run logs", "Reduce", 50, 80),
+    MetricRow("processpool_fallback_rate", 22.0, "%", Grade.WARNING, "run logs", "Add", 10, 30),
+    MetricRow("threadpool_fallback_rate", None, "%", Grade.UNKNOWN, "run logs", "Reduce", 5, 15),
 )
 RUNNING = tuple(TimePoint(at(5 * k), float(min(k, 8))) for k in range(12))
 RUNS = (
-    RunTime("card1", 1, 3.0, 2.0, 4.0, "process"),
-    RunTime("card1", 2, 9.5, 3.0, 8.0, "thread"),
-    RunTime("card2", 1, 75.0, 30.0, 60.0, "sequential"),
-    RunTime("card2", 2, 14.0, 10.0, 20.0, "process"),
+    RunTime("card1", 1, 3.0, 2.0, 4.0, ExecutorPath.PROCESS),
+    RunTime("card1", 2, 9.5, 3.0, 8.0, ExecutorPath.THREAD),
+    RunTime("card2", 1, 75.0, 30.0, 60.0, ExecutorPath.SEQUENTIAL),
+    RunTime("card2", 2, 14.0, 10.0, 20.0, ExecutorPath.PROCESS),
 )
 HOST = tuple(TimePoint(at(k), 900.0 + (k * 37) % 200) for k in range(30))
 WALK = (
@@ -351,10 +352,10 @@ def test_tree_hangs_off_tree_answers_on_the_last_taken_node() -> None:
 def test_trend_dots_take_the_metric_s_grade_not_the_day_s_verdict() -> None:
     """A critical day whose timeout rate is 0 % draws that dot healthy."""
     days = tuple(
-        TrendDay(date(2025, 10, 10 + i), "critical", 90.0, 0.0, 0.0, 40.0,
-                 grades=(("processpool_fallback_rate", "critical"),
-                         ("threadpool_fallback_rate", "healthy"), ("timeout_rate", "healthy"),
-                         ("thread_count", "healthy")))
+        TrendDay(date(2025, 10, 10 + i), Verdict.CRITICAL, 90.0, 0.0, 0.0, 40.0,
+                 grades=(("processpool_fallback_rate", Grade.CRITICAL),
+                         ("threadpool_fallback_rate", Grade.HEALTHY),
+                         ("timeout_rate", Grade.HEALTHY), ("thread_count", Grade.HEALTHY)))
         for i in range(3)
     )  # fmt: skip
     limits = (("processpool_fallback_rate", 10.0, 30.0), ("threadpool_fallback_rate", 5.0, 15.0),

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from poolwatch.errors import NoUsableInputError, PoolwatchError, UsageError
 from poolwatch.ingest.discover import STDIN
+from poolwatch.states import FileStatus
 
 if TYPE_CHECKING:
     from poolwatch.config import Config
@@ -73,14 +74,14 @@ def read(
             result = ingest(paths, progress=advance)
     if seen is not None:
         seen(result)
-    if not (result.files["status"] == "read").any():
+    if not (result.files["status"] == FileStatus.READ).any():
         raise NoUsableInputError(_nothing_usable(result))
     return result
 
 
 def _nothing_usable(result: Ingest) -> str:
     """Why no input could be used, naming the first path skipped and its reason."""
-    skipped = result.files[result.files["status"] == "skipped"]
+    skipped = result.files[result.files["status"] == FileStatus.SKIPPED]
     if skipped.empty:
         return "no usable input"
     first = skipped.iloc[0]

@@ -18,6 +18,7 @@ from typing import Any
 from poolwatch.domains import DOMAINS, key_words, number_in, said
 from poolwatch.errors import PoolwatchError
 from poolwatch.smallfile import SmallFileError
+from poolwatch.states import Grade
 from poolwatch.tomlfile import TomlError, read_toml
 
 DEFAULT_FILE = "poolwatch.toml"
@@ -59,14 +60,14 @@ class Band:
         healthy = low if self.warning == 0 else f"<= {low}"
         return healthy, f"> {self.warning:g}-{high}", f"> {high}"
 
-    def grade(self, value: float | None) -> str:
+    def grade(self, value: float | None) -> Grade:
         """``healthy``, ``warning``, ``critical``, or ``unknown`` without a value."""
         if value is None:
-            return "unknown"
+            return Grade.UNKNOWN
         if value > self.critical:
-            return "critical"
+            return Grade.CRITICAL
         warned = value >= self.warning if self.warning_inclusive else value > self.warning
-        return "warning" if warned else "healthy"
+        return Grade.WARNING if warned else Grade.HEALTHY
 
 
 #: The guide's "Health Check Thresholds" table, row by row.

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
+
+from poolwatch.states import ExecutorPath, FileStatus, FlagColor, Grade, Verdict
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class MetricRow:
     name: str
     value: float | None
     unit: str
-    grade: str
+    grade: Grade
     source: str
     action: str
     warning: float
@@ -46,7 +49,7 @@ class Flag:
     """One line of the guide's "Summary: What to Watch", held or not."""
 
     id: str
-    color: str
+    color: FlagColor
     text: str
     holds: bool
     evidence: str
@@ -261,7 +264,7 @@ class InstanceRow:
     overloads: int
     killed: int
     peak_threads: int | None
-    verdict: str
+    verdict: Verdict
 
 
 @dataclass(frozen=True)
@@ -294,7 +297,7 @@ class RunTime:
     seconds: float
     expected_low: float
     expected_high: float
-    path: str
+    path: ExecutorPath
 
 
 @dataclass(frozen=True)
@@ -349,7 +352,7 @@ class InputFile:
 
     path: str
     family: str | None
-    status: str
+    status: FileStatus
     reason: str | None
     bytes: int | None
     lines: int | None
@@ -393,12 +396,12 @@ class TrendDay:
     """One recorded day of the history: its verdict and key metrics."""
 
     day: date
-    verdict: str
+    verdict: Verdict
     processpool_fallback_rate: float | None
     threadpool_fallback_rate: float | None
     timeout_rate: float | None
     thread_count: float | None
-    grades: tuple[tuple[str, str], ...] = ()
+    grades: tuple[tuple[str, Grade], ...] = ()
     """Each trended metric's grade that day (name, grade), for the trend charts' dots."""
 
 
@@ -426,8 +429,9 @@ class BaselineRow:
     before: float | None
     after: float | None
     change: str
-    before_grade: str
-    after_grade: str
+    before_grade: Grade | Literal["-"]
+    """Its grade before (``-``: a metric the thresholds table does not grade)."""
+    after_grade: Grade | Literal["-"]
     crossed: bool
 
 
@@ -458,7 +462,7 @@ class Findings:
     monitor: MonitorCheck | None
     metrics: tuple[MetricRow, ...]
     limits: tuple[Limit, ...]
-    verdict: str
+    verdict: Verdict
     summary: str
     flags: tuple[Flag, ...]
     scenarios: tuple[Scenario, ...]

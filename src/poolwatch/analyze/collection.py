@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from poolwatch.ingest.parse import Ingest
+from poolwatch.states import FileStatus
 
 #: Leeway between a file's own last time and its modification time: clock steps, the
 #: seconds run_card.sh takes between runs, a monitor pass.
@@ -42,7 +43,7 @@ def collection(result: Ingest, timeouts: pd.Series, snapshots: pd.DataFrame) -> 
     thread snapshots' ``file`` and ``timestamp``: the only events besides the monitor's
     with a time of their own.
     """
-    files = result.files[result.files["status"] == "read"]
+    files = result.files[result.files["status"] == FileStatus.READ]
     mtime = pd.Series(files["mtime"].to_numpy(), index=files["path"].astype(str)).dropna()
     first, last = _own_times(result, timeouts, snapshots)
     known = mtime.index.intersection(first.index)

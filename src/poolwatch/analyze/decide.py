@@ -33,6 +33,7 @@ from poolwatch.config import (
     WORKERS_LESS,
 )
 from poolwatch.findings import Action, Flag, MetricRow, PatternMatch, Scenario, Step, TreeNode
+from poolwatch.states import ExecutorPath, FlagColor, Grade, Outcome
 
 
 def runs_of(count: int) -> str:
@@ -75,12 +76,12 @@ class Shares:
             total=total,
             processpool=pct(runs["processpool_failure"].astype(bool)),
             threadpool=pct(runs["threadpool_failure"].astype(bool)),
-            sequential=pct(runs["path"] == "sequential"),
+            sequential=pct(runs["path"] == ExecutorPath.SEQUENTIAL),
             overload=pct(runs["overloads"] > 0),
             killed=int(outcome.isin(KILLED).sum()),
-            hung=int((outcome == "hung").sum()),
-            timed_out=int((outcome == "timed_out").sum()),
-            exited=int((outcome == "exited").sum()),
+            hung=int((outcome == Outcome.HUNG).sum()),
+            timed_out=int((outcome == Outcome.TIMED_OUT).sum()),
+            exited=int((outcome == Outcome.EXITED).sum()),
         )
 
 
@@ -612,7 +613,7 @@ def actions(
     ids = {scenario.id for scenario in found}
     grades = {row.name: row.grade for row in rows}
     overloaded = pattern is not None and pattern.classification == "overloaded"
-    red = {flag.id for flag in held if flag.holds and flag.color == "red"}
+    red = {flag.id for flag in held if flag.holds and flag.color == FlagColor.RED}
     out: list[Action] = []
     fewer = next(
         (why for why, holds in (
@@ -640,10 +641,10 @@ def actions(
         out += [_reduce_workers(fleet)] if _fewer_workers(fleet) is not None else []
     leak = thread_climb(fleet)
     graded = grades.get("threads_per_instance")
-    if leak is not None and (graded == "critical" or (leak.steady and graded == "warning")):
+    if leak is not None and (graded == Grade.CRITICAL or (leak.steady and graded == Grade.WARNING)):
         out.append(_check_thread_leak(fleet, leak))
     if not red:
-        yellow = [flag for flag in held if flag.holds and flag.color == "yellow"]
+        yellow = [flag for flag in held if flag.holds and flag.color == FlagColor.YELLOW]
         out += [_monitor(fleet, flag, held) for flag in yellow]
     return tuple(out)
 

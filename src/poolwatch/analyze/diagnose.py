@@ -43,6 +43,7 @@ from poolwatch.findings import (
     Scenario,
 )
 from poolwatch.ingest.parse import Ingest
+from poolwatch.states import FileStatus, FlagColor, Grade, Outcome, Verdict
 
 #: The event kinds behind each ``counts`` key (lines, as ``grep -c`` counts them).
 COUNTED = {
@@ -106,7 +107,7 @@ def _findings(facts: Fleet, now: datetime, command: str) -> Findings:
     rows = metrics(facts)
     held = flags(facts)
     found = scenarios(facts)
-    exited = int((facts.finished["outcome"] == "exited").sum())
+    exited = int((facts.finished["outcome"] == Outcome.EXITED).sum())
     judged = verdict(held, rows, finished=len(facts.finished), exited=exited)
     path = decision_path(facts, rows)
     matched = pattern(facts)
@@ -163,7 +164,8 @@ def _cited(
 ) -> tuple[tuple[str, tuple[Ref, ...]], ...]:
     """Each finding's cited lines, most important first: actions, scenarios, red and
     yellow flags that hold."""
-    flagged = [f for color in ("red", "yellow") for f in held if f.holds and f.color == color]
+    flagged = [f for color in (FlagColor.RED, FlagColor.YELLOW) for f in held
+               if f.holds and f.color == color]  # fmt: skip
     return (
         *((a.text, a.refs) for a in todo),
         *((s.title, s.refs) for s in found),
@@ -193,14 +195,14 @@ def _window(result: Ingest) -> tuple[datetime | None, datetime | None]:
 def _inputs(result: Ingest, facts: Fleet) -> Inputs:
     """What was read, skipped and counted once, and when the logs were collected."""
     files = result.files
-    read = files[files["status"] == "read"]
-    skipped = files[files["status"] == "skipped"]
+    read = files[files["status"] == FileStatus.READ]
+    skipped = files[files["status"] == FileStatus.SKIPPED]
     return Inputs(
         files=len(read),
         bytes=int(read["bytes"].fillna(0).sum()),
         lines=int(read["lines"].fillna(0).sum()),
         unparsed_lines=int(read["unparsed"].fillna(0).sum()),
-        duplicates=int((files["status"] == "duplicate").sum()),
+        duplicates=int((files["status"] == FileStatus.DUPLICATE).sum()),
         skipped=tuple(zip(skipped["path"].astype(str), skipped["reason"].astype(str), strict=True)),
         collected=None if facts.collection.at is None else facts.collection.at.to_pydatetime(),
         times_note=facts.collection.note,
@@ -212,11 +214,11 @@ def _run_counts(facts: Fleet) -> RunCounts:
     outcome = facts.runs["outcome"]
     return RunCounts(
         total=len(outcome),
-        completed=int((outcome == "completed").sum()),
-        exited=int((outcome == "exited").sum()),
-        timed_out=int((outcome == "timed_out").sum()),
-        hung=int((outcome == "hung").sum()),
-        incomplete=int((outcome == "incomplete").sum()),
+        completed=int((outcome == Outcome.COMPLETED).sum()),
+        exited=int((outcome == Outcome.EXITED).sum()),
+        timed_out=int((outcome == Outcome.TIMED_OUT).sum()),
+        hung=int((outcome == Outcome.HUNG).sum()),
+        incomplete=int((outcome == Outcome.INCOMPLETE).sum()),
     )
 
 
@@ -225,7 +227,7 @@ _LEAD = ("sequential-excessive", "frequent-overload", "script-timeouts", "proces
 
 
 def _summary(
-    judged: str,
+    judged: Verdict,
     held: tuple[Flag, ...],
     found: tuple[Scenario, ...],
     rows: tuple[MetricRow, ...],
@@ -233,23 +235,23 @@ def _summary(
 ) -> str:
     """One sentence saying what is wrong (or that nothing is), never at odds with the
     verdict: what raised it leads."""
-    if judged == "unknown":
+    if judged == Verdict.UNKNOWN:
         return "No finished run in the logs: nothing to judge yet."
-    if judged == "healthy":
-        good = [flag.text for flag in held if flag.holds and flag.color == "green"]
+    if judged == Verdict.HEALTHY:
+        good = [flag.text for flag in held if flag.holds and flag.color == FlagColor.GREEN]
         return "Healthy: " + ("; ".join(good) if good else "no flag raised") + "."
-    color = "red" if judged == "critical" else "yellow"
+    color = FlagColor.RED if judged == Verdict.CRITICAL else FlagColor.YELLOW
     wrong = [f"{flag.text}: {flag.evidence}" for flag in held
              if flag.holds and flag.color == color]  # fmt: skip
-    critical = [row for row in rows if row.grade == "critical"]
-    if judged == "warning":
+    critical = [row for row in rows if row.grade == Grade.CRITICAL]
+    if judged == Verdict.WARNING:
         wrong += [f"{row.title} {row.value:g}{'' if row.unit == 'threads' else ' %'} "
                   f"({row.source}): {row.action}" for row in critical]  # fmt: skip
-    exited = facts.finished[facts.finished["outcome"] == "exited"]
+    exited = facts.finished[facts.finished["outcome"] == Outcome.EXITED]
     if len(exited):
         wrong.append(f"{len(exited)} of {len(facts.finished)} runs exited out of memory")
     ranked = sorted(found, key=lambda scenario: _LEAD.index(scenario.id))
     # Without a scenario, the guide's own headings: "Monitor Closely", "Take Action".
-    heading = "Monitor closely" if judged == "warning" else "Take action"
+    heading = "Monitor closely" if judged == Verdict.WARNING else "Take action"
     lead = ranked[0].diagnosis if ranked else heading
     return f"{lead}. " + "; ".join(wrong) + "."

@@ -8,6 +8,7 @@ import pandas as pd
 from poolwatch.analyze.runs import Fleet, run_keys
 from poolwatch.findings import Excerpt, Ref
 from poolwatch.ingest.excerpts import Lines, excerpts
+from poolwatch.states import FileStatus
 
 #: Lines cited for one finding (the report's evidence appendix shows more context).
 CITED = 3
@@ -59,7 +60,7 @@ def appendix(fleet: Fleet, cited: tuple[tuple[str, tuple[Ref, ...]], ...]) -> tu
     for name, line in by_line:
         wanted.setdefault(name, []).append(line)
     files = fleet.result.files
-    read = files[files["status"] == "read"]
+    read = files[files["status"] == FileStatus.READ]
     where = fleet.result.locations
     paths = {str(p): where.get(str(p)) for p in read["path"].astype(str)}
     around = excerpts(wanted, paths, CONTEXT)

@@ -32,6 +32,7 @@ from poolwatch.analyze.runs import KILLED, Fleet, overload_threads
 from poolwatch.analyze.sampled import SOURCE, readings
 from poolwatch.config import Band, Config
 from poolwatch.findings import Flag, MetricRow, Ref
+from poolwatch.states import FlagColor, Grade, Verdict
 
 _PER_PROCESS_SNAPSHOTS = ("threading.active_count()", "ps -o nlwp")
 
@@ -270,7 +271,7 @@ class _Rule:
     """
 
     id: str
-    color: str
+    color: FlagColor
     text: Callable[[Config], str]
     counted: Callable[[Config], str]
     hit: Callable[[Fleet], pd.Series]
@@ -416,60 +417,61 @@ def _frequent(c: Config) -> Share:
 
 
 _RULES: tuple[_Rule, ...] = (
-    _Rule("threads-below-limit", "green",
+    _Rule("threads-below-limit", FlagColor.GREEN,
           lambda c: f"Thread count < {_limit(c):g} most of the time",
           lambda c: f"over {_limit(c):g} threads",
           lambda f: _max_threads(f) > _limit(f.config),
           lambda c: Share(high=100 - _w(c, "most_of_the_time"), high_included=False),
           "overload", sampled=lambda t, c: t > _limit(c)),
-    _Rule("processpool-used", "green",
+    _Rule("processpool-used", FlagColor.GREEN,
           lambda c: f"ProcessPoolExecutor used in >{_w(c, 'processpool_used'):g}% of runs",
           lambda c: "on the ProcessPool throughout",
           lambda f: f.finished["path"] == "process",
           lambda c: Share(low=_w(c, "processpool_used"))),
-    _Rule("no-timeouts", "green", lambda c: "No timeouts", _killed_words, _killed,
+    _Rule("no-timeouts", FlagColor.GREEN, lambda c: "No timeouts", _killed_words, _killed,
           lambda c: Share(high=0)),
-    _Rule("fallback-low", "green", lambda c: f"Fallback rate < {_w(c, 'fallback_rate'):g}%",
+    _Rule("fallback-low", FlagColor.GREEN, lambda c: f"Fallback rate < {_w(c, 'fallback_rate'):g}%",
           _pp_words, _pp_failed,
           lambda c: Share(high=_w(c, "fallback_rate"), high_included=False),
           "processpool_failed"),
-    _Rule("threads-high-occasionally", "yellow",
+    _Rule("threads-high-occasionally", FlagColor.YELLOW,
           lambda c: f"Thread count {_threads(c).warning:g}-{_threads(c).critical:g} occasionally",
           lambda c: f"at {_threads(c).warning:g}-{_threads(c).critical:g} threads",
           lambda f: (_max_threads(f) >= _threads(f.config).warning)
           & (_max_threads(f) <= _threads(f.config).critical),
           _occasional, "overload", red="threads-critical-frequently",
           sampled=lambda t, c: (t >= _threads(c).warning) & (t <= _threads(c).critical)),
-    _Rule("processpool-fallback-watch", "yellow",
+    _Rule("processpool-fallback-watch", FlagColor.YELLOW,
           lambda c: f"ProcessPool fallback {_w(c, 'processpool_fallback'):g}-{_pp(c).critical:g}%",
           _pp_words, _pp_failed,
           lambda c: Share(low=_w(c, "processpool_fallback"), high=_pp(c).critical,
                           low_included=True),
           "processpool_failed", red="processpool-fallback-high"),
-    _Rule("threadpool-fallback-watch", "yellow",
+    _Rule("threadpool-fallback-watch", FlagColor.YELLOW,
           lambda c: f"ThreadPool fallback {_w(c, 'threadpool_fallback'):g}-{_tp(c).critical:g}%",
           _tp_words, _tp_failed,
           lambda c: Share(low=_w(c, "threadpool_fallback"), high=_tp(c).critical,
                           low_included=True),
           "threadpool_failed", red="threadpool-fallback-high"),
-    _Rule("overload-occasional", "yellow", lambda c: 'Occasional "System overloaded" messages',
+    _Rule("overload-occasional", FlagColor.YELLOW,
+          lambda c: 'Occasional "System overloaded" messages',
           _overload_words, _overloaded,
           lambda c: Share(low=_w(c, "occasional"), high=_w(c, "frequent")),
           "overload", red="overload-frequent"),
-    _Rule("threads-critical-frequently", "red",
+    _Rule("threads-critical-frequently", FlagColor.RED,
           lambda c: f"Thread count > {_threads(c).critical:g} frequently",
           lambda c: f"over {_threads(c).critical:g} threads",
           lambda f: _max_threads(f) > _threads(f.config).critical,
           _frequent, "overload", sampled=lambda t, c: t > _threads(c).critical),
-    _Rule("processpool-fallback-high", "red",
+    _Rule("processpool-fallback-high", FlagColor.RED,
           lambda c: f"ProcessPool fallback > {_pp(c).critical:g}%", _pp_words, _pp_failed,
           lambda c: Share(low=_pp(c).critical), "processpool_failed"),
-    _Rule("threadpool-fallback-high", "red",
+    _Rule("threadpool-fallback-high", FlagColor.RED,
           lambda c: f"ThreadPool fallback > {_tp(c).critical:g}%", _tp_words, _tp_failed,
           lambda c: Share(low=_tp(c).critical), "threadpool_failed"),
-    _Rule("script-timeouts", "red", lambda c: "Script timeouts", _killed_words, _killed,
+    _Rule("script-timeouts", FlagColor.RED, lambda c: "Script timeouts", _killed_words, _killed,
           lambda c: Share(low=0), RUNS),
-    _Rule("overload-frequent", "red", lambda c: 'Frequent "System overloaded" messages',
+    _Rule("overload-frequent", FlagColor.RED, lambda c: 'Frequent "System overloaded" messages',
           _overload_words, _overloaded, _frequent, "overload"),
 )  # fmt: skip
 
@@ -479,7 +481,7 @@ _RULES: tuple[_Rule, ...] = (
 
 def verdict(
     held: tuple[Flag, ...], rows: tuple[MetricRow, ...], *, finished: int, exited: int = 0
-) -> str:
+) -> Verdict:
     """``critical`` if a red flag holds; ``warning`` if a yellow one does, a metric is
     critical on the thresholds table, or runs exited out of memory; ``healthy``
     otherwise; ``unknown`` when no run finished (only a monitor log, snapshots, or runs
@@ -492,10 +494,10 @@ def verdict(
     never healthy.
     """
     if not finished:
-        return "unknown"
+        return Verdict.UNKNOWN
     colors = {flag.color for flag in held if flag.holds}
-    if "red" in colors:
-        return "critical"
-    if "yellow" in colors or exited or any(row.grade == "critical" for row in rows):
-        return "warning"
-    return "healthy"
+    if FlagColor.RED in colors:
+        return Verdict.CRITICAL
+    if FlagColor.YELLOW in colors or exited or any(row.grade == Grade.CRITICAL for row in rows):
+        return Verdict.WARNING
+    return Verdict.HEALTHY

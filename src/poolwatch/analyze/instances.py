@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from poolwatch.analyze.health import flags_by_instance, verdict
-from poolwatch.analyze.runs import PATHS, Fleet
+from poolwatch.analyze.runs import KILLED, PATHS, Fleet
 from poolwatch.findings import ExecutorMix, Flag, InstanceRow
 
 #: The runs' columns an instance's row reads.
@@ -43,7 +43,7 @@ def _row(
         processpool_failed=int(runs["processpool_failed"].sum()),
         threadpool_failed=int(runs["threadpool_failed"].sum()),
         overloads=int(runs["overloads"].sum()),
-        killed=int(finished["outcome"].isin(("timed_out", "hung")).sum()),
+        killed=int(finished["outcome"].isin(KILLED).sum()),
         peak_threads=None if peak is None or pd.isna(peak) else int(peak),
         verdict=verdict(held, (), finished=len(finished)),
     )

@@ -19,6 +19,7 @@ from poolwatch.analyze.runs import Fleet
 from poolwatch.analyze.sampled import readings
 from poolwatch.findings import MetricRow, MonitorCheck, Sampling
 from poolwatch.ingest.grammar import RUN_LOG_NAME
+from poolwatch.states import FileStatus
 
 _FAILS = ("process_fails", "thread_fails", "overload")
 
@@ -71,7 +72,7 @@ def _run_logs(fleet: Fleet) -> int:
         [re.search(RUN_LOG_NAME, path) is not None for path in files["path"].astype(str)],
         dtype=bool,
     )
-    return int((family & named & (files["status"] != "skipped")).sum())
+    return int((family & named & (files["status"] != FileStatus.SKIPPED)).sum())
 
 
 def _fallbacks(runs: pd.DataFrame) -> int:

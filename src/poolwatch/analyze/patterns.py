@@ -15,6 +15,7 @@ import pandas as pd
 from poolwatch.analyze.decide import minutes
 from poolwatch.analyze.runs import KILLED, Fleet
 from poolwatch.findings import PatternAspect, PatternLine, PatternMatch
+from poolwatch.states import ExecutorPath, Outcome
 
 #: Instance lines in the guide's words, from the most degraded to the normal case; each
 #: with the guide's ✓ (True) or ❌. ``timeout`` is filled with the run's timeout.
@@ -59,14 +60,14 @@ def run_kinds(fleet: Fleet) -> pd.Series:
     runs = fleet.finished
     critical = fleet.config.band("thread_count").critical
     kind = runs["path"].astype(str).map({"process": "process", "thread": "thread"})
-    sequential = runs["path"] == "sequential"
+    sequential = runs["path"] == ExecutorPath.SEQUENTIAL
     overloads = sequential & (runs["overloads"] > 0)
     kind = kind.mask(sequential, "failed")
     kind = kind.mask(overloads, "high-load")
     kind = kind.mask(overloads & (runs["max_threads"].fillna(0) > critical), "overloaded")
     kind = kind.mask(sequential & runs["threadpool_failure"].astype(bool), "threadpool-fails")
     kind = kind.mask(runs["outcome"].isin(KILLED), "timeout")
-    return kind.mask(runs["outcome"] == "exited", "exited")
+    return kind.mask(runs["outcome"] == Outcome.EXITED, "exited")
 
 
 def pattern(fleet: Fleet) -> PatternMatch | None:
@@ -109,7 +110,7 @@ def _pct(hit: pd.Series) -> float:
 def _mix(fleet: Fleet) -> PatternAspect:
     runs = fleet.finished
     share = {p: _pct(runs["path"] == p) for p in ("process", "thread", "sequential", "timeout")}
-    exited = _pct(runs["outcome"] == "exited")
+    exited = _pct(runs["outcome"] == Outcome.EXITED)
     words = (
         f"{share['process']:.0f} % ProcessPool, {share['thread']:.0f} % ThreadPool, "
         f"{share['sequential']:.0f} % sequential"

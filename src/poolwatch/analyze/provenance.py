@@ -8,6 +8,7 @@ from poolwatch import __version__
 from poolwatch.config import Config, in_effect
 from poolwatch.findings import InputFile, Provenance, Threshold
 from poolwatch.ingest.parse import Ingest
+from poolwatch.states import FileStatus
 
 #: Inputs listed, at most (skipped and duplicate ones first: they need a reader's eye).
 LISTED = 200
@@ -38,7 +39,7 @@ def _file(row: object) -> InputFile:
     return InputFile(
         path=str(get("path")),
         family=None if family in (None, "none") else str(family),
-        status=str(get("status")),
+        status=FileStatus(str(get("status"))),
         reason=None if reason is None else str(reason),
         bytes=None if size is None else int(size),  # type: ignore[call-overload]
         lines=None if lines is None else int(lines),  # type: ignore[call-overload]

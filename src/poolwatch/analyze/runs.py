@@ -21,16 +21,17 @@ from poolwatch.analyze.limits import run_timeouts, stated_limits
 from poolwatch.analyze.progress import STUCK_PACE, open_tasks, paces
 from poolwatch.config import Config
 from poolwatch.ingest.parse import Ingest
+from poolwatch.states import ExecutorPath, Outcome
 
 #: Executor paths, from the normal case to the most degraded.
-PATHS: tuple[str, ...] = ("process", "thread", "sequential", "timeout")
+PATHS: tuple[str, ...] = tuple(path.value for path in ExecutorPath)
 PATH_DTYPE = pd.CategoricalDtype(list(PATHS), ordered=True)
 #: How a run ended: its closing line; a CRITICAL exit; killed by the timeout while
 #: making steady progress (a legitimately long batch) or while hanging; or still running
 #: (the unfinished tail of a file being written when the logs were collected).
-OUTCOMES: tuple[str, ...] = ("completed", "exited", "timed_out", "hung", "incomplete")
+OUTCOMES: tuple[str, ...] = tuple(outcome.value for outcome in Outcome)
 #: The outcomes of runs the timeout killed.
-KILLED: tuple[str, ...] = ("timed_out", "hung")
+KILLED: tuple[str, ...] = (Outcome.TIMED_OUT.value, Outcome.HUNG.value)
 #: What the analysis adds to each run: its outcome and executor path; the timeout it ran
 #: under; for a killed run, how long it ran, its instance's usual pace and its own
 #: (``progress``), why it was stuck (``thread exhaustion``, ``no progress``) and the

@@ -16,6 +16,7 @@ from poolwatch.analyze.runs import Fleet, run_keys, run_rows
 from poolwatch.analyze.sampled import concurrency as sampled_concurrency
 from poolwatch.analyze.sampled import readings
 from poolwatch.findings import Charts, RunTime, ThreadPoint, TimePoint
+from poolwatch.states import ExecutorPath
 
 #: Points drawn per chart, at most: enough to show every peak on a page-wide chart.
 MAX_POINTS = 400
@@ -136,7 +137,7 @@ def durations(timed: pd.DataFrame) -> tuple[RunTime, ...]:
     if len(timed) > MAX_RUNS:
         timed = timed.iloc[np.linspace(0, len(timed) - 1, MAX_RUNS).round().astype(int)]
     return tuple(
-        RunTime(str(name), int(run), float(took), float(low), float(high), str(path))
+        RunTime(str(name), int(run), float(took), float(low), float(high), ExecutorPath(path))
         for name, run, took, low, high, path in zip(
             timed["instance"], timed["run"], timed["took"], timed["low"], timed["high"],
             timed["path"], strict=True,

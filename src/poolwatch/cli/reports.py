@@ -32,6 +32,7 @@ from poolwatch.cli.options import (
 )
 from poolwatch.errors import shown
 from poolwatch.history.span import MOST_DAYS
+from poolwatch.states import FileStatus
 
 if TYPE_CHECKING:
     from poolwatch.findings import Findings
@@ -86,7 +87,7 @@ def _notes(result: Ingest) -> None:
     files = result.files
     for line in input_notes(files, own_outputs=told("verbose")):
         say_line(line, err=True)
-    duplicates = int((files["status"] == "duplicate").sum())
+    duplicates = int((files["status"] == FileStatus.DUPLICATE).sum())
     if duplicates and told("verbose"):
         say_line(
             f"poolwatch: {duplicates} duplicate input(s) counted once "

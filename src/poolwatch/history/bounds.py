@@ -15,9 +15,10 @@ from datetime import date, datetime
 import pandas as pd
 
 from poolwatch.history.span import FIRST_DAY
+from poolwatch.states import Verdict
 
 #: The verdicts a day is recorded with.
-VERDICTS = ("healthy", "warning", "critical", "unknown")
+VERDICTS = tuple(verdict.value for verdict in Verdict)
 
 
 def first_bad(frame: pd.DataFrame, last: date) -> Iterator[tuple[date | None, str]]:

@@ -7,6 +7,7 @@ Every sentence a comparison shows is written here, once.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Literal
 
 import pandas as pd
 
@@ -20,6 +21,7 @@ from poolwatch.findings import (
     History,
     TrendDay,
 )
+from poolwatch.states import Verdict
 
 #: The metrics compared, with their unit and how people call them.
 COMPARED: tuple[tuple[str, str, str], ...] = (
@@ -139,7 +141,7 @@ def _trend_day(day: object, row: pd.Series, config: Config) -> TrendDay:
     """One day of the trend charts, each metric graded by the thresholds in effect."""
     return TrendDay(
         day=day,  # type: ignore[arg-type]
-        verdict=str(row["verdict"]),
+        verdict=Verdict(str(row["verdict"])),
         processpool_fallback_rate=_value(row, "processpool_fallback_rate"),
         threadpool_fallback_rate=_value(row, "threadpool_fallback_rate"),
         timeout_rate=_value(row, "timeout_rate"),
@@ -203,8 +205,9 @@ def _row(
     """One metric's (name, unit, label) value before and after."""
     name, unit, label = metric
     graded = any(b.name == name for b in config.bands)
-    grade_before = config.band(name).grade(before) if graded else "-"
-    grade_after = config.band(name).grade(after) if graded else "-"
+    ungraded: Literal["-"] = "-"
+    grade_before = config.band(name).grade(before) if graded else ungraded
+    grade_after = config.band(name).grade(after) if graded else ungraded
     if before is None or after is None:
         change = f"{amount(before, unit)} → {amount(after, unit)}: not comparable"
     else:

@@ -8,13 +8,14 @@ import pandas as pd
 
 from poolwatch.findings import Findings
 from poolwatch.history.store import DayMetrics
+from poolwatch.states import Outcome
 
 
 def day_metrics(day: date, findings: Findings, runs: pd.DataFrame) -> DayMetrics:
     """The day's row of the history store."""
     f = findings
     graded = {m.name: m.value for m in f.metrics}
-    finished = runs[runs["outcome"] != "incomplete"]
+    finished = runs[runs["outcome"] != Outcome.INCOMPLETE]
     overloaded = 100.0 * float((finished["overloads"] > 0).mean()) if len(finished) else None
     return DayMetrics.of(
         day,

@@ -41,13 +41,15 @@ from poolwatch.findings import (
     TreeNode,
     TrendDay,
 )
+from poolwatch.states import Grade
 
 #: Grade colours, the same in every chart and table of the report.
 HEALTHY = "#1a7f37"
 WARNING = "#9a6700"
 CRITICAL = "#cf222e"
 UNKNOWN = "#6e7781"
-GRADE_COLORS = {"healthy": HEALTHY, "warning": WARNING, "critical": CRITICAL, "unknown": UNKNOWN}
+GRADE_COLORS = {Grade.HEALTHY: HEALTHY, Grade.WARNING: WARNING, Grade.CRITICAL: CRITICAL,
+                Grade.UNKNOWN: UNKNOWN}  # fmt: skip
 
 #: Executor paths (Paul Tol's colour-blind-safe "vibrant" scheme).
 PATH_COLORS = {
@@ -397,8 +399,8 @@ def fallback_rates(metrics: tuple[MetricRow, ...]) -> str | None:
             "ProcessPool and ThreadPool fallback rates",
             "bar coloured by its grade; bands and limits: the guide's Health Check Thresholds",
         )
-        grades = ("healthy", "warning", "critical")
-        bands = [Patch(color=GRADE_COLORS[g], alpha=0.3, label=g) for g in grades]
+        grades = (Grade.HEALTHY, Grade.WARNING, Grade.CRITICAL)
+        bands = [Patch(color=GRADE_COLORS[g], alpha=0.3, label=g.value) for g in grades]
         figure.legend(handles=bands, loc="outside lower center", ncols=3)
         return _svg(figure, "fallbacks")
 
@@ -700,7 +702,7 @@ def trends(days: tuple[TrendDay, ...], limits: tuple[tuple[str, float, float], .
         axes = figure.subplots(2, 2, sharex=True)
         for ax, (name, label) in zip(axes.flat, _TRENDS, strict=True):
             values = [getattr(d, name) for d in days]
-            grades = [dict(d.grades).get(name, "unknown") for d in days]
+            grades = [dict(d.grades).get(name, Grade.UNKNOWN) for d in days]
             _trend_axis(ax, xs, values, grades, band=bands.get(name), label=label)
         figure.suptitle("The last 30 days", x=0.01, ha="left")
         return _svg(figure, "trends")
@@ -710,7 +712,7 @@ def _trend_axis(
     ax: Axes,
     xs: list[float],
     values: list[float | None],
-    grades: list[str],
+    grades: list[Grade],
     *,
     band: tuple[float, float] | None,
     label: str,

@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from poolwatch.findings import Findings, TreeNode
 from poolwatch.render import assets, charts
 from poolwatch.render.formats import COMMAND, templates
+from poolwatch.states import Verdict
 
 #: The guide's emoji, as symbols every report font has (DejaVu has no emoji; a PDF
 #: would show empty boxes): the same marks on screen, on paper and in the tree.
@@ -24,10 +25,10 @@ SYMBOLS = str.maketrans({"✅": "✓", "❌": "✗", "⚠": "⚠", "\ufe0f": Non
 
 #: What each verdict is called on the badge, and its CSS class.
 VERDICT_WORDS = {
-    "healthy": "Healthy",
-    "warning": "Warning",
-    "critical": "Critical",
-    "unknown": "Unknown",
+    Verdict.HEALTHY: "Healthy",
+    Verdict.WARNING: "Warning",
+    Verdict.CRITICAL: "Critical",
+    Verdict.UNKNOWN: "Unknown",
 }
 
 

@@ -19,6 +19,7 @@ from poolwatch.render import charts
 from poolwatch.render.html import VERDICT_WORDS, environment, stylesheet
 from poolwatch.render.output import write_text
 from poolwatch.smallfile import read_small
+from poolwatch.states import Verdict
 
 #: The files of a day's folder the index links to, and the words of each link.
 LINKS = (("report.html", "report"), ("report.pdf", "PDF"), ("ticket.md", "ticket"))
@@ -44,7 +45,7 @@ class IndexContext:
     days: tuple[IndexDay, ...]
     """Every recorded day, newest first."""
     trends: Markup | None
-    verdict_words: dict[str, str]
+    verdict_words: dict[Verdict, str]
     stylesheet: Markup
 
 

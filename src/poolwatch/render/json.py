@@ -16,6 +16,7 @@ from typing import Any
 
 from poolwatch.findings import Baseline, Findings, Flag, History, PatternMatch, Ref
 from poolwatch.render import assets
+from poolwatch.states import FlagColor
 
 SCHEMA_VERSION = 1
 SCHEMA_FILE = "summary.schema.json"
@@ -79,10 +80,7 @@ def document(findings: Findings) -> dict[str, Any]:
         },
         "verdict": f.verdict,
         "summary": f.summary,
-        "flags": {
-            color: [_flag(x) for x in f.flags if x.color == color]
-            for color in ("green", "yellow", "red")
-        },
+        "flags": {color: [_flag(x) for x in f.flags if x.color == color] for color in FlagColor},
         "scenarios": [
             {
                 "id": s.id,

@@ -13,8 +13,10 @@ import jinja2
 
 from poolwatch.findings import Findings
 from poolwatch.render.formats import COMMAND, templates
+from poolwatch.states import Verdict
 
-_BADGES = {"healthy": "🟢", "warning": "🟡", "critical": "🔴", "unknown": "⚪"}
+_BADGES = {Verdict.HEALTHY: "🟢", Verdict.WARNING: "🟡", Verdict.CRITICAL: "🔴",
+           Verdict.UNKNOWN: "⚪"}  # fmt: skip
 #: Characters that give inline Markdown a meaning (emphasis, code, links, tables,
 #: strike-through); with ``[`` escaped no link or image can form.
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")

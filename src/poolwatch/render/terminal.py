@@ -9,6 +9,7 @@ from poolwatch.findings import Findings
 from poolwatch.ingest.grammar import KINDS
 from poolwatch.ingest.own import OWN_OUTPUT
 from poolwatch.ingest.parse import Ingest
+from poolwatch.states import FileStatus, Verdict
 
 
 def input_notes(files: pd.DataFrame, *, own_outputs: bool = True) -> list[str]:
@@ -19,9 +20,9 @@ def input_notes(files: pd.DataFrame, *, own_outputs: bool = True) -> list[str]:
     for row in files[files["reason"].notna()].itertuples():
         if not own_outputs and str(row.reason).startswith(OWN_OUTPUT):
             continue
-        if row.status == "skipped":
+        if row.status == FileStatus.SKIPPED:
             notes.append(shown(f"poolwatch: skipped {row.path}: {row.reason}"))
-        elif row.status == "read":
+        elif row.status == FileStatus.READ:
             notes.append(shown(f"poolwatch: warning: {row.path}: {row.reason}"))
     return notes
 
@@ -30,7 +31,7 @@ def parse_summary(result: Ingest) -> str:
     """What ``parse`` read: files, lines, events by kind, unparsed lines."""
     files = result.files
     status = files["status"].value_counts()
-    read = files[files["status"] == "read"]
+    read = files[files["status"] == FileStatus.READ]
     lines = int(read["lines"].sum())
     unparsed = int(read["unparsed"].sum())
     out = [
@@ -49,11 +50,11 @@ def parse_summary(result: Ingest) -> str:
 
 
 #: Monitoring-plugin status words and exit codes, by verdict.
-STATUS = {
-    "healthy": ("OK", 0),
-    "warning": ("WARNING", 1),
-    "critical": ("CRITICAL", 2),
-    "unknown": ("UNKNOWN", 3),
+STATUS: dict[Verdict, tuple[str, int]] = {
+    Verdict.HEALTHY: ("OK", 0),
+    Verdict.WARNING: ("WARNING", 1),
+    Verdict.CRITICAL: ("CRITICAL", 2),
+    Verdict.UNKNOWN: ("UNKNOWN", 3),
 }
 UNKNOWN = ("UNKNOWN", 3)
 
