@@ -53,12 +53,8 @@ class Band:
 
     def ranges(self) -> tuple[str, str, str]:
         """The healthy, warning and critical ranges as every report words them."""
-        unit = "" if self.unit == "threads" else self.unit
-        low, high = f"{self.warning:g}{unit}", f"{self.critical:g}{unit}"
-        if self.warning_inclusive:
-            return f"< {low}", f"{self.warning:g}-{high}", f"> {high}"
-        healthy = low if self.warning == 0 else f"<= {low}"
-        return healthy, f"> {self.warning:g}-{high}", f"> {high}"
+        return worded_ranges(self.warning, self.critical, self.unit,
+                             warning_inclusive=self.warning_inclusive)  # fmt: skip
 
     def grade(self, value: float | None) -> Grade:
         """``healthy``, ``warning``, ``critical``, or ``unknown`` without a value."""
@@ -68,6 +64,20 @@ class Band:
             return Grade.CRITICAL
         warned = value >= self.warning if self.warning_inclusive else value > self.warning
         return Grade.WARNING if warned else Grade.HEALTHY
+
+
+def worded_ranges(
+    warning: float, critical: float, unit: str, *, warning_inclusive: bool = True
+) -> tuple[str, str, str]:
+    """A band's healthy, warning and critical ranges in the guide's words (``< 50``,
+    ``50-80``, ``> 80``; ``0%``, ``> 0-5%``, ``> 5%``): the one wording of every output,
+    tables, tickets, the thresholds listing and the charts' band labels."""
+    shown = "" if unit == "threads" else unit
+    low, high = f"{warning:g}{shown}", f"{critical:g}{shown}"
+    if warning_inclusive:
+        return f"< {low}", f"{warning:g}-{high}", f"> {high}"
+    healthy = low if warning == 0 else f"<= {low}"
+    return healthy, f"> {warning:g}-{high}", f"> {high}"
 
 
 #: The guide's "Health Check Thresholds" table, row by row.

@@ -31,6 +31,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 from matplotlib.typing import RcKeyType
 
+from poolwatch.config import worded_ranges
 from poolwatch.findings import (
     InstanceRow,
     MetricRow,
@@ -231,13 +232,11 @@ def _plain(value: float, _position: float | None = None) -> str:
 def _band_labels(ax: Axes, top: float, warning: float, critical: float) -> None:
     """Names the guide's three bands on the right edge, in their colours."""
     side = ax.secondary_yaxis("right")
+    grades = (Grade.HEALTHY, Grade.WARNING, Grade.CRITICAL)
+    ranges = worded_ranges(warning, critical, "threads")
     side.set_yticks(
         [warning / 2, (warning + critical) / 2, (critical + top) / 2],
-        labels=[
-            f"healthy\n< {warning:g}",
-            f"warning\n{warning:g}-{critical:g}",
-            f"critical\n> {critical:g}",
-        ],
+        labels=[f"{grade}\n{words}" for grade, words in zip(grades, ranges, strict=True)],
     )
     side.tick_params(length=0)
     side.spines["right"].set_visible(False)
