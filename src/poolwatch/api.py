@@ -31,10 +31,10 @@ from poolwatch.states import FileStatus
 
 if TYPE_CHECKING:
     from poolwatch.config import Config
+    from poolwatch.deliver.mail import Smtp
     from poolwatch.findings import Findings
     from poolwatch.history.store import Store
     from poolwatch.ingest.parse import Ingest
-    from poolwatch.render.mail import Smtp
 
 #: Shows a step's progress: ``steps("reading", total, "B")`` opens a display of it and
 #: gives the function to tell how much more is done (a terminal's progress bar, say).
@@ -328,7 +328,7 @@ def mail(
 ) -> None:
     """Mail the report written in ``folder``: ticket.md as the body, report.pdf attached
     when it was written."""
-    from poolwatch.render.mail import MailError, deliver
+    from poolwatch.deliver.mail import MailError, deliver
     from poolwatch.render.markdown import render
 
     pdf = folder / "report.pdf"

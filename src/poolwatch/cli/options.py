@@ -15,7 +15,7 @@ from poolwatch import api
 from poolwatch.domains import short
 
 if TYPE_CHECKING:
-    from poolwatch.render.mail import Smtp
+    from poolwatch.deliver.mail import Smtp
 
 
 def config_option(command: Callable[..., None]) -> Callable[..., None]:
@@ -89,7 +89,7 @@ def _mail(
         if smtp_text:
             raise click.UsageError("--smtp is given without --mail-to")
         return None
-    from poolwatch.render.mail import Smtp
+    from poolwatch.deliver.mail import Smtp
 
     if not smtp_text:
         raise click.UsageError("--mail-to needs --smtp HOST:PORT")

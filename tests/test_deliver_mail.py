@@ -23,7 +23,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from click.testing import CliRunner
 
 from poolwatch.cli import main
-from poolwatch.render.mail import (
+from poolwatch.deliver.mail import (
     NO_TLS_FOR_CREDENTIALS,
     MailError,
     Smtp,
