@@ -29,6 +29,8 @@ from poolwatch.findings import (
     TrendDay,
 )
 from poolwatch.render import charts
+from poolwatch.render.charts.style import PALETTE
+from poolwatch.render.html import stylesheet
 from poolwatch.states import ExecutorPath, Grade, Verdict
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -345,7 +347,7 @@ def test_tree_hangs_off_tree_answers_on_the_last_taken_node() -> None:
     line = edge.find(f"{SVG}path")
     assert line is not None
     assert line.get("stroke") == charts.WARNING
-    _, off = charts._evidence(nodes, path)
+    _, off = charts.tree._evidence(nodes, path)
     assert [(anchor, step.answer) for anchor, step in off] == [("hanging", path[2].answer)]
 
 
@@ -366,3 +368,10 @@ def test_trend_dots_take_the_metric_s_grade_not_the_day_s_verdict() -> None:
     dots = [c for c in fills if c in {charts.HEALTHY, charts.CRITICAL}]
     assert dots.count(charts.HEALTHY) == 9  # three metrics healthy on three days
     assert dots.count(charts.CRITICAL) == 3  # the ProcessPool fallback, on each day
+
+
+def test_the_page_and_the_charts_share_one_palette() -> None:
+    css = str(stylesheet())
+    for name, color in PALETTE.items():
+        assert css.count(f"--{name}:") == 1 and f"--{name}: {color}" in css
+    assert PALETTE["healthy"] == charts.HEALTHY and PALETTE["critical"] == charts.CRITICAL

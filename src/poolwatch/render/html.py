@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 from poolwatch.findings import Findings, TreeNode
 from poolwatch.render import assets, charts
+from poolwatch.render.charts.style import PALETTE
 from poolwatch.render.formats import COMMAND, templates
 from poolwatch.states import Verdict
 
@@ -170,8 +171,10 @@ def environment() -> jinja2.Environment:
 
 
 def stylesheet() -> Markup:
-    """report.css, the one stylesheet for screen and print."""
-    return Markup(assets.text(assets.folder() / "report.css"))
+    """report.css, the one stylesheet for screen and print, after the palette it shares
+    with the charts."""
+    palette = "; ".join(f"--{name}: {color}" for name, color in PALETTE.items())
+    return Markup(f":root {{ {palette}; }}\n" + assets.text(assets.folder() / "report.css"))
 
 
 def render(
