@@ -96,6 +96,43 @@ GUIDE_BANDS: tuple[Band, ...] = (
 
 
 @dataclass(frozen=True)
+class Metric:
+    """A figure the reports compare day to day and before and after: its key (summary.json's
+    and the history store's), how each output names it, and its unit."""
+
+    id: str
+    label: str
+    """In tables, the daily index and the before/after section (``ProcessPool fallback``)."""
+    unit: str
+    heading: str
+    """In the terminal's trend table, short (``PP fallback %``)."""
+    axis: str = ""
+    """On a trend chart's axis (``ProcessPool fallback (% of runs)``); empty: not drawn."""
+
+
+#: The figures kept day by day, each named once; those with an axis are drawn on the
+#: trend charts, in this order (every one is a band of the thresholds table).
+METRICS: tuple[Metric, ...] = (
+    Metric("processpool_fallback_rate", "ProcessPool fallback", "%", "PP fallback %",
+           "ProcessPool fallback (% of runs)"),
+    Metric("threadpool_fallback_rate", "ThreadPool fallback", "%", "TP fallback %",
+           "ThreadPool fallback (% of runs)"),
+    Metric("timeout_rate", "Timeout rate", "%", "timeouts %", "timeout rate (% of runs)"),
+    Metric("sequential_rate", "Sequential runs", "%", "sequential %"),
+    Metric("thread_count", "Thread count", "threads", "threads",
+           "thread count (peak per process)"),
+    Metric("runs", "Runs", "runs", "runs"),
+)  # fmt: skip
+#: The metrics on the trend charts.
+TRENDED: tuple[Metric, ...] = tuple(m for m in METRICS if m.axis)
+
+
+def metric(key: str) -> Metric:
+    """A metric of ``METRICS`` by its key."""
+    return next(m for m in METRICS if m.id == key)
+
+
+@dataclass(frozen=True)
 class Setting:
     """A single number the fleet runs with, as the guide describes it."""
 

@@ -11,7 +11,8 @@ from typing import Literal
 
 import pandas as pd
 
-from poolwatch.config import Config
+from poolwatch.config import METRICS, Config
+from poolwatch.config import TRENDED as TRENDED_METRICS
 from poolwatch.findings import (
     Baseline,
     BaselineRow,
@@ -21,19 +22,12 @@ from poolwatch.findings import (
     History,
     TrendDay,
 )
-from poolwatch.states import Verdict
+from poolwatch.states import ExecutorPath, Verdict
 
-#: The metrics compared, with their unit and how people call them.
-COMPARED: tuple[tuple[str, str, str], ...] = (
-    ("processpool_fallback_rate", "%", "ProcessPool fallback"),
-    ("threadpool_fallback_rate", "%", "ThreadPool fallback"),
-    ("timeout_rate", "%", "Timeout rate"),
-    ("sequential_rate", "%", "Sequential runs"),
-    ("thread_count", "threads", "Thread count"),
-    ("runs", "runs", "Runs"),
-)
+#: The metrics compared (config.METRICS): key, unit and how people call them.
+COMPARED: tuple[tuple[str, str, str], ...] = tuple((m.id, m.unit, m.label) for m in METRICS)
 #: The graded metrics drawn on the 30-day trend charts.
-TRENDED = ("processpool_fallback_rate", "threadpool_fallback_rate", "timeout_rate", "thread_count")
+TRENDED: tuple[str, ...] = tuple(m.id for m in TRENDED_METRICS)
 #: Days in the trailing baseline, and in the trend charts.
 BASELINE_DAYS = 7
 TREND_DAYS = 30
@@ -184,8 +178,7 @@ def median_of(trend: pd.DataFrame) -> tuple[dict[str, float | None], ExecutorMix
         return None if found.empty else float(found.median())
 
     before = {name: median(name) for name, _, _ in COMPARED}
-    mix = ExecutorMix(*(median(f"mix_{p}") or 0.0 for p in ("process", "thread", "sequential",
-                                                             "timeout")))  # fmt: skip
+    mix = ExecutorMix(*(median(f"mix_{path}") or 0.0 for path in ExecutorPath))
     first, last = rows.index.min(), rows.index.max()
     source = f"the median of {len(rows)} recorded days, {first} to {last}, from the history store"
     return before, mix, source

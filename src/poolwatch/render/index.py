@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import Markup
 
-from poolwatch.config import Config
+from poolwatch.config import TRENDED, Config, Metric
 from poolwatch.errors import PoolwatchError
 from poolwatch.findings import TrendDay
 from poolwatch.history.compare import TREND_DAYS, limits, trend_days
@@ -45,6 +45,8 @@ class IndexContext:
     days: tuple[IndexDay, ...]
     """Every recorded day, newest first."""
     trends: Markup | None
+    metrics: tuple[Metric, ...]
+    """The columns of each day: the metrics of the trend charts."""
     verdict_words: dict[Verdict, str]
     stylesheet: Markup
 
@@ -56,6 +58,7 @@ def render(out: Path, trend: pd.DataFrame, config: Config) -> str:
     context = IndexContext(
         days=tuple(_listed(out / d.day.isoformat(), d) for d in reversed(days)),
         trends=None if drawn is None else Markup(drawn),
+        metrics=TRENDED,
         verdict_words=VERDICT_WORDS,
         stylesheet=stylesheet(),
     )

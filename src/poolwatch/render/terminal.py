@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from poolwatch.config import TRENDED, metric
 from poolwatch.errors import shown
 from poolwatch.findings import Findings
 from poolwatch.ingest.grammar import KINDS
@@ -118,11 +119,7 @@ def _one_line(text: str) -> str:
 _TREND = (
     ("day", "day"),
     ("verdict", "verdict"),
-    ("runs", "runs"),
-    ("processpool_fallback_rate", "PP fallback %"),
-    ("threadpool_fallback_rate", "TP fallback %"),
-    ("timeout_rate", "timeouts %"),
-    ("thread_count", "threads"),
+    *((m.id, m.heading) for m in map(metric, ("runs", *(t.id for t in TRENDED)))),
     ("mix_process", "process %"),
     ("mix_sequential", "sequential %"),
 )

@@ -15,7 +15,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
-from poolwatch.config import worded_ranges
+from poolwatch.config import TRENDED, worded_ranges
 from poolwatch.findings import (
     InstanceRow,
     MetricRow,
@@ -396,12 +396,7 @@ def host_threads(points: tuple[TimePoint, ...]) -> str | None:
 # --- the history ---------------------------------------------------------------------------
 
 #: The trend charts' metrics and their axis labels.
-_TRENDS = (
-    ("processpool_fallback_rate", "ProcessPool fallback (% of runs)"),
-    ("threadpool_fallback_rate", "ThreadPool fallback (% of runs)"),
-    ("timeout_rate", "timeout rate (% of runs)"),
-    ("thread_count", "thread count (peak per process)"),
-)
+_TRENDS = tuple((m.id, m.axis) for m in TRENDED)
 
 
 def trends(days: tuple[TrendDay, ...], limits: tuple[tuple[str, float, float], ...]) -> str | None:
