@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from poolwatch.cli import main
-from poolwatch.config import ConfigError, load
+from poolwatch.config import BandName, ConfigError, load
 
 
 @pytest.mark.parametrize(
@@ -35,7 +35,7 @@ from poolwatch.config import ConfigError, load
         ("thread_count", None, "unknown"),
     ],
 )
-def test_guide_boundaries(band: str, value: float | None, grade: str) -> None:
+def test_guide_boundaries(band: BandName, value: float | None, grade: str) -> None:
     assert load(cwd=Path("/nonexistent")).band(band).grade(value) == grade
 
 

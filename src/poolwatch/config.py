@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from poolwatch.domains import DOMAINS, key_words, number_in, said
 from poolwatch.errors import PoolwatchError
@@ -222,6 +222,19 @@ THREAD_QUANTILE = 0.9
 WORKERS_LESS = 1.0
 
 
+#: The names of the thresholds table's rows, the settings and the What-to-Watch numbers:
+#: a lookup by a name that does not exist is a type error.
+BandName = Literal[
+    "thread_count", "processpool_fallback_rate", "threadpool_fallback_rate", "timeout_rate",
+    "threads_per_instance",
+]  # fmt: skip
+SettingName = Literal["instances", "timeout", "overload_threads", "processpool_workers"]
+WatchName = Literal[
+    "processpool_used", "fallback_rate", "processpool_fallback", "threadpool_fallback",
+    "most_of_the_time", "occasional", "frequent",
+]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Config:
     """The effective thresholds and settings, each with where it came from."""
@@ -231,23 +244,27 @@ class Config:
     watch: tuple[Setting, ...] = GUIDE_WATCH
     path: Path | None = None
 
-    def band(self, name: str) -> Band:
+    def band(self, name: BandName) -> Band:
         """A threshold row by name."""
         return next(b for b in self.bands if b.name == name)
 
-    def setting(self, name: str) -> float:
+    def graded(self, key: str) -> Band | None:
+        """The threshold row that grades a metric (``METRICS``' keys), if one does."""
+        return next((b for b in self.bands if b.name == key), None)
+
+    def setting(self, name: SettingName) -> float:
         """A setting's value by name."""
         return next(s.value for s in self.settings if s.name == name)
 
-    def watching(self, name: str) -> float:
+    def watching(self, name: WatchName) -> float:
         """A "What to Watch" number by name."""
         return next(s.value for s in self.watch if s.name == name)
 
-    def source(self, name: str) -> str:
+    def source(self, name: SettingName) -> str:
         """Where a setting's value came from."""
         return next(s.source for s in self.settings if s.name == name)
 
-    def stated(self, name: str, value: float, source: str) -> Config:
+    def stated(self, name: SettingName, value: float, source: str) -> Config:
         """This configuration with a setting the logs state (``source`` says where)."""
         settings = tuple(
             replace(s, value=value, source=source) if s.name == name else s for s in self.settings
@@ -392,8 +409,8 @@ def _limit(config: Config, key: str) -> float:
     """A limit by its key in poolwatch.toml: ``watch.frequent``, ``thresholds.x.critical``."""
     section, *rest = key.split(".")
     if section == "watch":
-        return config.watching(rest[0])
-    band = config.band(rest[0])
+        return next(s.value for s in config.watch if s.name == rest[0])
+    band = next(b for b in config.bands if b.name == rest[0])
     return band.critical if rest[1] == "critical" else band.warning
 
 

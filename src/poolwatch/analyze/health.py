@@ -30,7 +30,7 @@ from poolwatch.analyze import sampled
 from poolwatch.analyze.evidence import RUNS, refs
 from poolwatch.analyze.runs import KILLED, Fleet, overload_threads
 from poolwatch.analyze.sampled import SOURCE, readings
-from poolwatch.config import Band, Config
+from poolwatch.config import Band, Config, WatchName
 from poolwatch.findings import Flag, MetricRow, Ref
 from poolwatch.states import FlagColor, Grade, Verdict
 
@@ -372,7 +372,7 @@ def _tp(config: Config) -> Band:
     return config.band("threadpool_fallback_rate")
 
 
-def _w(config: Config, name: str) -> float:
+def _w(config: Config, name: WatchName) -> float:
     return config.watching(name)
 
 

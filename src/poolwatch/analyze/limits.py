@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from poolwatch.config import Config
+from poolwatch.config import Config, SettingName
 
 #: Overload thresholds of the known versions of run_batt.py, highest first (log-formats.md:
 #: ``threading.active_count() > 50 (40 in later versions)``).
@@ -83,6 +83,6 @@ def _threshold(config: Config, overloads: pd.DataFrame) -> Config:
     return config.stated("overload_threads", value, source)
 
 
-def from_logs(config: Config, name: str) -> bool:
+def from_logs(config: Config, name: SettingName) -> bool:
     """Whether a setting's value was read off the logs."""
     return config.source(name).startswith(f"{LOGS}:")

@@ -69,7 +69,8 @@ def _row_of(rows: pd.DataFrame, day: date) -> pd.Series | None:
 
 def limits(config: Config) -> tuple[tuple[str, float, float], ...]:
     """The warning and critical limit of each trended metric, drawn beside it."""
-    return tuple((n, config.band(n).warning, config.band(n).critical) for n in TRENDED)
+    bands = [(n, config.graded(n)) for n in TRENDED]
+    return tuple((n, band.warning, band.critical) for n, band in bands if band is not None)
 
 
 def _change(
@@ -140,7 +141,9 @@ def _trend_day(day: object, row: pd.Series, config: Config) -> TrendDay:
         threadpool_fallback_rate=_value(row, "threadpool_fallback_rate"),
         timeout_rate=_value(row, "timeout_rate"),
         thread_count=_value(row, "thread_count"),
-        grades=tuple((n, config.band(n).grade(_value(row, n))) for n in TRENDED),
+        grades=tuple(
+            (n, band.grade(_value(row, n))) for n in TRENDED if (band := config.graded(n))
+        ),
     )
 
 
@@ -197,10 +200,11 @@ def _row(
 ) -> BaselineRow:
     """One metric's (name, unit, label) value before and after."""
     name, unit, label = metric
-    graded = any(b.name == name for b in config.bands)
+    band = config.graded(name)
+    graded = band is not None
     ungraded: Literal["-"] = "-"
-    grade_before = config.band(name).grade(before) if graded else ungraded
-    grade_after = config.band(name).grade(after) if graded else ungraded
+    grade_before = band.grade(before) if band is not None else ungraded
+    grade_after = band.grade(after) if band is not None else ungraded
     if before is None or after is None:
         change = f"{amount(before, unit)} → {amount(after, unit)}: not comparable"
     else:
