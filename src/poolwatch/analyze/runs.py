@@ -244,9 +244,23 @@ def notable_events(result: Ingest) -> pd.DataFrame:
 
 def event_text(result: Ingest, rows: pd.DataFrame) -> list[str | None]:
     """The text of events' rows (rows of the events table, or of a frame with its
-    index), in the rows' order; None where a line has none."""
-    text = result.events["text"].loc[rows.index]
-    return [None if pd.isna(value) else str(value) for value in text]
+    index), in the rows' order; None where a line has none.
+
+    A finding cites a few rows: each is read from the Arrow chunk that holds it
+    (measured: taking them from the chunked column concatenated its chunks, 40 ms a
+    call on the overloaded 1 GB fleet).
+    """
+    column = result.events["text"]
+    positions = result.events.index.get_indexer(rows.index)
+    if not hasattr(column.array, "__arrow_array__"):
+        return [None if pd.isna(v) else str(v) for v in column.iloc[positions]]
+    chunks = column.array.__arrow_array__().chunks
+    ends = np.cumsum([len(chunk) for chunk in chunks])
+    found: list[str | None] = []
+    for position in positions:
+        at = int(np.searchsorted(ends, position, side="right"))
+        found.append(chunks[at][int(position - (ends[at] - len(chunks[at])))].as_py())
+    return found
 
 
 def _snapshot_times(result: Ingest) -> pd.DataFrame:
