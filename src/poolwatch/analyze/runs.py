@@ -11,7 +11,7 @@ path is the most degraded of its tasks', and a run killed by the timeout is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -336,6 +336,8 @@ class Kinds:
 
     empty: pd.DataFrame
     by_kind: dict[str, pd.DataFrame]
+    keys: dict[str, np.ndarray] = field(default_factory=dict)
+    """Each kind's ``run_keys``, made the first time a finding asks."""
 
     @staticmethod
     def of_events(notable: pd.DataFrame) -> Kinds:
@@ -346,6 +348,12 @@ class Kinds:
     def of(self, kind: str) -> pd.DataFrame:
         """The events of one kind, in line order (none: an empty frame)."""
         return self.by_kind.get(kind, self.empty)
+
+    def keys_of(self, kind: str, files: pd.Index) -> np.ndarray:
+        """The run of each event of one kind (``run_keys``), computed once."""
+        if kind not in self.keys:
+            self.keys[kind] = run_keys(self.of(kind), files)
+        return self.keys[kind]
 
 
 @dataclass(frozen=True)
@@ -379,6 +387,10 @@ class Fleet:
     def of_kind(self, kind: str) -> pd.DataFrame:
         """The notable events of one kind, in line order."""
         return self.kinds.of(kind)
+
+    def run_keys_of(self, kind: str) -> np.ndarray:
+        """The run (``run_keys``) of each notable event of one kind."""
+        return self.kinds.keys_of(kind, self.files)
 
     def text_of(self, rows: pd.DataFrame) -> list[str | None]:
         """The text of notable events' rows (``event_text``)."""
