@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from poolwatch.analyze.runs import KILLED, Fleet
@@ -45,7 +46,11 @@ def _first_overloads(fleet: Fleet) -> list[Moment]:
     """Each instance's first "System overloaded" line."""
     events = fleet.of_kind("overload")
     overloads = events[events["instance"].notna()]
-    first = overloads.sort_values(["instance", "run", "line"]).drop_duplicates("instance")
+    # The least (run, line) of each instance, as one number (a run unknown sorts last):
+    # grouped, not sorted (an overloaded fleet has an overload line for every task).
+    run = overloads["run"].to_numpy(dtype=np.int64, na_value=np.iinfo(np.int32).max)
+    order = pd.Series((run << 32) | overloads["line"].to_numpy(dtype=np.int64), overloads.index)
+    first = overloads.loc[order.groupby(overloads["instance"], observed=True).idxmin()]
     return _moments(fleet, first, "first_overload", lambda row: (
         f"first overload: {row['threads']} threads per process, tasks run sequentially"
         if pd.notna(row["threads"]) else "first overload"))  # fmt: skip
