@@ -102,8 +102,11 @@ def open_object(url: str) -> Opened:
     with _translated(url, as_oserror=True):
         fs, path = _filesystem(url)
         info = cast(dict[str, Any], fs.info(path))
-        mtime = _mtime(fs, path, info)
-        return Opened(cast(BinaryIO, fs.open(path, "rb")), int(info.get("size") or 0), mtime)
+        size = int(info.get("size") or 0)
+        # s3fs takes the size known, rather than asking the store for it again.
+        known = {"size": size} if url.startswith(("s3://", "s3a://")) else {}
+        file = cast(BinaryIO, fs.open(path, "rb", **known))
+        return Opened(file, size, _mtime(fs, path, info))
 
 
 def _mtime(fs: AbstractFileSystem, path: str, info: dict[str, Any]) -> float | None:
