@@ -13,7 +13,6 @@ from typing import Any
 
 import boto3
 import cloudpickle
-import fsspec.registry
 import pandas as pd
 import pytest
 import s3fs

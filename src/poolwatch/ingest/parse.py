@@ -24,7 +24,7 @@ from poolwatch.ingest.assemble import assemble, concat_scans, files_frame
 from poolwatch.ingest.batch import BATCH_BYTES, BATCH_FILES, SMALL_FILE_BYTES, scan_files
 from poolwatch.ingest.cluster import Cluster
 from poolwatch.ingest.dedupe import drop_tee_copies
-from poolwatch.ingest.discover import Source, discover
+from poolwatch.ingest.discover import Discovery, Source, discover
 from poolwatch.ingest.family import HUMAN, RECORDS, Family, detect, detect_many
 from poolwatch.ingest.monitor import header_zone, parse_monitor, parse_snapshot
 from poolwatch.ingest.own import binary_own_reason, monitor_lock_reason
@@ -42,7 +42,7 @@ from poolwatch.ingest.sources import (
     sniffed_enough,
 )
 
-__all__ = ["Cluster", "Ingest", "Progress", "default_workers", "ingest", "read_files"]
+__all__ = ["Cluster", "Ingest", "Progress", "default_workers", "ingest", "read_files", "reduction"]
 
 Progress = Callable[[int], None]
 
@@ -73,6 +73,13 @@ def ingest(
         results = read_files(found.sources, workers or default_workers(), progress, chunk_bytes)
     else:
         results = cluster.read(found.sources, progress, chunk_bytes)
+    return reduction(found, results)
+
+
+def reduction(found: Discovery, results: list[FileResult]) -> Ingest:
+    """What follows reading, on every file's result at once (here, also after a cluster
+    read them): content duplicates, the monitor's human log and tee copies counted
+    once, then the tables published."""
     extra = [
         FileResult(
             Source(path, Path(path)), status="duplicate", reason=f"same file as {shown(first)}"
