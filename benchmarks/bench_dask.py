@@ -16,6 +16,7 @@ the local run of the same run: these machines are shared and noisy.
 from __future__ import annotations
 
 import argparse
+import logging
 import pickle
 import subprocess
 import sys
@@ -186,7 +187,11 @@ def _hours(seconds: float) -> str:
 
 def _local_cluster(workers: int) -> LocalCluster:
     return LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        silence_logs=logging.ERROR,
     )
 
 
