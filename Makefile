@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-dev
 # a C compiler to build the line scanner (src/poolwatch/ingest/_linescan.pyx).
 DEBS   := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core graphviz poppler-utils chromium-headless-shell gcc libc6-dev
 
-.PHONY: demo test lint typecheck bench examples system-deps clean
+.PHONY: demo test lint typecheck bench bench-dask examples system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ test: system-deps lint typecheck
 
 bench: system-deps $(STAMP)
 	$(BIN)/python benchmarks/bench.py
+
+# Reading on a Dask cluster of 1 and 2 local workers against reading here (docs/cluster.md).
+bench-dask: system-deps $(STAMP)
+	$(BIN)/python benchmarks/bench_dask.py
 
 # docs/examples/: one report per simulated scenario, and the README's first-page image.
 SCENARIOS := healthy overloaded memory-pressure timeouts sequential-excessive deadlock

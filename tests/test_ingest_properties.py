@@ -27,12 +27,12 @@ PHRASES = {rule.kind: rule.grep for rule in RUN_RULES if rule.grep}
 ALERT = "ALERT: System overloaded detected"
 
 
-def grep_count(phrase: str, files: list[Path | None]) -> int:
+def grep_count(phrase: str, files: list[Path | str | None]) -> int:
     """What ``grep -c -F phrase`` counts over the files (C locale: bytes, as operators run
     it; ``zgrep`` for gzip files)."""
     total = 0
     for path in files:
-        assert path is not None
+        assert isinstance(path, Path)
         gzipped = path.read_bytes()[:2] == b"\x1f\x8b"
         done = subprocess.run(
             ["zgrep" if gzipped else "grep", "-c", "-F", "-a", "--", phrase, path],

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from poolwatch.deliver.mail import Smtp
     from poolwatch.findings import Findings
     from poolwatch.history.store import Store
+    from poolwatch.ingest.cluster import Cluster
+    from poolwatch.ingest.discover import Source
     from poolwatch.ingest.parse import Ingest
 
 #: Shows a step's progress: ``steps("reading", total, "B")`` opens a display of it and
@@ -51,32 +53,50 @@ FORMATS = {
 }
 
 
+def cluster_of(scheduler: str | None = None, workers: int | None = None) -> Cluster | None:
+    """Where to read the files: the Dask scheduler at ``scheduler`` (``tcp://HOST:8786``;
+    default: ``POOLWATCH_SCHEDULER``), or a local cluster of ``workers`` processes; None
+    (neither): here, in threads. Dask is imported only once files are read there."""
+    from poolwatch.ingest.cluster import Cluster
+
+    return Cluster.of(scheduler, workers)
+
+
 def read(
     paths: Sequence[str],
     *,
     steps: Steps | None = None,
     seen: Callable[[Ingest], None] | None = None,
+    cluster: Cluster | None = None,
 ) -> Ingest:
-    """Read every input the paths name (files, directories, globs, ``-`` for standard
-    input) into the published tables. ``seen`` is shown the tables before they are
-    checked, so that a caller can list what was skipped; fails when nothing is usable."""
+    """Read every input the paths name (files, directories, globs, ``s3://`` URLs, ``-``
+    for standard input) into the published tables, on a Dask ``cluster`` if one is given.
+    ``seen`` is shown the tables before they are checked, so that a caller can list what
+    was skipped; fails when nothing is usable."""
     from poolwatch.ingest.discover import discover
     from poolwatch.ingest.parse import ingest
 
     if list(paths).count(STDIN) > 1:
         raise UsageError("'-' (standard input) can be given only once")
     if steps is None:
-        result = ingest(paths)
+        result = ingest(paths, cluster=cluster)
     else:
         found = discover(paths).sources
-        total = sum(s.path.stat().st_size for s in found if s.path is not None)
+        total = sum(_size(source) for source in found)
         with steps("reading", total, "B") as advance:
-            result = ingest(paths, progress=advance)
+            result = ingest(paths, progress=advance, cluster=cluster)
     if seen is not None:
         seen(result)
     if not (result.files["status"] == FileStatus.READ).any():
         raise NoUsableInputError(_nothing_usable(result))
     return result
+
+
+def _size(source: Source) -> int:
+    """A source's bytes as listed (an object in a store) or on disk (0: a stream)."""
+    if source.size is not None:
+        return source.size
+    return source.path.stat().st_size if source.path is not None else 0
 
 
 def _nothing_usable(result: Ingest) -> str:
@@ -128,16 +148,19 @@ def report(
     steps: Steps | None = None,
     seen: Callable[[Ingest], None] | None = None,
     warn: Warn | None = None,
+    cluster: Cluster | None = None,
 ) -> Findings:
-    """The findings of the logs at ``paths``; with ``baseline`` (earlier logs) or
+    """The findings of the logs at ``paths`` (read on ``cluster``, if given); with
+    ``baseline`` (earlier logs) or
     ``baseline_days`` (the median of that many days of the history ``store``) a
     before/after comparison too: a post-deployment review."""
     if baseline and baseline_days:
         raise UsageError("give --baseline or --baseline-days, not both")
     settings = settings or config()
-    findings = diagnose(read(paths, steps=steps, seen=seen), settings, command=command)
+    findings = diagnose(read(paths, steps=steps, seen=seen, cluster=cluster), settings,
+                        command=command)  # fmt: skip
     if baseline:
-        before = diagnose(read(baseline, steps=steps, seen=seen), settings)
+        before = diagnose(read(baseline, steps=steps, seen=seen, cluster=cluster), settings)
         return against_logs(findings, before, baseline, settings, warn=warn)
     if baseline_days:
         return against_store(findings, baseline_days, store, settings)
@@ -249,9 +272,11 @@ def _unshown(_what: str, _total: int, _unit: str) -> Iterator[Callable[[int], No
     yield lambda _done: None
 
 
-def check(paths: Sequence[str], settings: Config | None = None) -> Findings:
+def check(
+    paths: Sequence[str], settings: Config | None = None, *, cluster: Cluster | None = None
+) -> Findings:
     """The findings a monitoring-plugin check reports (``status`` gives its exit code)."""
-    return diagnose(read(paths), settings)
+    return diagnose(read(paths, cluster=cluster), settings)
 
 
 def status(findings: Findings) -> int:
@@ -275,12 +300,13 @@ def daily(
     steps: Steps | None = None,
     seen: Callable[[Ingest], None] | None = None,
     warn: Warn | None = None,
+    cluster: Cluster | None = None,
 ) -> Findings:
     """Summarise one ``day`` (in ``zone``) of the logs: write its report under
     ``out/<day>/`` with its changes against the day before and the trailing median,
     rewrite ``out/index.html``, then record the day in the history ``store`` (a path, or
     one opened with ``history``; pruned to ``keep`` days). Nothing is recorded unless
-    every file was written."""
+    every file was written. ``cluster``: where the logs are read (``read``)."""
     from poolwatch.analyze.days import days_in, only_day
     from poolwatch.analyze.diagnose import assess
     from poolwatch.history.compare import TREND_DAYS
@@ -297,7 +323,7 @@ def daily(
         warn(inside)
     # A store it cannot read fails before the logs are read; nothing is created yet.
     recorded = store if isinstance(store, Store) else history(store, warn=warn)
-    result = read(paths, steps=steps, seen=seen)
+    result = read(paths, steps=steps, seen=seen, cluster=cluster)
     held = days_in(result, zone)
     if day not in held:
         shown_days = ", ".join(str(d) for d in held[-7:]) or "none"

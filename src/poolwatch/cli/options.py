@@ -99,6 +99,28 @@ def _mail(
         raise click.UsageError(str(err)) from err
 
 
+def cluster_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--scheduler`` and ``--workers``: where the logs are read, handed to the command
+    as one ``cluster`` argument (None: here, in threads)."""
+
+    @functools.wraps(command)
+    def checked(*, scheduler: str | None, workers: int | None, **given: Any) -> None:
+        command(cluster=api.cluster_of(scheduler, workers), **given)
+
+    options = (
+        click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                     help="Read the files on this Dask scheduler's workers (default: "
+                     "$POOLWATCH_SCHEDULER; needs poolwatch[dask]; the workers must reach "
+                     "the inputs: a shared filesystem or s3:// URLs)."),
+        click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="Read the files on a local Dask cluster of N worker processes."),
+    )  # fmt: skip
+    decorated: Callable[..., None] = checked
+    for option in reversed(options):
+        decorated = option(decorated)
+    return decorated
+
+
 def store_option(command: Callable[..., None]) -> Callable[..., None]:
     """The ``--store`` option of the commands that use the history."""
     return click.option(

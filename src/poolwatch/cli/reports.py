@@ -23,6 +23,7 @@ from poolwatch.cli.base import (
 from poolwatch.cli.options import (
     Mail,
     chosen_formats,
+    cluster_options,
     config_option,
     day_named,
     format_option,
@@ -37,6 +38,7 @@ from poolwatch.states import FileStatus
 if TYPE_CHECKING:
     from poolwatch.findings import Findings
     from poolwatch.history.store import Store
+    from poolwatch.ingest.cluster import Cluster
     from poolwatch.ingest.parse import Ingest
 
 
@@ -48,14 +50,15 @@ if TYPE_CHECKING:
     type=click.Path(path_type=Path),
     help="events.parquet or events.csv: the events table; DIR/: every table as Parquet.",
 )
+@cluster_options
 @voice_options
-def parse(*, paths: tuple[str, ...], out: Path | None) -> None:
-    """Read logs (files, directories, globs, - for stdin) into tables.
+def parse(*, paths: tuple[str, ...], out: Path | None, cluster: Cluster | None) -> None:
+    """Read logs (files, directories, globs, s3:// URLs, - for stdin) into tables.
 
     Compressed files (.gz, .bz2, .xz) are read transparently; each file's family
     (run log, run_card console, monitor log, thread snapshot) is told from its content.
     """
-    result = _ingest(paths)  # first: it loads pandas while it reads
+    result = _ingest(paths, cluster)  # first: it loads pandas while it reads
 
     if out is not None:
         from poolwatch.render.output import OutputError
@@ -72,11 +75,11 @@ def parse(*, paths: tuple[str, ...], out: Path | None) -> None:
         say_line("wrote " + ", ".join(str(p) for p in written))
 
 
-def _ingest(paths: tuple[str, ...]) -> Ingest:
+def _ingest(paths: tuple[str, ...], cluster: Cluster | None) -> Ingest:
     """Ingest the paths with a progress bar on a terminal; fail when nothing is usable."""
     from poolwatch import api
 
-    return api.read(paths, steps=steps(), seen=_notes)
+    return api.read(paths, steps=steps(), seen=_notes, cluster=cluster)
 
 
 def _notes(result: Ingest) -> None:
@@ -126,6 +129,7 @@ def _notes(result: Ingest) -> None:
 )
 @store_option
 @mail_options
+@cluster_options
 @config_option
 @voice_options
 def report(
@@ -139,6 +143,7 @@ def report(
     baseline_days: int | None,
     store_path: Path | None,
     mail: Mail | None,
+    cluster: Cluster | None,
 ) -> None:
     """Diagnose the fleet the logs come from and write the report files into --out.
 
@@ -158,6 +163,7 @@ def report(
     findings = api.report(
         paths, settings=settings, baseline=baseline_paths, baseline_days=baseline_days,
         store=store_path, command=command_line(), steps=steps(), seen=_notes, warn=warn,
+        cluster=cluster,
     )  # fmt: skip
     api.write(findings, files, paper=paper.lower(), steps=steps())
     if findings.baseline is not None:
@@ -177,8 +183,11 @@ def _send(mail: Mail, findings: Findings, folder: Path) -> None:
 @main.command(cls=PluginCommand)
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json instead.")
+@cluster_options
 @config_option
-def check(*, paths: tuple[str, ...], as_json: bool, config_path: Path | None) -> None:
+def check(
+    *, paths: tuple[str, ...], as_json: bool, config_path: Path | None, cluster: Cluster | None
+) -> None:
     """Monitoring-plugin check: one status line, a short summary, exit 0/1/2/3.
 
     0 OK (healthy), 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no usable input, bad usage).
@@ -186,7 +195,7 @@ def check(*, paths: tuple[str, ...], as_json: bool, config_path: Path | None) ->
     from poolwatch.render.json import render
     from poolwatch.render.terminal import check_report
 
-    findings = api.check(paths, api.config(config_path))
+    findings = api.check(paths, api.config(config_path), cluster=cluster)
     if as_json:
         click.echo(render(findings), nl=False)
     else:
@@ -235,6 +244,7 @@ def _store(path: Path | None) -> Store:
 )
 @format_option
 @mail_options
+@cluster_options
 @config_option
 @voice_options
 def daily(
@@ -248,6 +258,7 @@ def daily(
     formats: str,
     config_path: Path | None,
     mail: Mail | None,
+    cluster: Cluster | None,
 ) -> None:
     """Summarise one day: record it in the history store and write its report with
     its changes against the day before and the trailing 7-day median."""
@@ -258,7 +269,7 @@ def daily(
     findings = api.daily(
         paths, day=day, zone=zone, out=out, store=_store(store_path), keep=keep,
         formats=chosen, settings=settings, command=command_line(), steps=steps(),
-        seen=_notes, warn=warn,
+        seen=_notes, warn=warn, cluster=cluster,
     )  # fmt: skip
     folder = out / day.isoformat()
     say(f"{day}: {findings.verdict}: {findings.summary}")

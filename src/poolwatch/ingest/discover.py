@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from poolwatch.errors import shown
+from poolwatch.ingest.remote import expand, is_url
 
 STDIN = "-"
 STDIN_LABEL = "<stdin>"
@@ -26,6 +28,7 @@ STDIN_LABEL = "<stdin>"
 #: How a source was reached: named by the user, found walking a directory, or by a glob.
 Found = Literal["given", "directory", "glob"]
 
+_GLOB = re.compile(r"[*?\[]")
 _FOUND_IN = {"directory": "found in a directory", "glob": "matched by a glob"}
 DEVICE = "a character device (such as /dev/null or a terminal), not a file: not read"
 _KINDS = {
@@ -45,11 +48,15 @@ class Source:
     found: Found = "given"
     stream: bool = False
     """A FIFO or a pipe: read to its end, and only once."""
+    url: str | None = None
+    """An object in a store (``s3://bucket/key``), read through fsspec (``remote``)."""
+    size: int | None = None
+    """Its size in bytes when listed (an object's), for sharing work out."""
 
     @property
     def is_stdin(self) -> bool:
         """Whether this source is standard input."""
-        return self.path is None
+        return self.path is None and self.url is None
 
     @property
     def label(self) -> str:
@@ -58,9 +65,10 @@ class Source:
         return STDIN_LABEL if self.is_stdin else shown(self.name)
 
     @property
-    def rereadable(self) -> Path | None:
-        """Where the source can be read again (for excerpts): None for pipes and stdin."""
-        return None if self.stream else self.path
+    def rereadable(self) -> Path | str | None:
+        """Where the source can be read again (for excerpts): a path, an object's URL, or
+        None for pipes and stdin."""
+        return None if self.stream else (self.url or self.path)
 
 
 @dataclass(frozen=True)
@@ -98,12 +106,25 @@ def discover(paths: Sequence[str]) -> Discovery:
         if given == STDIN:
             found.sources.append(Source(STDIN))
             continue
+        if is_url(given):
+            _add_objects(found, given)
+            continue
         entries = _expand(given)
         if entries is None:
             found.skipped.append(Skipped(given, "no such file, directory or glob match"))
         for entry in entries or ():
             _add(found, seen, entry)
     return found
+
+
+def _add_objects(found: Discovery, given: str) -> None:
+    """Record the objects a URL names (``remote.expand``), or that it names none."""
+    objects = expand(given)
+    if objects is None:
+        found.skipped.append(Skipped(given, "no such object, prefix or glob match"))
+    for obj in objects or ():
+        how: Found = "given" if obj.direct else "glob" if _GLOB.search(given) else "directory"
+        found.sources.append(Source(obj.url, None, how, url=obj.url, size=obj.size))
 
 
 def _expand(given: str) -> list[_Entry] | None:

@@ -29,11 +29,12 @@ class Lines:
 
 
 def excerpts(
-    wanted: Mapping[str, Iterable[int]], paths: Mapping[str, Path | None], context: int
+    wanted: Mapping[str, Iterable[int]], paths: Mapping[str, Path | str | None], context: int
 ) -> dict[tuple[str, int], Lines]:
     """For each (file, line) wanted, the line and up to ``context`` lines each side.
 
-    ``paths`` maps each file's label to where it is on disk (None: standard input).
+    ``paths`` maps each file's label to where it is on disk or in a store (its URL), or
+    None (standard input).
     A file that cannot be read again (gone, or changed into a binary) gives nothing.
     """
     found: dict[tuple[str, int], Lines] = {}
@@ -49,14 +50,15 @@ def excerpts(
 
 
 def _from_file(
-    name: str, path: Path, numbers: list[int], context: int
+    name: str, path: Path | str, numbers: list[int], context: int
 ) -> dict[tuple[str, int], Lines]:
     """The excerpts of one file, read up to the last line they need."""
     spans = [(max(1, n - context), n + context) for n in numbers]
     need = {k for low, high in spans for k in range(low, high + 1)}
     lines: dict[int, str] = {}
     seen = 0
-    with Reader(Source(name, path)) as reader:
+    source = Source(name, url=path) if isinstance(path, str) else Source(name, path)
+    with Reader(source) as reader:
         for chunk in reader.chunks():
             count = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
             if any(seen < k <= seen + count for k in need):

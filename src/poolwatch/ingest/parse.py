@@ -22,8 +22,9 @@ import polars as pl
 from poolwatch.errors import shown
 from poolwatch.ingest.assemble import assemble, concat_scans, files_frame
 from poolwatch.ingest.batch import BATCH_BYTES, BATCH_FILES, SMALL_FILE_BYTES, scan_files
+from poolwatch.ingest.cluster import Cluster
 from poolwatch.ingest.dedupe import drop_tee_copies
-from poolwatch.ingest.discover import Source, discover
+from poolwatch.ingest.discover import Discovery, Source, discover
 from poolwatch.ingest.family import HUMAN, RECORDS, Family, detect, detect_many
 from poolwatch.ingest.monitor import header_zone, parse_monitor, parse_snapshot
 from poolwatch.ingest.own import binary_own_reason, monitor_lock_reason
@@ -41,7 +42,7 @@ from poolwatch.ingest.sources import (
     sniffed_enough,
 )
 
-__all__ = ["Ingest", "Progress", "default_workers", "ingest"]
+__all__ = ["Cluster", "Ingest", "Progress", "default_workers", "ingest", "read_files", "reduction"]
 
 Progress = Callable[[int], None]
 
@@ -57,12 +58,28 @@ def ingest(
     progress: Progress | None = None,
     workers: int | None = None,
     chunk_bytes: int = CHUNK_BYTES,
+    cluster: Cluster | None = None,
 ) -> Ingest:
-    """Read every input the paths name and return the published tables."""
+    """Read every input the paths name and return the published tables.
+
+    With a ``cluster``, the files are read by its workers (``ingest.cluster``); what
+    follows, the same here either way, is the reduction: content duplicates, the
+    monitor's human log and tee copies counted once, then the tables published.
+    """
     # pandas is needed only to publish: it loads (half a second) while the files are read.
     Thread(target=importlib.import_module, args=("pandas",), daemon=True).start()
     found = discover(paths)
-    results = _read_in_threads(found.sources, workers or default_workers(), progress, chunk_bytes)
+    if cluster is None:
+        results = read_files(found.sources, workers or default_workers(), progress, chunk_bytes)
+    else:
+        results = cluster.read(found.sources, progress, chunk_bytes)
+    return reduction(found, results)
+
+
+def reduction(found: Discovery, results: list[FileResult]) -> Ingest:
+    """What follows reading, on every file's result at once (here, also after a cluster
+    read them): content duplicates, the monitor's human log and tee copies counted
+    once, then the tables published."""
     extra = [
         FileResult(
             Source(path, Path(path)), status="duplicate", reason=f"same file as {shown(first)}"
@@ -82,10 +99,11 @@ def ingest(
     return publish([*results, *extra, *skipped])
 
 
-def _read_in_threads(
+def read_files(
     sources: Sequence[Source], workers: int, progress: Progress | None, chunk_bytes: int
 ) -> list[FileResult]:
-    """Read files in turn, their chunks scanned by a thread pool; small files in batches."""
+    """Read files in turn, their chunks scanned by a thread pool; small files in batches
+    (each file's result as assembled, before any file is compared with another)."""
     results: list[FileResult] = []
     with _Scanner(workers) as scanner:
         batch = _Batch(scanner)

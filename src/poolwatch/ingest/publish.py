@@ -32,9 +32,10 @@ class Ingest:
     host_samples: pd.DataFrame
     files: pd.DataFrame
     unparsed: pd.DataFrame
-    locations: Mapping[str, Path | None] = field(default_factory=dict)
-    """Where each read file can be read again, by its name in the tables (None: a pipe
-    or standard input). Names are shown escaped; the file opens by its own bytes."""
+    locations: Mapping[str, Path | str | None] = field(default_factory=dict)
+    """Where each read file can be read again, by its name in the tables (a URL: an
+    object in a store; None: a pipe or standard input). Names are shown escaped; the
+    file opens by its own bytes."""
 
     def table(self, name: str) -> pd.DataFrame:
         """A table by its published name."""

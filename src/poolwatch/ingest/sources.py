@@ -27,6 +27,7 @@ import xxhash
 from poolwatch.errors import PoolwatchError
 from poolwatch.ingest.discover import Source, kind_reason, os_reason
 from poolwatch.ingest.inflate import Inflater, compression
+from poolwatch.ingest.remote import open_object
 
 #: A chunk of input: whole lines (a file's chunks are read in place, into a bytearray).
 Chunk = bytes | bytearray
@@ -141,7 +142,9 @@ class Reader:
 
     def _open(self) -> None:
         """Open the file (or stdin) and wrap it in a decompressor if its magic says so."""
-        if self.source.path is None:
+        if self.source.url is not None:
+            self._raw = self._open_url(self.source.url)
+        elif self.source.path is None:
             self._raw = sys.stdin.buffer
         else:
             self._raw = self._open_path()
@@ -175,6 +178,17 @@ class Reader:
         self._limit = self._size = info.st_size
         self.facts.mtime = info.st_mtime
         return self._raw_file
+
+    def _open_url(self, url: str) -> BinaryIO:
+        """Open an object in a store, read up to the size it had when opened."""
+        try:
+            opened = open_object(url)
+        except OSError as err:
+            raise InputError(str(err) if err.strerror is None else os_reason(err)) from err
+        self._owned = opened.file
+        self._limit = opened.size
+        self.facts.mtime = opened.mtime
+        return opened.file
 
     def _open_pipe(self, fd: int) -> BinaryIO:
         """A FIFO or pipe, once something writes to it, read with blocking reads."""
