@@ -250,14 +250,18 @@ def _read_chunks(
 
 
 def _family(sniffed: bytes, path: Path | None) -> Family:
-    """A file's family, from the bytes it is told from (a binary file may be one of
-    poolwatch's own outputs, told by its path)."""
-    reason = binary_reason(sniffed)
-    if reason:
-        return Family(None, binary_own_reason(path) or reason)
-    if lock := monitor_lock_reason(path):
-        return Family(None, lock)
+    """A file's family, from the bytes it is told from."""
+    if reason := _not_text(sniffed, path):
+        return Family(None, reason)
     return detect(clean(split_lines(sniffed), sniffed), len(sniffed))
+
+
+def _not_text(sniffed: bytes, path: Path | None) -> str | None:
+    """Why a file is no log before its lines are read: binary (perhaps one of
+    poolwatch's own outputs, told by its path), or the monitor's lock; None otherwise."""
+    if reason := binary_reason(sniffed):
+        return binary_own_reason(path) or reason
+    return monitor_lock_reason(path)
 
 
 def _reported(chunks: Iterator[Chunk], progress: Progress | None) -> Iterator[Chunk]:
@@ -332,14 +336,8 @@ def _read_batch(results: list[FileResult]) -> None:
 
 
 def _families(sniffs: list[bytes], paths: list[Path | None]) -> list[Family]:
-    """The families of several files, told at once from the bytes each is told from (a
-    binary file may be one of poolwatch's own outputs, told by its path)."""
-    binary = [
-        (binary_own_reason(path) or reason)
-        if (reason := binary_reason(data))
-        else monitor_lock_reason(path)
-        for data, path in zip(sniffs, paths, strict=True)
-    ]
+    """The families of several files, told at once from the bytes each is told from."""
+    binary = [_not_text(data, path) for data, path in zip(sniffs, paths, strict=True)]
     texts = [data for data, reason in zip(sniffs, binary, strict=True) if reason is None]
     pieces = [data if data.endswith(b"\n") else data + b"\n" for data in texts]
     joined = b"".join(pieces)
