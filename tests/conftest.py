@@ -11,6 +11,7 @@ import pytest
 
 from poolwatch.analyze.collection import Collection
 from poolwatch.analyze.runs import Fleet, Kinds
+from poolwatch.analyze.sampled import readings
 from poolwatch.config import load
 from poolwatch.ingest import tables
 from poolwatch.ingest.parse import Ingest, ingest
@@ -53,8 +54,9 @@ def made_up(runs: Sequence[Mapping[str, object]]) -> Fleet:
         if failure not in frame:
             frame[failure] = frame[count] > 0
     frame = frame.astype({"elapsed": float, "usual_pace": float, "pace": float})
+    empty_result = Ingest(**empty, locations={})
     return Fleet(
-        result=Ingest(**empty, locations={}),
+        result=empty_result,
         config=GUIDE,
         runs=frame,
         finished=frame,
@@ -65,4 +67,5 @@ def made_up(runs: Sequence[Mapping[str, object]]) -> Fleet:
         concurrency=pd.DataFrame(),
         collection=Collection(None, frozenset(), None),
         kinds=Kinds.of_events(empty["events"]),
+        readings=readings(empty_result),
     )

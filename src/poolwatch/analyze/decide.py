@@ -18,7 +18,6 @@ from poolwatch.analyze.health import READINGS, Climb, escalation, thread_climb
 from poolwatch.analyze.progress import STUCK_PACE
 from poolwatch.analyze.runs import KILLED, Fleet, overload_threads
 from poolwatch.analyze.sampled import concurrency as sampled_concurrency
-from poolwatch.analyze.sampled import readings
 from poolwatch.config import (
     GUIDE,
     OVERLOADED_INSTANCES,
@@ -807,7 +806,7 @@ def _monitor(fleet: Fleet, flag: Flag, held: tuple[Flag, ...]) -> Action:
     red = next(f for f in held if f.id == escalation(flag.id))
     config = fleet.config
     if flag.id == "threads-high-occasionally":
-        found = readings(fleet.result)["threads"]
+        found = fleet.readings["threads"]
         peak = float(found.max() if len(found) else fleet.finished["max_threads"].max())
         value, above = peak, config.band("thread_count").critical
         trigger = f"act when the thread count goes above {above:g} in more than "

@@ -29,7 +29,7 @@ import pandas as pd
 from poolwatch.analyze import sampled
 from poolwatch.analyze.evidence import RUNS, refs
 from poolwatch.analyze.runs import KILLED, Fleet, overload_threads
-from poolwatch.analyze.sampled import SOURCE, readings
+from poolwatch.analyze.sampled import SOURCE
 from poolwatch.config import Band, Config, WatchName
 from poolwatch.findings import Flag, MetricRow, Ref
 from poolwatch.states import FlagColor, Grade, Verdict
@@ -40,7 +40,7 @@ _PER_PROCESS_SNAPSHOTS = ("threading.active_count()", "ps -o nlwp")
 def metrics(fleet: Fleet) -> tuple[MetricRow, ...]:
     """The five rows of the guide's "Health Check Thresholds" table, graded."""
     finished = fleet.finished
-    found = readings(fleet.result)
+    found = fleet.readings
     values = {
         "thread_count": _thread_count(fleet, found),
         "processpool_fallback_rate": _rate(finished, finished["processpool_failure"],
@@ -180,7 +180,7 @@ def thread_climb(fleet: Fleet) -> Climb | None:
     """The instance whose run climbed in the monitor's samples (the highest if several),
     else the samples' highest instance; without samples, the per-process snapshots'
     highest instance; None without either."""
-    active = sampled.active_threads(readings(fleet.result))
+    active = sampled.active_threads(fleet.readings)
     if active:
         return _sampled_climb(active)
     snapshots = _per_process_snapshots(fleet)
@@ -290,7 +290,7 @@ READINGS = "run readings of the monitor"
 def flags(fleet: Fleet, *, cite: bool = True) -> tuple[Flag, ...]:
     """The guide's "Summary: What to Watch" lines, each held or not, with evidence (and,
     with ``cite``, the first lines behind each)."""
-    found = readings(fleet.result)
+    found = fleet.readings
     return tuple(_judge(fleet, rule, cite, found) for rule in _RULES)
 
 
@@ -299,7 +299,7 @@ def flags_by_instance(fleet: Fleet) -> dict[str, tuple[Flag, ...]]:
     once over the fleet's finished runs (or the monitor's readings), then by instance."""
     instance = fleet.finished["instance"].astype(str)
     totals = instance.value_counts()
-    found = readings(fleet.result)
+    found = fleet.readings
     by_reading = found["instance"].astype(str)
     reading_totals = by_reading.value_counts()
     held: dict[str, list[Flag]] = {str(name): [] for name in totals.index}

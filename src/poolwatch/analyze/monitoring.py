@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from poolwatch.analyze.runs import Fleet
-from poolwatch.analyze.sampled import readings
 from poolwatch.findings import MetricRow, MonitorCheck, Sampling
 from poolwatch.ingest.grammar import RUN_LOG_NAME
 from poolwatch.states import FileStatus
@@ -104,7 +103,7 @@ def sampling(fleet: Fleet, rows: tuple[MetricRow, ...]) -> Sampling | None:
     host = fleet.result.host_samples
     if host.empty:
         return None
-    found = readings(fleet.result)
+    found = fleet.readings
     measured = tuple(row.name for row in rows if row.measured_by == "monitor_samples")
     times = host["timestamp"].dropna()
     first, last = (times.min(), times.max()) if len(times) else (None, None)

@@ -19,6 +19,7 @@ import pandas as pd
 from poolwatch.analyze.collection import Collection, collection
 from poolwatch.analyze.limits import run_timeouts, stated_limits
 from poolwatch.analyze.progress import STUCK_PACE, open_tasks, paces
+from poolwatch.analyze.sampled import readings
 from poolwatch.config import Config
 from poolwatch.ingest.parse import Ingest
 from poolwatch.states import ExecutorPath, Outcome
@@ -383,6 +384,8 @@ class Fleet:
 
     kinds: Kinds
     """The notable events split by kind: findings ask for a kind again and again."""
+    readings: pd.DataFrame
+    """Each run's thread count in each of poolwatch monitor's samples (``readings``)."""
 
     def of_kind(self, kind: str) -> pd.DataFrame:
         """The notable events of one kind, in line order."""
@@ -420,6 +423,7 @@ def fleet(result: Ingest, config: Config) -> Fleet:
         concurrency=concurrency(intervals),
         collection=collected,
         kinds=kinds,
+        readings=readings(result),
     )
 
 

@@ -14,7 +14,6 @@ import pandas as pd
 
 from poolwatch.analyze.runs import Fleet, run_keys, run_rows
 from poolwatch.analyze.sampled import concurrency as sampled_concurrency
-from poolwatch.analyze.sampled import readings
 from poolwatch.findings import Charts, RunTime, ThreadPoint, TimePoint
 from poolwatch.states import ExecutorPath
 
@@ -33,7 +32,7 @@ def charts(fleet: Fleet, timed: pd.DataFrame) -> Charts:
         threads=thread_points(fleet),
         running=_steps(running["time"], running["running"]),
         running_measured=not sampled.empty,
-        threads_measured=not readings(fleet.result).empty,
+        threads_measured=not fleet.readings.empty,
         durations=durations(timed),
         timed_runs=len(timed),
         host_threads=_host_threads(fleet),
@@ -45,7 +44,7 @@ def charts(fleet: Fleet, timed: pd.DataFrame) -> Charts:
 def thread_points(fleet: Fleet) -> tuple[ThreadPoint, ...]:
     """Per-process thread counts: the runs' in the monitor's samples when there are some,
     else those of the overload messages; the highest of each stretch kept."""
-    found = readings(fleet.result).dropna(subset=["instance"])
+    found = fleet.readings.dropna(subset=["instance"])
     if not found.empty:
         placed = found.assign(run=0, at=found["timestamp"]).reset_index(drop=True)
         return _points(placed)
