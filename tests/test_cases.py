@@ -22,7 +22,7 @@ from conftest import GUIDE, read
 from poolwatch.analyze.diagnose import diagnose
 from poolwatch.cli import main
 from poolwatch.config import load
-from poolwatch.findings import Action, Findings
+from poolwatch.findings import Action, Findings, Scenario
 
 CASES = Path(__file__).parent / "cases"
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -65,17 +65,44 @@ def _action_problems(wanted: list[Mapping[str, Any]], actions: tuple[Action, ...
     left = list(actions)
     problems = []
     for spec in wanted:
-        fits = [
-            a for a in left
-            if a.id == spec["id"]
-            and all(_matches(v, dict(a.values).get(k)) for k, v in spec.items() if k != "id")
-        ]  # fmt: skip
+        fits = [a for a in left if _action_fits(spec, a)]
         if fits:
             left.remove(fits[0])
         else:
             same = [f"{a.text} {dict(a.values)}" for a in left if a.id == spec["id"]]
             problems.append(f"action {dict(spec)} not proposed (same id: {same or 'none'})")
     problems += [f"unexpected action {a.id}: {a.text} {dict(a.values)}" for a in left]
+    return problems
+
+
+def _action_fits(spec: Mapping[str, Any], action: Action) -> bool:
+    """An action with the id, the setting and the values the expert gives."""
+    setting = action.change.setting if action.change else None
+    return (
+        action.id == spec["id"]
+        and spec.get("setting", setting) == setting
+        and all(
+            _matches(v, dict(action.values).get(k))
+            for k, v in spec.items()
+            if k not in ("id", "setting")
+        )
+    )
+
+
+def _solution_problems(wanted: Mapping[str, Any], scenarios: tuple[Scenario, ...]) -> list[str]:
+    """Each scenario's solutions change exactly the settings given, from and to the numbers
+    given (``[from, to]``, either a number or a ``[low, high]`` range)."""
+    problems = []
+    for scenario in scenarios:
+        if scenario.id not in wanted:
+            continue
+        got = {c.setting: [c.before, c.after] for c in scenario.changes if c is not None}
+        want = wanted[scenario.id]
+        fits = set(got) == set(want) and all(
+            _matches(w, g) for k in want for w, g in zip(want[k], got[k], strict=True)
+        )
+        if not fits:
+            problems.append(f"{scenario.id}'s changes: expected {want}, poolwatch says {got}")
     return problems
 
 
@@ -133,6 +160,7 @@ def _problems(expect: Mapping[str, Any], found: Findings, exit_code: int) -> lis
         problems.append(f"tree: expected {expect['tree']!r}, poolwatch says {tree!r}")
     compare("scenarios", expect["scenarios"], [s.id for s in found.scenarios])
     problems += _action_problems(expect.get("actions", []), found.actions)
+    problems += _solution_problems(expect.get("solutions", {}), found.scenarios)
     if "pattern" in expect:
         compare("pattern", expect["pattern"], found.pattern and found.pattern.classification)
     for key, want in expect.get("runs", {}).items():

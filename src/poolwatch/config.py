@@ -260,6 +260,10 @@ class Config:
         """A "What to Watch" number by name."""
         return next(s.value for s in self.watch if s.name == name)
 
+    def unit(self, name: SettingName) -> str:
+        """A setting's unit (``s``, ``threads``)."""
+        return next(s.unit for s in self.settings if s.name == name)
+
     def source(self, name: SettingName) -> str:
         """Where a setting's value came from."""
         return next(s.source for s in self.settings if s.name == name)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
+from poolwatch.config import SettingName
 from poolwatch.states import ExecutorPath, FileStatus, FlagColor, Grade, Verdict
 
 
@@ -72,6 +73,16 @@ class Step:
 
 
 @dataclass(frozen=True)
+class SettingChange:
+    """A fleet setting to change, from the number it runs with to another."""
+
+    setting: SettingName
+    before: float
+    after: float
+    unit: str
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A "Quick Diagnostics" scenario the logs show."""
 
@@ -81,9 +92,12 @@ class Scenario:
     evidence: str
     solutions: tuple[str, ...]
     refs: tuple[Ref, ...] = ()
+    changes: tuple[SettingChange | None, ...] = ()
+    """Each solution's change with its numbers (``None``: it changes no setting, or the
+    change is not indicated), in the order of ``solutions``."""
 
 
-#: A number an action names (``from``, ``to``), or the names it acts on (task ids).
+#: A number an action names (a share, a thread count), or the names it acts on (task ids).
 ActionValue = float | str | tuple[str, ...]
 
 
@@ -96,8 +110,18 @@ class Action:
     reason: str
     evidence: str
     refs: tuple[Ref, ...] = ()
-    values: tuple[tuple[str, ActionValue], ...] = ()
-    """The numbers and names in ``text``, by name (``from`` 8, ``to`` 4)."""
+    change: SettingChange | None = None
+    """The setting it changes, with the numbers in ``text`` (from 8 to 4 instances)."""
+    details: tuple[tuple[str, ActionValue], ...] = ()
+    """The other numbers and names in ``text``, by name (task ids, an instance's PID)."""
+
+    @property
+    def values(self) -> tuple[tuple[str, ActionValue], ...]:
+        """Every number and name in ``text``: the change's ``from`` and ``to``, then
+        the details."""
+        change = self.change
+        moved = () if change is None else (("from", change.before), ("to", change.after))
+        return moved + self.details
 
 
 @dataclass(frozen=True)

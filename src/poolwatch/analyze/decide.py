@@ -30,8 +30,18 @@ from poolwatch.config import (
     TIMEOUT_RAISE,
     TIMEOUT_RAISE_MOST,
     WORKERS_LESS,
+    SettingName,
 )
-from poolwatch.findings import Action, Flag, MetricRow, PatternMatch, Scenario, Step, TreeNode
+from poolwatch.findings import (
+    Action,
+    Flag,
+    MetricRow,
+    PatternMatch,
+    Scenario,
+    SettingChange,
+    Step,
+    TreeNode,
+)
 from poolwatch.states import ExecutorPath, FlagColor, Grade, Outcome
 
 
@@ -117,7 +127,8 @@ def labels(fleet: Fleet) -> dict[str, str]:
     pp = config.band("processpool_fallback_rate").critical
     tp = config.band("threadpool_fallback_rate").critical
     threads = config.band("thread_count")
-    limit = config.setting("overload_threads")
+    lowered = _threshold_change(fleet, severe=True)
+    raised = _change(fleet, "timeout", timeout, _longer_timeout(fleet))
     return {
         "root": "Is script completing successfully?",
         "yes": "YES → Check logs for fallback patterns",
@@ -129,12 +140,11 @@ def labels(fleet: Fleet) -> dict[str, str]:
         "no": "NO → Script hanging or timing out?",
         "hanging": "Hanging → Check thread count",
         "many-threads": f">{threads.critical:g} threads → ❌ Thread exhaustion despite checks; "
-        f"ACTION: Reduce threshold {_threshold_change(limit, severe=True)}",
+        f"ACTION: Reduce threshold {_threshold_words(fleet, lowered)}",
         "few-threads": f"<{threads.warning:g} threads → ❌ Other issue (deadlock? infinite "
         "loop?); ACTION: Check code logic, add logging",
         "timing-out": f"Timing out ({minutes(timeout)}) → Legitimate work or hang?",
-        "legitimate": f"Legitimate (large batch) → Increase timeout ({timeout:g}s → "
-        f"{_longer_timeout(fleet):g}s)",
+        "legitimate": f"Legitimate (large batch) → Increase timeout {_arrow(raised, 's')}",
         "hang": 'Hang → See "Hanging" above',
     }
 
@@ -399,20 +409,43 @@ def _lower_threshold(limit: float, *, severe: bool) -> float | None:
     return target if target < limit else None
 
 
-def _threshold_change(limit: float, *, severe: bool) -> str:
-    """``(50 → 30)``, or why the threshold is not to be lowered."""
+def _change(fleet: Fleet, name: SettingName, before: float, after: float) -> SettingChange:
+    """The setting ``name`` changed from ``before`` to ``after``, in its unit."""
+    return SettingChange(name, before, after, fleet.config.unit(name))
+
+
+def _arrow(change: SettingChange, unit: str = "") -> str:
+    """``(8 → 4)``, the guide's way of writing a change (``(600s → 900s)`` with a unit)."""
+    return f"({change.before:g}{unit} → {change.after:g}{unit})"
+
+
+def _threshold_change(fleet: Fleet, *, severe: bool) -> SettingChange | None:
+    """The overload threshold lowered, or None when it is not to be lowered."""
+    limit = fleet.config.setting("overload_threads")
     target = _lower_threshold(limit, severe=severe)
-    if target is None:
+    return None if target is None else _change(fleet, "overload_threads", limit, target)
+
+
+def _threshold_words(fleet: Fleet, change: SettingChange | None) -> str:
+    """``(50 → 30)``, or why the threshold is not to be lowered."""
+    if change is None:
+        limit = fleet.config.setting("overload_threads")
         return f"(not indicated: it is {limit:g}; poolwatch advises none below {THRESHOLD_STEP:g})"
-    return f"({limit:g} → {target:g})"
+    return _arrow(change)
 
 
-def _instances_change(fleet: Fleet, why: str) -> str:
-    """``(8 → 4)``, or why the instances cannot be reduced."""
+def _instances_change(fleet: Fleet, why: str) -> SettingChange | None:
+    """Fewer instances at once, or None when there cannot be fewer."""
     now, target = running_at_once(fleet), _fewer_instances(fleet, why)
-    if target >= now:
+    return None if target >= now else _change(fleet, "instances", float(now), float(target))
+
+
+def _instances_words(fleet: Fleet, change: SettingChange | None) -> str:
+    """``(8 → 4)``, or why the instances cannot be reduced."""
+    if change is None:
+        now = running_at_once(fleet)
         return f"(not indicated: {now} instance{'s' if now != 1 else ''} ran at once)"
-    return f"({now} → {target})"
+    return _arrow(change)
 
 
 def _fewer_workers(fleet: Fleet) -> float | None:
@@ -421,12 +454,19 @@ def _fewer_workers(fleet: Fleet) -> float | None:
     return fewer if fewer >= 1 else None
 
 
-def _workers_change(fleet: Fleet) -> str:
-    """``(3 → 2)``, or why the workers cannot be reduced."""
+def _workers_change(fleet: Fleet) -> SettingChange | None:
+    """One ProcessPool worker fewer, or None at one worker."""
     workers, fewer = fleet.config.setting("processpool_workers"), _fewer_workers(fleet)
-    if fewer is None:
-        return f"(not indicated: {workers:g} worker is the fewest)"
-    return f"({workers:g} → {fewer:g})"
+    return None if fewer is None else _change(fleet, "processpool_workers", workers, fewer)
+
+
+def _workers_words(fleet: Fleet, change: SettingChange | None) -> str:
+    """``(3 → 2)``, or why the workers cannot be reduced."""
+    if change is None:
+        return (
+            f"(not indicated: {fleet.config.setting('processpool_workers'):g} worker is the fewest)"
+        )
+    return _arrow(change)
 
 
 def _round_up(seconds: float) -> float:
@@ -496,6 +536,8 @@ def _lines(fleet: Fleet, runs: pd.DataFrame, column: str) -> str:
 
 def _frequent_overload(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenario:
     limit = fleet.config.setting("overload_threads")
+    fewer = _instances_change(fleet, "overload")
+    higher = _change(fleet, "overload_threads", limit, limit + THRESHOLD_RAISE)
     return Scenario(
         "frequent-overload",
         'Frequent "System overloaded" Messages',
@@ -503,11 +545,12 @@ def _frequent_overload(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenario:
         f'"System overloaded" in {len(runs)} of {s.total} runs ({s.overload:.0f} %), '
         f"{_lines(fleet, runs, 'overloads')}{_thread_range(fleet, runs)}",
         (
-            f"Reduce concurrent instances {_instances_change(fleet, 'overload')}",
-            f"Increase threshold ({limit:g} → {limit + THRESHOLD_RAISE:g}) if system stable",
+            f"Reduce concurrent instances {_instances_words(fleet, fewer)}",
+            f"Increase threshold {_arrow(higher)} if system stable",
             "Monitor system thread count before starting new instances",
         ),
         refs(fleet, "overload", runs),
+        (fewer, higher, None),
     )
 
 
@@ -523,6 +566,7 @@ def _processpool_fallbacks(fleet: Fleet, s: Shares) -> Scenario:
     )
     diagnosis = f"Memory pressure, not enough RAM for {workers:g} worker processes"
     designed = "This is working as designed (fallback successful)"
+    fewer, less = _instances_change(fleet, "memory"), _workers_change(fleet)
     if len(exited):
         evidence += f"; {runs_of(len(exited))} exited out of memory without finishing"
         diagnosis += f"; {runs_of(len(exited))} ran out of memory and exited"
@@ -533,18 +577,18 @@ def _processpool_fallbacks(fleet: Fleet, s: Shares) -> Scenario:
         diagnosis,
         evidence,
         (
-            f"Reduce concurrent instances {_instances_change(fleet, 'memory')}",
+            f"Reduce concurrent instances {_instances_words(fleet, fewer)}",
             "Add more system memory",
-            f"Reduce ProcessPoolExecutor workers {_workers_change(fleet)} if needed",
+            f"Reduce ProcessPoolExecutor workers {_workers_words(fleet, less)} if needed",
             designed,
         ),
         refs(fleet, "critical_memory", exited) + refs(fleet, "processpool_failed", failed),
+        (fewer, None, less, None),
     )
 
 
 def _script_timeouts(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenario:
     timeout = fleet.config.setting("timeout")
-    limit = fleet.config.setting("overload_threads")
     stuck = runs["stuck"]
     exhausted = bool((stuck == "thread exhaustion").any())
     silent = bool((stuck == "no progress").any())
@@ -557,12 +601,17 @@ def _script_timeouts(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenario:
         )
     else:
         diagnosis = "Runs longer than the timeout, still working when killed"
-    lower = f"Reduce thread threshold {_threshold_change(limit, severe=False)}"
-    longer = f"Increase timeout ({timeout:g}s → {_longer_timeout(fleet):g}s) if legitimate work"
-    if not exhausted and _lower_threshold(limit, severe=False) is not None:
+    lowered = _threshold_change(fleet, severe=False)
+    longer_timeout = _change(fleet, "timeout", timeout, _longer_timeout(fleet))
+    lower = f"Reduce thread threshold {_threshold_words(fleet, lowered)}"
+    longer = f"Increase timeout {_arrow(longer_timeout, 's')} if legitimate work"
+    raised: SettingChange | None = longer_timeout
+    if not exhausted and lowered is not None:
         lower += " (not indicated: no run showed thread exhaustion)"
+        lowered = None
     if not s.timed_out:
         longer += " (not indicated: the killed runs were stuck, not working)"
+        raised = None
     return Scenario(
         "script-timeouts",
         "Script Timeouts",
@@ -576,10 +625,12 @@ def _script_timeouts(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenario:
             "Check for thread leaks: `lsof -p <PID> | grep -c thread`",
         ),
         refs(fleet, RUNS, runs),
+        (None, lowered, raised, None),
     )
 
 
 def _sequential_excessive(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenario:
+    fewer = _instances_change(fleet, "severe")
     return Scenario(
         "sequential-excessive",
         "Sequential Fallback Excessive",
@@ -588,12 +639,13 @@ def _sequential_excessive(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenar
         f"({s.threadpool:.0f} %, above {fleet.config.watching('frequent'):g} %), "
         f"{_lines(fleet, runs, 'threadpool_failed')}",
         (
-            f"Reduce concurrent instances significantly {_instances_change(fleet, 'severe')}",
+            f"Reduce concurrent instances significantly {_instances_words(fleet, fewer)}",
             "Check for other resource-heavy processes",
             "Consider running single-instance until resource issue resolved",
             "This still works (sequential is reliable), just slower",
         ),
         refs(fleet, "threadpool_failed", runs),
+        (fewer, None, None, None),
     )
 
 
@@ -662,7 +714,7 @@ def _reduce_instances(fleet: Fleet, why: str) -> Action:
         cited = refs(fleet, "critical_memory", fell) or refs(fleet, "processpool_failed", fell)
         return Action("reduce-instances", f"Reduce concurrent instances from {now} to {target}",
                       reason, f"{len(fell)} of {len(runs)} runs lost their ProcessPool", cited,
-                      (("from", float(now)), ("to", float(target))))  # fmt: skip
+                      _change(fleet, "instances", float(now), float(target)))  # fmt: skip
     overloaded = runs[(runs["overloads"] > 0) | runs["threadpool_failure"].astype(bool)]
     reason = {
         "pattern": f"the fleet matches the guide's Overloaded Production pattern, whose ACTION is "
@@ -676,7 +728,7 @@ def _reduce_instances(fleet: Fleet, why: str) -> Action:
         reason,
         f"{len(overloaded)} of {len(runs)} runs fell back",
         refs(fleet, "threadpool_failed" if why == "severe" else "overload", overloaded),
-        (("from", float(now)), ("to", float(target))),
+        _change(fleet, "instances", float(now), float(target)),
     )
 
 
@@ -710,7 +762,7 @@ def _lower_threshold_action(
         reason,
         evidence,
         cited,
-        (("from", limit), ("to", target)),
+        _change(fleet, "overload_threads", limit, target),
     )
 
 
@@ -728,7 +780,7 @@ def _investigate_hang(fleet: Fleet, stuck: pd.DataFrame) -> Action:
         "threshold would not cure",
         _pace_words(stuck.iloc[0]),
         refs(fleet, RUNS, stuck),
-        (("tasks", tasks),),
+        details=(("tasks", tasks),),
     )
 
 
@@ -742,7 +794,7 @@ def _raise_timeout(fleet: Fleet, working: pd.DataFrame) -> Action:
         "(legitimate work)",
         f"{runs_of(len(working))} killed while working; {_pace_words(working.iloc[0])}",
         refs(fleet, RUNS, working),
-        (("from", timeout), ("to", longer)),
+        _change(fleet, "timeout", timeout, longer),
     )
 
 
@@ -772,7 +824,7 @@ def _reduce_workers(fleet: Fleet) -> Action:
         f"ProcessPool failures in {len(failed)} of {len(runs)} runs "
         f"({100 * len(failed) / max(1, len(runs)):.0f} %)",
         refs(fleet, "processpool_failed", failed) or refs(fleet, "critical_memory", failed),
-        (("from", workers), ("to", fewer)),
+        _change(fleet, "processpool_workers", workers, fewer),
     )
 
 
@@ -797,7 +849,7 @@ def _check_thread_leak(fleet: Fleet, leak: Climb) -> Action:
         f"{passed}{climbed} (Resource leak?)",
         leak.evidence,
         leak.refs,
-        values + ((("pid", leak.pid),) if leak.pid else ()),
+        details=values + ((("pid", leak.pid),) if leak.pid else ()),
     )
 
 
@@ -824,7 +876,7 @@ def _monitor(fleet: Fleet, flag: Flag, held: tuple[Flag, ...]) -> Action:
         f"{now}; {trigger}",
         flag.evidence,
         flag.refs,
-        (("flag", flag.id), ("value", value), ("act_above", above)),
+        details=(("flag", flag.id), ("value", value), ("act_above", above)),
     )
 
 
