@@ -61,9 +61,39 @@ ROWS = (
     InstanceRow("card3", 3, 0, ExecutorMix(0, 0, 0, 0), 0, 0, 0, 0, None, Verdict.UNKNOWN),
 )
 METRICS = (
-    MetricRow("thread_count", 91, "threads", Grade.CRITICAL, "run logs", "Reduce", 50, 80),
-    MetricRow("processpool_fallback_rate", 22.0, "%", Grade.WARNING, "run logs", "Add", 10, 30),
-    MetricRow("threadpool_fallback_rate", None, "%", Grade.UNKNOWN, "run logs", "Reduce", 5, 15),
+    MetricRow(
+        "thread_count",
+        91,
+        "threads",
+        Grade.CRITICAL,
+        "run logs",
+        "Reduce",
+        50,
+        80,
+        title="Thread count",
+    ),
+    MetricRow(
+        "processpool_fallback_rate",
+        22.0,
+        "%",
+        Grade.WARNING,
+        "run logs",
+        "Add",
+        10,
+        30,
+        title="ProcessPool fallback",
+    ),
+    MetricRow(
+        "threadpool_fallback_rate",
+        None,
+        "%",
+        Grade.UNKNOWN,
+        "run logs",
+        "Reduce",
+        5,
+        15,
+        title="ThreadPool fallback",
+    ),
 )
 RUNNING = tuple(TimePoint(at(5 * k), float(min(k, 8))) for k in range(12))
 RUNS = (

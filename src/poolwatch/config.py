@@ -102,25 +102,34 @@ class Metric:
 
     id: str
     label: str
-    """In tables, the daily index and the before/after section (``ProcessPool fallback``)."""
+    """In tables, the daily index and the before/after section (``ProcessPool fallback``):
+    a row of the thresholds table is named by its title there."""
     unit: str
     heading: str
     """In the terminal's trend table, short (``PP fallback %``)."""
     axis: str = ""
-    """On a trend chart's axis (``ProcessPool fallback (% of runs)``); empty: not drawn."""
+    """What a trend chart's axis measures (``% of runs``); empty: not drawn."""
+
+    @property
+    def axis_title(self) -> str:
+        """A trend chart's axis: ``ProcessPool fallback (% of runs)``."""
+        return f"{self.label} ({self.axis})"
+
+
+def _banded(key: BandName, heading: str, axis: str) -> Metric:
+    """A row of the thresholds table as a compared figure, named by the row's title."""
+    band = next(b for b in GUIDE_BANDS if b.name == key)
+    return Metric(key, band.title, band.unit, heading, axis)
 
 
 #: The figures kept day by day, each named once; those with an axis are drawn on the
 #: trend charts, in this order (every one is a band of the thresholds table).
 METRICS: tuple[Metric, ...] = (
-    Metric("processpool_fallback_rate", "ProcessPool fallback", "%", "PP fallback %",
-           "ProcessPool fallback (% of runs)"),
-    Metric("threadpool_fallback_rate", "ThreadPool fallback", "%", "TP fallback %",
-           "ThreadPool fallback (% of runs)"),
-    Metric("timeout_rate", "Timeout rate", "%", "timeouts %", "timeout rate (% of runs)"),
+    _banded("processpool_fallback_rate", "PP fallback %", "% of runs"),
+    _banded("threadpool_fallback_rate", "TP fallback %", "% of runs"),
+    _banded("timeout_rate", "timeouts %", "% of runs"),
     Metric("sequential_rate", "Sequential runs", "%", "sequential %"),
-    Metric("thread_count", "Thread count", "threads", "threads",
-           "thread count (peak per process)"),
+    _banded("thread_count", "threads", "peak per process"),
     Metric("runs", "Runs", "runs", "runs"),
 )  # fmt: skip
 #: The metrics on the trend charts.

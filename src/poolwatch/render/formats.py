@@ -46,13 +46,6 @@ def clock(value: datetime | None) -> str:
     return "time unknown" if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def label(name: str) -> str:
-    """``processpool_fallback_rate`` → ``ProcessPool fallback rate``."""
-    words = name.replace("processpool", "ProcessPool").replace("threadpool", "ThreadPool")
-    text = words.replace("_", " ")
-    return text[0].upper() + text[1:]
-
-
 def size(count: int | None) -> str:
     """Bytes for people: ``1.2 MB``."""
     if count is None:
@@ -153,7 +146,6 @@ FILTERS = {
     "when": when,
     "window": window,
     "clock": clock,
-    "label": label,
     "value": amount,
     "size": size,
     "number": number,

@@ -213,10 +213,10 @@ def executor_mix(rows: tuple[InstanceRow, ...]) -> str | None:
         return svg_of(figure, "mix")
 
 
-#: The thresholds-table rows ``fallback_rates`` draws, and their names in the guide.
+#: The thresholds-table rows ``fallback_rates`` draws, and what each row's runs did.
 FALLBACKS = {
-    "processpool_fallback_rate": "ProcessPool fallback\n(ProcessPool failed)",
-    "threadpool_fallback_rate": "ThreadPool fallback\n(ThreadPool failed too)",
+    "processpool_fallback_rate": "ProcessPool failed",
+    "threadpool_fallback_rate": "ThreadPool failed too",
 }
 
 
@@ -231,7 +231,7 @@ def fallback_rates(metrics: tuple[MetricRow, ...]) -> str | None:
         ax = figure.add_subplot()
         for y, row in enumerate(rows):
             _fallback_row(ax, y, row, right)
-        ax.set_yticks(range(len(rows)), labels=[FALLBACKS[m.name] for m in rows])
+        ax.set_yticks(range(len(rows)), labels=[f"{m.title}\n({FALLBACKS[m.name]})" for m in rows])
         ax.set_ylim(len(rows) - 0.55, -0.7)
         ax.set_xlim(0, right)
         ax.xaxis.set_major_formatter(FuncFormatter(_percent))
@@ -396,7 +396,7 @@ def host_threads(points: tuple[TimePoint, ...]) -> str | None:
 # --- the history ---------------------------------------------------------------------------
 
 #: The trend charts' metrics and their axis labels.
-_TRENDS = tuple((m.id, m.axis) for m in TRENDED)
+_TRENDS = tuple((m.id, m.axis_title) for m in TRENDED)
 
 
 def trends(days: tuple[TrendDay, ...], limits: tuple[tuple[str, float, float], ...]) -> str | None:
