@@ -155,9 +155,11 @@ def test_a_worker_killed_mid_job_loses_and_doubles_nothing(
 def test_embedded_local_cluster_through_the_cli(
     corpus: Path, local_tables: Ingest, tmp_path: Path
 ) -> None:
-    done = CliRunner().invoke(main, ["parse", str(corpus), "--workers", "2", "--out", "t/"])
+    out = tmp_path / "tables"
+    done = CliRunner().invoke(main, ["parse", str(corpus), "--workers", "2", "--out", f"{out}/"])
     assert done.exit_code == 0, done.output
     assert "files: " in done.stdout
+    assert (out / "runs.parquet").is_file()
 
 
 def _upload(corpus: Path, prefix: str) -> None:
