@@ -26,7 +26,7 @@ from poolwatch.render.charts.style import (
     UNTAKEN_LINE,
     WARNING,
 )
-from poolwatch.render.charts.svg import GRAPHVIZ_TITLE, printable, tidy
+from poolwatch.render.charts.svg import GRAPHVIZ, printable, tidy
 
 # --- the decision tree ---------------------------------------------------------------------
 
@@ -155,6 +155,5 @@ def decision_tree(nodes: tuple[TreeNode, ...], path: tuple[Step, ...]) -> str | 
         svg: str = dot.pipe(format="svg", encoding="utf-8")
     except graphviz.ExecutableNotFound:
         return None
-    # Graphviz titles each shape with its DOT name: a tooltip that means nothing to a reader.
-    svg = GRAPHVIZ_TITLE.sub("", svg)
-    return tidy(svg, "tree", "The guide's Troubleshooting Decision Tree, walked on the data")
+    title = "The guide's Troubleshooting Decision Tree, walked on the data"
+    return tidy(svg, "tree", title, GRAPHVIZ)
