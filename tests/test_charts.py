@@ -325,6 +325,14 @@ def test_tree_escapes_hostile_labels() -> None:
     assert "back\\slash\\nand\\lstayliteral" in shown
 
 
+def test_tree_draws_a_box_with_no_words() -> None:
+    """A node or an off-tree answer with empty text is a blank box, not a failed drawing."""
+    nodes = (TreeNode("root", None, "Is script completing successfully?", True),
+             TreeNode("x", "root", "", True))  # fmt: skip
+    svg = tree(nodes, (Step("q1", "", "", "x"), Step("q2", "", "")))
+    assert svg is not None and len(classes(parse(svg), "node")) == 3
+
+
 def classes(root: ET.Element, kind: str) -> dict[str, set[str]]:
     """Each graphviz node or edge group's classes, by id."""
     found = {}

@@ -42,8 +42,9 @@ def _markup(text: str, width: int) -> str:
 
 
 def _label(text: str, note: str | None = None) -> str:
-    """An HTML-like node label: the text, and a smaller muted note under it."""
-    body = _markup(text, TREE_WRAP)
+    """An HTML-like node label: the text, and a smaller muted note under it (an empty
+    text is a blank box: Graphviz refuses an empty ``<>``)."""
+    body = _markup(text, TREE_WRAP) or " "
     if note:
         small = _markup(note, EVIDENCE_WRAP).replace("<br/>", '<br align="left"/>')
         body += f'<br/><font point-size="9" color="{MUTED}">{small}<br align="left"/></font>'
