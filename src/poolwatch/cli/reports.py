@@ -192,13 +192,14 @@ def check(
 
     0 OK (healthy), 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no usable input, bad usage).
     """
-    from poolwatch.render.json import render
-    from poolwatch.render.terminal import check_report
-
     findings = api.check(paths, api.config(config_path), cluster=cluster)
-    if as_json:
+    if as_json:  # summary.json's model (pydantic) is loaded only for it
+        from poolwatch.render.json import render
+
         click.echo(render(findings), nl=False)
     else:
+        from poolwatch.render.terminal import check_report
+
         say(check_report(findings))
     sys.exit(api.status(findings))
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from poolwatch.findings import Findings
-from poolwatch.render import json, markdown
+from poolwatch.render import markdown
 from poolwatch.render.output import write_set
 
 if TYPE_CHECKING:
@@ -32,7 +32,8 @@ def write_reports(
     """Write each format in ``targets`` (html, pdf, json, md) to its path, as one set:
     every file is made before any replaces its predecessor.
 
-    matplotlib, Graphviz and WeasyPrint are loaded only when a report page is asked for.
+    matplotlib, Graphviz and WeasyPrint are loaded only when a report page is asked for,
+    summary.json's model (pydantic) only for summary.json.
     """
     drawn = None
     if {"html", "pdf"} & set(targets):
@@ -63,4 +64,8 @@ def _text(name: str, findings: Findings, drawn: Figures | None, paper: str) -> s
         from poolwatch.render import html
 
         return html.render(findings, drawn, paper=PAPERS[paper])
-    return json.render(findings) if name == "json" else markdown.render(findings)
+    if name == "json":
+        from poolwatch.render import json
+
+        return json.render(findings)
+    return markdown.render(findings)
