@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-dev
 # a C compiler to build the line scanner (src/poolwatch/ingest/_linescan.pyx).
 DEBS   := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core graphviz poppler-utils chromium-headless-shell gcc libc6-dev
 
-.PHONY: demo test lint typecheck bench bench-dask examples system-deps clean
+.PHONY: demo test lint typecheck schema bench bench-dask examples system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ typecheck: $(STAMP)
 
 test: system-deps lint typecheck
 	$(BIN)/python -m pytest
+
+# summary.json's JSON Schema, written from its model (src/poolwatch/render/summary.py) into
+# the package: run it after changing the model (a test fails while the two differ).
+schema: $(STAMP)
+	$(BIN)/python -m poolwatch.render.summary_schema src/poolwatch/data/summary.schema.json
 
 bench: system-deps $(STAMP)
 	$(BIN)/python benchmarks/bench.py

@@ -1,8 +1,9 @@
 """summary.json: the Findings as a stable, versioned JSON document.
 
-The contract is the model in ``summary.py``: summary.json is its dump. Its JSON Schema
-ships as ``data/summary.schema.json``. Keys keep the model's order; numbers are rounded
-so that the same inputs give the same bytes.
+The contract is the model in ``summary.py``: summary.json is its dump, and its JSON
+Schema, generated from it, ships as ``data/summary.schema.json`` (``make schema`` writes
+it again). Keys keep the model's order; numbers are rounded so that the same inputs give
+the same bytes.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """summary.json's model: one pydantic model per object of the document, built from the
-Findings. The model is the contract: summary.json is its dump.
+Findings. The model is the contract: summary.json is its dump, and its JSON Schema
+(``data/summary.schema.json``, written by ``summary_schema.py``) is generated from it.
 
 pydantic rather than msgspec: pydantic generates a JSON Schema that carries each key's
 description from the model itself (its docstrings), and validates what it is given, so
