@@ -15,7 +15,7 @@ import pytest
 
 from conftest import GUIDE, read
 from poolwatch.analyze.diagnose import diagnose
-from poolwatch.findings import Findings
+from poolwatch.findings import Findings, SettingChange
 from poolwatch.render import summary, summary_schema
 from poolwatch.render.json import SCHEMA_FILE, render, schema
 from poolwatch.simulate import simulate
@@ -60,7 +60,8 @@ def test_every_key_the_model_allows_is_in_the_schema() -> None:
     for model in OBJECTS:
         name = summary_schema.snake(model.__name__)
         defined = generated if model is summary.Summary else generated["$defs"][name]
-        assert list(defined["properties"]) == list(model.model_fields), name
+        keys = [field.alias or key for key, field in model.model_fields.items()]
+        assert list(defined["properties"]) == keys, name
         assert defined["additionalProperties"] is False, name
         assert defined["description"], name
 
@@ -133,7 +134,7 @@ def test_keys_version_1_has_as_optional_stay_optional(found: dict[str, Any]) -> 
         del found[key]
     del found["runs"]["exited"], found["inputs"]["collected"], found["inputs"]["times_note"]
     for action in found["actions"]:
-        del action["id"], action["refs"], action["values"]
+        del action["id"], action["refs"], action["values"], action["change"]
     for metric in found["metrics"].values():
         for key in ("action", "warning", "critical", "title", "ranges", "measured_by"):
             del metric[key]
@@ -143,10 +144,14 @@ def test_keys_version_1_has_as_optional_stay_optional(found: dict[str, Any]) -> 
 
 
 def test_numbers_are_written_as_the_findings_have_them(findings: Findings) -> None:
-    action = replace(findings.actions[0], values=(("from", 50), ("to", 30.0), ("at", 0.125)))
+    change = SettingChange("overload_threads", 50, 30.0, "threads")
+    action = replace(findings.actions[0], change=change, details=(("at", 0.125),))
     metric = replace(findings.metrics[0], value=2.675, warning=50, critical=80)
     written = json.loads(render(replace(findings, actions=(action,), metrics=(metric,))))
     # An action's numbers as they are; a metric's to 2 decimals, always a float.
     assert json.dumps(written["actions"][0]["values"]) == '{"from": 50, "to": 30.0, "at": 0.125}'
+    assert written["actions"][0]["change"] == {
+        "setting": "overload_threads", "from": 50, "to": 30.0, "unit": "threads"
+    }  # fmt: skip
     shown = written["metrics"][metric.name]
     assert json.dumps([shown["value"], shown["warning"], shown["critical"]]) == "[2.67, 50.0, 80.0]"

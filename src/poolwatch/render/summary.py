@@ -294,6 +294,21 @@ class Flags(_Object):
         return cls.model_validate(by_color)
 
 
+class SettingChange(_Object):
+    """A fleet setting to change, from the number it runs with to another."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    setting: Literal["instances", "timeout", "overload_threads", "processpool_workers"]
+    """The setting, as ``poolwatch thresholds`` and poolwatch.toml's ``[settings]`` name it."""
+    before: ActionValue = Field(alias="from")
+    """Its value now (``8``)."""
+    after: ActionValue = Field(alias="to")
+    """The value to change it to (``4``)."""
+    unit: str
+    """``instances``, ``s``, ``threads``, ``workers``."""
+
+
 class Scenario(_Object):
     """A "Quick Diagnostics" scenario the logs show."""
 
@@ -305,6 +320,9 @@ class Scenario(_Object):
     evidence: str
     solutions: tuple[str, ...]
     refs: tuple[Ref, ...] = ()
+    changes: tuple[SettingChange | None, ...] = ()
+    """Each solution's change of a setting with its numbers, in the order of ``solutions``
+    (null: the solution changes no setting, or its change is not indicated)."""
 
 
 class Step(_Object):
@@ -334,6 +352,9 @@ class Action(_Object):
     values: dict[str, ActionValue] = Field(default_factory=dict)
     """The numbers and names in ``text``, by name (``from``, ``to``, ``tasks``,
     ``instance``, ``threads``, ``pid``, ``flag``, ``value``, ``act_above``)."""
+    change: SettingChange | None = None
+    """The setting the action changes, with ``values``' ``from`` and ``to`` (null: it
+    changes no setting)."""
 
     @classmethod
     def of_action(cls, action: found.Action) -> Self:
