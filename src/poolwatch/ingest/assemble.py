@@ -438,7 +438,7 @@ def _tasks(
     ).with_columns(samples=(next_prog - pl.col("first_prog")).cast(pl.Int32))
     if mixed:
         tasks = tasks.with_columns(samples=pl.when(~_FID.is_in(list(mixed))).then("samples"))
-    tasks = tasks.select(c.name for c in TASKS if c.name != "file")
+    tasks = tasks.select(c.name for c in TASKS if c.name not in ("file", "host"))
     return _own_numbers(tasks, files, "line", "last_line", "start_line", "done_line")
 
 

@@ -9,12 +9,13 @@ run's (its tasks alone, for a console that interleaves instances, whose lines na
 task may be told to the wrong run), or when one is a prefix of the other (both files
 still being written); the
 console copy is kept, since only it carries the run's start time. Every file's runs
-are compared at once, whether a file was assembled alone or in a batch.
+are compared at once, whether a file was assembled alone or in a batch, and only with
+the runs of its own host: an instance is a host and a ``tmp_batt_<id>`` together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import polars as pl
@@ -22,19 +23,23 @@ import polars as pl
 from poolwatch.ingest.assemble import RunFile, instance_from_name
 from poolwatch.ingest.results import Assembly
 
-#: The last run of a console, by instance: its notable lines and where it is.
-_Tails = dict[str, tuple[tuple[str, ...], str]]
+#: The last run of a console, by host and instance: its notable lines and where it is.
+_Tails = dict[tuple[str, str], tuple[tuple[str, ...], str]]
 _PLACE = pl.concat_str([pl.col("file"), pl.col("line").cast(pl.String)], separator=":")
 
 
-def drop_tee_copies(parts: Sequence[Assembly]) -> dict[str, str]:
-    """Remove, from run logs, every run that a console log also holds; return the run logs
-    left with none, with why (their frames are the caller's to let go of)."""
+def drop_tee_copies(parts: Sequence[Assembly], hosts: Mapping[str, str]) -> dict[str, str]:
+    """Remove, from run logs, every run that a console log of the same host also holds
+    (``hosts``: each file's, by name); return the run logs left with none, with why
+    (their frames are the caller's to let go of)."""
     families = {name: family for part in parts for name, family in part.run.families.items()}
     logs = [name for name, family in families.items() if family == "run_batt"]
     if not logs or len(logs) == len(families):
         return {}
-    content = pl.concat([part.run.content for part in parts])
+    mine = {name: hosts[name] for name in families}
+    content = pl.concat([part.run.content for part in parts]).with_columns(
+        host=pl.col("file").replace_strict(mine, return_dtype=pl.String)
+    )
     family = pl.col("file").replace_strict(families, return_dtype=pl.String)
     consoles = content.filter(family == "console")
     copied = content.filter(family == "run_batt")
@@ -44,28 +49,30 @@ def drop_tee_copies(parts: Sequence[Assembly]) -> dict[str, str]:
     last = {name: lines for part in parts for name, lines in part.run.last_content.items()}
     tails = _console_tails(consoles, last)
     copies = _copies(copied, known, loose, tails, last)
-    emptied = _cut_only(logs, set(copied.get_column("file")), tails)
+    emptied = _cut_only(logs, set(copied.get_column("file")), tails, mine)
     for part in parts:
         emptied |= _drop_runs(part, copies)
     return emptied
 
 
 def _console_tails(consoles: pl.DataFrame, last: dict[str, tuple[str, ...]]) -> _Tails:
-    """The last run of each console, by instance (a later console's for an instance that
-    two consoles hold)."""
+    """The last run of each console, by host and instance (a later console's for an
+    instance that two consoles hold)."""
     tails: _Tails = {}
     ends = consoles.group_by("file", maintain_order=True).last().with_columns(place=_PLACE)
-    for name, instance, place in ends.select("file", "instance", "place").iter_rows():
-        tails[str(instance)] = (last.get(name, ()), place)
+    for name, host, instance, place in ends.select("file", "host", "instance", "place").iter_rows():
+        tails[(host, str(instance))] = (last.get(name, ()), place)
     return tails
 
 
 def _known(consoles: pl.DataFrame, copied: pl.DataFrame, key: str) -> pl.DataFrame:
-    """The console runs whose hash (``key``) a run log's run has, and where they are."""
+    """The console runs whose hash (``key``) a run log's run of the same host has, and
+    where they are."""
+    keys = ["host", key]
     return (
-        consoles.filter(pl.col(key).is_in(copied.get_column(key).implode()))
-        .unique(key, keep="first", maintain_order=True)
-        .select(key, place=_PLACE)
+        consoles.join(copied.select(keys).unique(), on=keys, how="semi", maintain_order="left")
+        .unique(keys, keep="first", maintain_order=True)
+        .select(*keys, place=_PLACE)
     )
 
 
@@ -81,8 +88,8 @@ def _copies(
     instances (``loose``), or, for a file's last run, a prefix of its console's last run or
     the other way round (both still being written)."""
     rows = (
-        logs.join(known, on="hash", how="left", maintain_order="left")
-        .join(loose, on="task_hash", how="left", maintain_order="left", suffix="_loose")
+        logs.join(known, on=["host", "hash"], how="left", maintain_order="left")
+        .join(loose, on=["host", "task_hash"], how="left", maintain_order="left", suffix="_loose")
         .with_columns(
             place=pl.coalesce("place", "place_loose"),
             last=pl.col("run") == pl.col("run").max().over("file"),
@@ -92,19 +99,23 @@ def _copies(
     unmatched = rows.filter(pl.col("place").is_null() & pl.col("last"))
     prefixes = [
         (name, run, place)
-        for name, run, instance in unmatched.select("file", "run", "instance").iter_rows()
-        if (place := _prefix_place(last.get(name, ()), tails.get(instance))) is not None
+        for name, run, host, instance in unmatched.select(
+            "file", "run", "host", "instance"
+        ).iter_rows()
+        if (place := _prefix_place(last.get(name, ()), tails.get((host, instance)))) is not None
     ]
     extra = pl.DataFrame(prefixes, schema=found.schema, orient="row")
     return pl.concat([found, extra])
 
 
-def _cut_only(logs: list[str], with_content: set[str], tails: _Tails) -> dict[str, str]:
+def _cut_only(
+    logs: list[str], with_content: set[str], tails: _Tails, hosts: Mapping[str, str]
+) -> dict[str, str]:
     """Run logs with nothing written but a line cut short: tee has just truncated them for
-    a new run of an instance whose console is read."""
+    a new run of an instance whose console (on the same host) is read."""
     emptied: dict[str, str] = {}
     for name in logs:
-        tail = tails.get(instance_from_name(name))
+        tail = tails.get((hosts[name], instance_from_name(name)))
         if name not in with_content and tail is not None:
             emptied[name] = f"tee copy of {tail[1]}"
     return emptied

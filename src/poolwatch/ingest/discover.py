@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from poolwatch.errors import shown
+from poolwatch.ingest.hosts import NO_HOST, HostPattern, hosts_below
 from poolwatch.ingest.remote import expand, is_url
 
 STDIN = "-"
@@ -52,6 +53,8 @@ class Source:
     """An object in a store (``s3://bucket/key``), read through fsspec (``remote``)."""
     size: int | None = None
     """Its size in bytes when listed (an object's), for sharing work out."""
+    host: str = NO_HOST
+    """The host its path names (``ingest.hosts``; ``""``: none)."""
 
     @property
     def is_stdin(self) -> bool:
@@ -77,6 +80,16 @@ class Skipped:
 
     path: str
     reason: str
+    host: str = NO_HOST
+
+
+@dataclass(frozen=True)
+class SameFile:
+    """A file on disk reached a second time (overlapping globs), and its first path."""
+
+    path: str
+    first: str
+    host: str = NO_HOST
 
 
 @dataclass
@@ -85,8 +98,7 @@ class Discovery:
 
     sources: list[Source] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-    same_file: list[tuple[str, str]] = field(default_factory=list)
-    """Pairs (path, first path) of one file on disk reached twice (overlapping globs)."""
+    same_file: list[SameFile] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -98,41 +110,85 @@ class _Entry:
     found: Found
 
 
-def discover(paths: Sequence[str]) -> Discovery:
-    """Expand files, directories (recursively), globs and ``-`` into sources, in order."""
+def discover(paths: Sequence[str], host_from: HostPattern | None = None) -> Discovery:
+    """Expand files, directories (recursively), globs and ``-`` into sources, in order,
+    each with its host (``ingest.hosts``: by default, or from ``host_from``; a file
+    that pattern does not match is skipped)."""
     found = Discovery()
     seen: dict[tuple[int, int], str] = {}
     for given in paths:
         if given == STDIN:
-            found.sources.append(Source(STDIN))
+            if host_from is None:
+                found.sources.append(Source(STDIN))
+            else:
+                found.skipped.append(Skipped(STDIN_LABEL, host_from.outside))
             continue
         if is_url(given):
-            _add_objects(found, given)
+            _add_objects(found, given, host_from)
             continue
-        entries = _expand(given)
-        if entries is None:
+        expanded = _expand(given)
+        if expanded is None:
             found.skipped.append(Skipped(given, "no such file, directory or glob match"))
-        for entry in entries or ():
-            _add(found, seen, entry)
+            continue
+        entries, base = expanded
+        below = [] if base is None else [e.path.relative_to(base).parts for e in entries]
+        hosts = _hosts([str(entry.path) for entry in entries], below, host_from)
+        for entry, host in zip(entries, hosts, strict=True):
+            _add(found, seen, entry, host, host_from)
     return found
 
 
-def _add_objects(found: Discovery, given: str) -> None:
+def _hosts(
+    names: list[str], below: list[tuple[str, ...]], host_from: HostPattern | None
+) -> list[str | None]:
+    """The host of each file one input expands to (None: outside ``host_from``).
+    ``below``: each file's path under the input's directory (empty: files named
+    directly, which have no host by default)."""
+    if host_from is not None:
+        return [host_from.host_of(name) for name in names]
+    return list(hosts_below(below)) if below else [NO_HOST] * len(names)
+
+
+def _add_objects(found: Discovery, given: str, host_from: HostPattern | None) -> None:
     """Record the objects a URL names (``remote.expand``), or that it names none."""
     objects = expand(given)
     if objects is None:
         found.skipped.append(Skipped(given, "no such object, prefix or glob match"))
-    for obj in objects or ():
+        return
+    base = _base(given) if _GLOB.search(given) else given.rstrip("/")
+    below = [] if objects[0].direct else [_below(obj.url, base) for obj in objects]
+    hosts = _hosts([obj.url for obj in objects], below, host_from)
+    for obj, host in zip(objects, hosts, strict=True):
+        if host is None:
+            assert host_from is not None
+            found.skipped.append(Skipped(obj.url, host_from.outside))
+            continue
         how: Found = "given" if obj.direct else "glob" if _GLOB.search(given) else "directory"
-        found.sources.append(Source(obj.url, None, how, url=obj.url, size=obj.size))
+        found.sources.append(Source(obj.url, None, how, url=obj.url, size=obj.size, host=host))
 
 
-def _expand(given: str) -> list[_Entry] | None:
-    """What one user path stands for, or None when it names nothing."""
+def _base(pattern: str) -> str:
+    """The directory of a glob before its first wildcard (``logs/*/x.log``: ``logs``)."""
+    parts = pattern.split("/")
+    fixed = next(at for at, part in enumerate(parts) if _GLOB.search(part))
+    return "/".join(parts[:fixed])
+
+
+def _below(name: str, base: str) -> tuple[str, ...]:
+    """A listed object's key below a prefix or a glob's directory, as path parts."""
+    rest = name[len(base) :] if name.startswith(base) else name.rsplit("/", 1)[-1]
+    return tuple(part for part in rest.split("/") if part)
+
+
+def _expand(given: str) -> tuple[list[_Entry], Path | None] | None:
+    """What one user path stands for, and the directory its files' hosts are told under
+    (None: a file named directly); None when it names nothing."""
     path = Path(given)
     info = _stat(path)
     if isinstance(info, os.stat_result):
-        return _walk(path) if stat.S_ISDIR(info.st_mode) else [_Entry(path, info, "given")]
+        if stat.S_ISDIR(info.st_mode):
+            return _walk(path), path
+        return [_Entry(path, info, "given")], None
     matches = sorted(glob.glob(given, recursive=True))  # noqa: PTH207 (absolute patterns)
     if not matches:
         return None
@@ -144,7 +200,7 @@ def _expand(given: str) -> list[_Entry] | None:
             out.extend(_walk(match))
         else:
             out.append(_Entry(match, info, "given" if direct else "glob"))
-    return out
+    return out, Path(_base(given) or ".") if _GLOB.search(given) else None
 
 
 def _stat(path: Path) -> os.stat_result | OSError:
@@ -184,22 +240,34 @@ def _walk(root: Path) -> list[_Entry]:
     return sorted(out, key=lambda entry: entry.path)
 
 
-def _add(found: Discovery, seen: dict[tuple[int, int], str], entry: _Entry) -> None:
-    """Record one entry: a source (once per inode), or skipped with why."""
+def _add(
+    found: Discovery,
+    seen: dict[tuple[int, int], str],
+    entry: _Entry,
+    host: str | None,
+    host_from: HostPattern | None,
+) -> None:
+    """Record one entry: a source (once per inode), or skipped with why (``host`` None:
+    outside the ``host_from`` pattern)."""
     name, info = str(entry.path), entry.info
+    if host is None:
+        assert host_from is not None
+        found.skipped.append(Skipped(name, host_from.outside))
+        return
     if isinstance(info, OSError):
-        found.skipped.append(Skipped(name, _missing_reason(entry.path, info)))
+        found.skipped.append(Skipped(name, _missing_reason(entry.path, info), host))
         return
     reason = kind_reason(info.st_mode, entry.found)
     if reason is not None:
-        found.skipped.append(Skipped(name, reason))
+        found.skipped.append(Skipped(name, reason, host))
         return
     key = (info.st_dev, info.st_ino)
     if key in seen:
-        found.same_file.append((name, seen[key]))
+        found.same_file.append(SameFile(name, seen[key], host))
         return
     seen[key] = name
-    found.sources.append(Source(name, entry.path, entry.found, stat.S_ISFIFO(info.st_mode)))
+    fifo = stat.S_ISFIFO(info.st_mode)
+    found.sources.append(Source(name, entry.path, entry.found, fifo, host=host))
 
 
 def kind_reason(mode: int, found: Found) -> str | None:

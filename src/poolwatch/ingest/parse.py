@@ -26,6 +26,7 @@ from poolwatch.ingest.cluster import Cluster
 from poolwatch.ingest.dedupe import drop_tee_copies
 from poolwatch.ingest.discover import Discovery, Source, discover
 from poolwatch.ingest.family import HUMAN, RECORDS, Family, detect, detect_many
+from poolwatch.ingest.hosts import HostPattern
 from poolwatch.ingest.monitor import header_zone, parse_monitor, parse_snapshot
 from poolwatch.ingest.own import binary_own_reason, monitor_lock_reason
 from poolwatch.ingest.publish import Ingest, kept_only, publish
@@ -59,16 +60,19 @@ def ingest(
     workers: int | None = None,
     chunk_bytes: int = CHUNK_BYTES,
     cluster: Cluster | None = None,
+    host_from: HostPattern | None = None,
 ) -> Ingest:
     """Read every input the paths name and return the published tables.
 
-    With a ``cluster``, the files are read by its workers (``ingest.cluster``); what
-    follows, the same here either way, is the reduction: content duplicates, the
-    monitor's human log and tee copies counted once, then the tables published.
+    Each file's host is told by its path (``ingest.hosts``; ``host_from``: the
+    ``--host-from`` pattern). With a ``cluster``, the files are read by its workers
+    (``ingest.cluster``); what follows, the same here either way, is the reduction:
+    content duplicates, the monitor's human log and tee copies counted once, then the
+    tables published.
     """
     # pandas is needed only to publish: it loads (half a second) while the files are read.
     Thread(target=importlib.import_module, args=("pandas",), daemon=True).start()
-    found = discover(paths)
+    found = discover(paths, host_from)
     if cluster is None:
         results = read_files(found.sources, workers or default_workers(), progress, chunk_bytes)
     else:
@@ -82,17 +86,20 @@ def reduction(found: Discovery, results: list[FileResult]) -> Ingest:
     once, then the tables published."""
     extra = [
         FileResult(
-            Source(path, Path(path)), status="duplicate", reason=f"same file as {shown(first)}"
+            Source(same.path, Path(same.path), host=same.host),
+            status="duplicate",
+            reason=f"same file as {shown(same.first)}",
         )
-        for path, first in found.same_file
+        for same in found.same_file
     ]
     skipped = [
-        FileResult(Source(s.path, Path(s.path)), status="skipped", reason=s.reason)
+        FileResult(Source(s.path, Path(s.path), host=s.host), status="skipped", reason=s.reason)
         for s in found.skipped
     ]
     _mark_content_duplicates(results)
     _mark_human_copies(results)
-    copies = drop_tee_copies(kept_only(results))
+    hosts = {result.label: result.source.host for result in results}
+    copies = drop_tee_copies(kept_only(results), hosts)
     for result in results:
         if result.label in copies and result.family == "run_batt":
             result.drop("duplicate", copies[result.label])
@@ -383,7 +390,9 @@ def _assembled(
 
 
 def _mark_content_duplicates(results: list[FileResult]) -> None:
-    """Keep the first of inputs with the same decompressed content (even renamed)."""
+    """Keep the first of inputs with the same decompressed content (even renamed, even
+    under another host: a byte-identical file is a copy made while shipping logs, not a
+    second host's run, whose dates, tasks and counts would differ)."""
     first: dict[str, str] = {}
     for result in results:
         digest = str(result.facts.get("digest", ""))
@@ -397,13 +406,20 @@ def _mark_content_duplicates(results: list[FileResult]) -> None:
 
 def _mark_human_copies(results: list[FileResult]) -> None:
     """Count the monitor's human log once: its samples are those of its records when
-    the records are given too (read from there)."""
+    the records of its host are given too (read from there)."""
     records = [r for r in results if r.status == "read" and r.family == RECORDS]
     for result in results:
         if result.status != "read" or result.family != HUMAN or result.records is None:
             continue
         source = next(
-            (r for r in records if r.records and covered(result.records, r.records)), None
+            (
+                r
+                for r in records
+                if r.source.host == result.source.host
+                and r.records
+                and covered(result.records, r.records)
+            ),
+            None,
         )
         if source is not None:
             result.drop("duplicate", f"the same samples as {source.label} (read from there)")

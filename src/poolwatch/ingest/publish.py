@@ -54,10 +54,11 @@ def publish(results: list[FileResult]) -> Ingest:
     files = _files(results)
     frames: dict[str, list[tables.Part]] = {name: [] for name in tables.TABLES}
     first = {id(part): part for part in kept_only(results)}
+    hosts = {r.label: r.source.host for r in kept}
     for result in kept:
         part = first.pop(id(result.part), None)
         if part is not None:
-            _add(frames, _assembly_frames(part))
+            _add(frames, _assembly_frames(part, {name: hosts[name] for name in part.run.families}))
         _add(frames, _file_frames(result))
         result.part = result.monitor = result.snapshot = result.records = None
     # The largest table last, once the others' polars frames are gone.
@@ -88,30 +89,48 @@ def _add(frames: dict[str, list[tables.Part]], more: dict[str, tables.Part]) -> 
         frames[name].append(frame)
 
 
-def _assembly_frames(part: Assembly) -> dict[str, tables.Part]:
-    """The frames of an assembly of run_batt and console files, by the table they go to."""
+def _assembly_frames(part: Assembly, hosts: Mapping[str, str]) -> dict[str, tables.Part]:
+    """The frames of an assembly of run_batt and console files, by the table they go to
+    (``hosts``: the host of each of its files)."""
     run = part.run
-    rare = tables.conform(run.events, tables.EVENTS)
+    rare = tables.conform(_with_hosts(run.events, hosts), tables.EVENTS)
     names = list(run.families)
     events: tables.Part = rare
     if run.tasks.height:
-        events = _RunEvents(rare, task_events(run.tasks, with_file=len(names) > 1), names)
-    out: dict[str, tables.Part] = {"events": events, "tasks": run.tasks, "runs": run.runs}
+        task_rows = task_events(run.tasks, with_file=len(names) > 1)
+        events = _RunEvents(rare, task_rows, names, [hosts[name] for name in names])
+    out: dict[str, tables.Part] = {
+        "events": events,
+        "tasks": _with_hosts(run.tasks, hosts),
+        "runs": _with_hosts(run.runs, hosts),
+    }
     if part.unparsed.height:
-        out["unparsed"] = part.unparsed
+        out["unparsed"] = _with_hosts(part.unparsed, hosts)
     return out
+
+
+def _with_hosts(frame: pl.DataFrame, hosts: Mapping[str, str]) -> pl.DataFrame:
+    """A frame with the ``host`` of each row's ``file`` (``hosts``: by file name)."""
+    if not frame.height:
+        return frame
+    distinct = set(hosts.values())
+    if len(distinct) == 1:
+        return frame.with_columns(host=pl.lit(distinct.pop()))
+    file = pl.col("file").cast(pl.String)
+    return frame.with_columns(host=file.replace_strict(hosts, return_dtype=pl.String))
 
 
 def _file_frames(result: FileResult) -> dict[str, tables.Part]:
     """The frames of a monitor log, monitor records or a snapshot file."""
-    out: dict[str, tables.Part] = {}
+    out: dict[str, pl.DataFrame] = {}
     if result.records is not None:
         out |= {"samples": result.records.samples, "host_samples": result.records.host}
     if result.monitor is not None:
         out |= {"events": monitor_events(result.monitor), "monitor": result.monitor}
     if result.snapshot is not None:
         out["events"] = result.snapshot
-    return out
+    hosts = {result.label: result.source.host}
+    return {name: _with_hosts(frame, hosts) for name, frame in out.items()}
 
 
 class _RunEvents:
@@ -125,10 +144,14 @@ class _RunEvents:
     on every row, is one dictionary entry.
     """
 
-    def __init__(self, rare: pl.DataFrame, tasks: pl.DataFrame, files: list[str]) -> None:
+    def __init__(
+        self, rare: pl.DataFrame, tasks: pl.DataFrame, files: list[str], hosts: list[str]
+    ) -> None:
         self._rare = rare
         self._tasks = tasks
         self._file = files[0] if len(files) == 1 else None
+        self._hosts = hosts
+        """The host of each file, in the files' order."""
         keys = ["line"] if self._file is not None else ["file", "line"]
         order = pl.concat([rare.select(keys), tasks.select(keys)])
         if self._file is None:  # files in their order, each in line order
@@ -136,7 +159,10 @@ class _RunEvents:
             order = order.with_columns(
                 pl.col("file").cast(pl.String).replace_strict(files, place, return_dtype=pl.UInt32)
             )
-        self._order = order.with_row_index().sort(keys, maintain_order=True).get_column("index")
+        ordered = order.with_row_index().sort(keys, maintain_order=True)
+        self._order = ordered.get_column("index")
+        self._places = None if self._file is not None else ordered.get_column("file").to_numpy()
+        """Each row's file (its place in ``files``), when there are several."""
         numbers = self._order.to_numpy()
         self._rows = pa.array(numbers)
         self._rare_at = np.flatnonzero(numbers < rare.height)
@@ -151,8 +177,9 @@ class _RunEvents:
     def arrow(self, name: str) -> pa.Array:
         """One column, in line order."""
         if name == "file" and self._file is not None:
-            codes = pa.array(np.zeros(self.height, np.uint32))
-            return pa.DictionaryArray.from_arrays(codes, pa.array([self._file], pa.large_string()))
+            return _constant(self._file, self.height)
+        if name == "host":
+            return self._host()
         rare = self._rare.get_column(name)
         if name not in self._tasks.columns:
             return _spread(rare.to_arrow(), self._rare_at, self.height)
@@ -163,12 +190,28 @@ class _RunEvents:
         # Numbers put in line order by Arrow: about three times faster (measured).
         return pa.concat_arrays([rare.to_arrow(), other.to_arrow()]).take(self._rows)
 
+    def _host(self) -> pa.Array:
+        """The host column: each row's file's host (one file: the same on every row)."""
+        if self._places is None:
+            return _constant(self._hosts[0], self.height)
+        named = list(dict.fromkeys(self._hosts))
+        code = np.array([named.index(host) for host in self._hosts], np.uint32)
+        return pa.DictionaryArray.from_arrays(
+            pa.array(code[self._places]), pa.array(named, pa.large_string())
+        )
+
     def drop(self, name: str) -> _RunEvents:
         """Let go of a column once it is converted."""
         self._rare = self._rare.drop(name)
         if name in self._tasks.columns:
             self._tasks = self._tasks.drop(name)
         return self
+
+
+def _constant(value: str, rows: int) -> pa.Array:
+    """A categorical column with the same value on every row (one dictionary entry)."""
+    codes = pa.array(np.zeros(rows, np.uint32))
+    return pa.DictionaryArray.from_arrays(codes, pa.array([value], pa.large_string()))
 
 
 def _spread(values: pa.Array, at: np.ndarray, rows: int) -> pa.Array:
@@ -208,6 +251,7 @@ def _files(results: list[FileResult]) -> pd.DataFrame:
     rows = [
         {
             "path": r.label,
+            "host": r.source.host,
             "family": r.family,
             "status": r.status,
             "reason": _reason(r),

@@ -45,8 +45,17 @@ INT64 = "int64[pyarrow]"
 FLOAT64 = "double[pyarrow]"
 BOOL = "bool[pyarrow]"
 
+#: The host of a row's file: an instance is a host and a tmp_batt_<id> together.
+HOST = Column(
+    "host",
+    CATEGORY,
+    "host the file's path names: the first directory under an input that holds several "
+    "hosts' directories, or --host-from's {host}; empty for one host's logs",
+)
+
 EVENTS: tuple[Column, ...] = (
     Column("file", CATEGORY, "input file as given (or <stdin>)"),
+    HOST,
     Column("line", UINT32, "1-based line number in the (decompressed) file"),
     Column(
         "instance",
@@ -99,6 +108,7 @@ FALLBACK_COUNTS: tuple[Column, ...] = (
 
 TASKS: tuple[Column, ...] = (
     Column("file", CATEGORY, "input file"),
+    HOST,
     Column("instance", CATEGORY, "instance"),
     Column("run", INT32, "run number"),
     Column("task", CATEGORY, "task id"),
@@ -118,6 +128,7 @@ TASKS: tuple[Column, ...] = (
 
 RUNS: tuple[Column, ...] = (
     Column("file", CATEGORY, "input file holding the run"),
+    HOST,
     Column("family", CATEGORY, "console (run_card.sh output) or run_batt (a run log)"),
     Column("instance", CATEGORY, "instance"),
     Column("run", INT32, "run number within the file (0: head of a cut log)"),
@@ -143,6 +154,7 @@ RUNS: tuple[Column, ...] = (
 
 MONITOR: tuple[Column, ...] = (
     Column("file", CATEGORY, "monitor log"),
+    HOST,
     Column("line", UINT32, "first physical line of the record"),
     Column("lines", UINT8, "physical lines the record was split over"),
     Column("record", CATEGORY, "sample or alert"),
@@ -161,6 +173,7 @@ MONITOR: tuple[Column, ...] = (
 #: process per sample.
 SAMPLES: tuple[Column, ...] = (
     Column("file", CATEGORY, "the monitor's records file"),
+    HOST,
     Column("line", UINT32, "line of the sample record"),
     Column("sample", INT32, "the sample's number (a gap: records lost)"),
     Column("timestamp", TIMESTAMP, "when the sample was taken (UTC)"),
@@ -182,6 +195,7 @@ SAMPLES: tuple[Column, ...] = (
 #: The same records: one row per sample, the host and the fleet as a whole.
 HOST_SAMPLES: tuple[Column, ...] = (
     Column("file", CATEGORY, "the monitor's records file"),
+    HOST,
     Column("line", UINT32, "line of the sample record"),
     Column("sample", INT32, "the sample's number (a gap: records lost)"),
     Column("timestamp", TIMESTAMP, "when the sample was taken (UTC)"),
@@ -211,6 +225,7 @@ FILES: tuple[Column, ...] = (
         STRING,
         "input as given (control characters and bytes that are not UTF-8 escaped: `\\n`, `\\xff`)",
     ),
+    HOST,
     Column(
         "family",
         CATEGORY,
@@ -237,6 +252,7 @@ FILES: tuple[Column, ...] = (
 
 UNPARSED: tuple[Column, ...] = (
     Column("file", CATEGORY, "input file"),
+    HOST,
     Column("line", UINT32, "line number"),
     Column("text", STRING, "the line (first few per file)"),
 )
