@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from poolwatch.history.store import Store
     from poolwatch.ingest.cluster import Cluster
     from poolwatch.ingest.discover import Source
+    from poolwatch.ingest.hosts import HostPattern
     from poolwatch.ingest.parse import Ingest
 
 #: Shows a step's progress: ``steps("reading", total, "B")`` opens a display of it and
@@ -62,29 +63,42 @@ def cluster_of(scheduler: str | None = None, workers: int | None = None) -> Clus
     return Cluster.of(scheduler, workers)
 
 
+def host_pattern(text: str | None) -> HostPattern | None:
+    """``host_from`` checked and compiled (None: hosts told by the default rule): a glob
+    with one ``{host}`` field, such as ``logs/{host}/*`` (a ``UsageError`` otherwise)."""
+    from poolwatch.ingest.hosts import host_pattern as compiled
+
+    return None if text is None else compiled(text)
+
+
 def read(
     paths: Sequence[str],
     *,
     steps: Steps | None = None,
     seen: Callable[[Ingest], None] | None = None,
     cluster: Cluster | None = None,
+    host_from: str | None = None,
 ) -> Ingest:
     """Read every input the paths name (files, directories, globs, ``s3://`` URLs, ``-``
     for standard input) into the published tables, on a Dask ``cluster`` if one is given.
-    ``seen`` is shown the tables before they are checked, so that a caller can list what
-    was skipped; fails when nothing is usable."""
+    Each file's host is the one its path names: the first directory under an input that
+    holds several hosts' directories, or the ``{host}`` field of ``host_from``
+    (``logs/{host}/*``; a file it does not match is skipped). ``seen`` is shown the
+    tables before they are checked, so that a caller can list what was skipped; fails
+    when nothing is usable."""
     from poolwatch.ingest.discover import discover
     from poolwatch.ingest.parse import ingest
 
+    pattern = host_pattern(host_from)
     if list(paths).count(STDIN) > 1:
         raise UsageError("'-' (standard input) can be given only once")
     if steps is None:
-        result = ingest(paths, cluster=cluster)
+        result = ingest(paths, cluster=cluster, host_from=pattern)
     else:
-        found = discover(paths).sources
+        found = discover(paths, pattern).sources
         total = sum(_size(source) for source in found)
         with steps("reading", total, "B") as advance:
-            result = ingest(paths, progress=advance, cluster=cluster)
+            result = ingest(paths, progress=advance, cluster=cluster, host_from=pattern)
     if seen is not None:
         seen(result)
     if not (result.files["status"] == FileStatus.READ).any():
@@ -149,18 +163,20 @@ def report(
     seen: Callable[[Ingest], None] | None = None,
     warn: Warn | None = None,
     cluster: Cluster | None = None,
+    host_from: str | None = None,
 ) -> Findings:
-    """The findings of the logs at ``paths`` (read on ``cluster``, if given); with
-    ``baseline`` (earlier logs) or
+    """The findings of the logs at ``paths`` (read on ``cluster``, if given, their hosts
+    told as ``read`` tells them); with ``baseline`` (earlier logs) or
     ``baseline_days`` (the median of that many days of the history ``store``) a
     before/after comparison too: a post-deployment review."""
     if baseline and baseline_days:
         raise UsageError("give --baseline or --baseline-days, not both")
     settings = settings or config()
-    findings = diagnose(read(paths, steps=steps, seen=seen, cluster=cluster), settings,
-                        command=command)  # fmt: skip
+    findings = diagnose(read(paths, steps=steps, seen=seen, cluster=cluster,
+                             host_from=host_from), settings, command=command)  # fmt: skip
     if baseline:
-        before = diagnose(read(baseline, steps=steps, seen=seen, cluster=cluster), settings)
+        before = diagnose(read(baseline, steps=steps, seen=seen, cluster=cluster,
+                               host_from=host_from), settings)  # fmt: skip
         return against_logs(findings, before, baseline, settings, warn=warn)
     if baseline_days:
         return against_store(findings, baseline_days, store, settings)
@@ -273,10 +289,15 @@ def _unshown(_what: str, _total: int, _unit: str) -> Iterator[Callable[[int], No
 
 
 def check(
-    paths: Sequence[str], settings: Config | None = None, *, cluster: Cluster | None = None
+    paths: Sequence[str],
+    settings: Config | None = None,
+    *,
+    cluster: Cluster | None = None,
+    host_from: str | None = None,
 ) -> Findings:
-    """The findings a monitoring-plugin check reports (``status`` gives its exit code)."""
-    return diagnose(read(paths, cluster=cluster), settings)
+    """The findings a monitoring-plugin check reports (``status`` gives its exit code;
+    ``cluster`` and ``host_from`` as ``read`` takes them)."""
+    return diagnose(read(paths, cluster=cluster, host_from=host_from), settings)
 
 
 def status(findings: Findings) -> int:
@@ -301,12 +322,14 @@ def daily(
     seen: Callable[[Ingest], None] | None = None,
     warn: Warn | None = None,
     cluster: Cluster | None = None,
+    host_from: str | None = None,
 ) -> Findings:
     """Summarise one ``day`` (in ``zone``) of the logs: write its report under
     ``out/<day>/`` with its changes against the day before and the trailing median,
     rewrite ``out/index.html``, then record the day in the history ``store`` (a path, or
     one opened with ``history``; pruned to ``keep`` days). Nothing is recorded unless
-    every file was written. ``cluster``: where the logs are read (``read``)."""
+    every file was written. ``cluster`` and ``host_from``: where the logs are read and
+    how their hosts are told (``read``)."""
     from poolwatch.analyze.days import days_in, only_day
     from poolwatch.analyze.diagnose import assess
     from poolwatch.history.compare import TREND_DAYS
@@ -323,7 +346,7 @@ def daily(
         warn(inside)
     # A store it cannot read fails before the logs are read; nothing is created yet.
     recorded = store if isinstance(store, Store) else history(store, warn=warn)
-    result = read(paths, steps=steps, seen=seen, cluster=cluster)
+    result = read(paths, steps=steps, seen=seen, cluster=cluster, host_from=host_from)
     held = days_in(result, zone)
     if day not in held:
         shown_days = ", ".join(str(d) for d in held[-7:]) or "none"

@@ -121,6 +121,27 @@ def cluster_options(command: Callable[..., None]) -> Callable[..., None]:
     return decorated
 
 
+def host_option(command: Callable[..., None]) -> Callable[..., None]:
+    """``--host-from``: where each file's path names its host, checked before any work is
+    done and handed to the command as ``host_from`` (None: the default rule)."""
+
+    @functools.wraps(command)
+    def checked(*, host_from: str | None, **given: Any) -> None:
+        api.host_pattern(host_from)
+        command(host_from=host_from, **given)
+
+    return click.option(
+        "--host-from",
+        "host_from",
+        default=None,
+        metavar="PATTERN",
+        help="Tell each file's host by its path: a glob with a {host} field, e.g. "
+        "'logs/{host}/*' (matching the end of the path) or '/archive/{host}/batch/*.log' "
+        "(the whole path); ** crosses directories. Files it does not match are skipped. "
+        "Default: the first directory under an input that holds several hosts' directories.",
+    )(checked)
+
+
 def store_option(command: Callable[..., None]) -> Callable[..., None]:
     """The ``--store`` option of the commands that use the history."""
     return click.option(

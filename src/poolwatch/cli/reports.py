@@ -27,6 +27,7 @@ from poolwatch.cli.options import (
     config_option,
     day_named,
     format_option,
+    host_option,
     mail_options,
     store_option,
     zone_named,
@@ -51,14 +52,17 @@ if TYPE_CHECKING:
     help="events.parquet or events.csv: the events table; DIR/: every table as Parquet.",
 )
 @cluster_options
+@host_option
 @voice_options
-def parse(*, paths: tuple[str, ...], out: Path | None, cluster: Cluster | None) -> None:
+def parse(
+    *, paths: tuple[str, ...], out: Path | None, cluster: Cluster | None, host_from: str | None
+) -> None:
     """Read logs (files, directories, globs, s3:// URLs, - for stdin) into tables.
 
     Compressed files (.gz, .bz2, .xz) are read transparently; each file's family
     (run log, run_card console, monitor log, thread snapshot) is told from its content.
     """
-    result = _ingest(paths, cluster)  # first: it loads pandas while it reads
+    result = _ingest(paths, cluster, host_from)  # first: it loads pandas while it reads
 
     if out is not None:
         from poolwatch.render.output import OutputError
@@ -75,11 +79,11 @@ def parse(*, paths: tuple[str, ...], out: Path | None, cluster: Cluster | None) 
         say_line("wrote " + ", ".join(str(p) for p in written))
 
 
-def _ingest(paths: tuple[str, ...], cluster: Cluster | None) -> Ingest:
+def _ingest(paths: tuple[str, ...], cluster: Cluster | None, host_from: str | None) -> Ingest:
     """Ingest the paths with a progress bar on a terminal; fail when nothing is usable."""
     from poolwatch import api
 
-    return api.read(paths, steps=steps(), seen=_notes, cluster=cluster)
+    return api.read(paths, steps=steps(), seen=_notes, cluster=cluster, host_from=host_from)
 
 
 def _notes(result: Ingest) -> None:
@@ -130,6 +134,7 @@ def _notes(result: Ingest) -> None:
 @store_option
 @mail_options
 @cluster_options
+@host_option
 @config_option
 @voice_options
 def report(
@@ -144,6 +149,7 @@ def report(
     store_path: Path | None,
     mail: Mail | None,
     cluster: Cluster | None,
+    host_from: str | None,
 ) -> None:
     """Diagnose the fleet the logs come from and write the report files into --out.
 
@@ -163,7 +169,7 @@ def report(
     findings = api.report(
         paths, settings=settings, baseline=baseline_paths, baseline_days=baseline_days,
         store=store_path, command=command_line(), steps=steps(), seen=_notes, warn=warn,
-        cluster=cluster,
+        cluster=cluster, host_from=host_from,
     )  # fmt: skip
     api.write(findings, files, paper=paper.lower(), steps=steps())
     if findings.baseline is not None:
@@ -184,15 +190,21 @@ def _send(mail: Mail, findings: Findings, folder: Path) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json instead.")
 @cluster_options
+@host_option
 @config_option
 def check(
-    *, paths: tuple[str, ...], as_json: bool, config_path: Path | None, cluster: Cluster | None
+    *,
+    paths: tuple[str, ...],
+    as_json: bool,
+    config_path: Path | None,
+    cluster: Cluster | None,
+    host_from: str | None,
 ) -> None:
     """Monitoring-plugin check: one status line, a short summary, exit 0/1/2/3.
 
     0 OK (healthy), 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no usable input, bad usage).
     """
-    findings = api.check(paths, api.config(config_path), cluster=cluster)
+    findings = api.check(paths, api.config(config_path), cluster=cluster, host_from=host_from)
     if as_json:  # summary.json's model (pydantic) is loaded only for it
         from poolwatch.render.json import render
 
@@ -246,6 +258,7 @@ def _store(path: Path | None) -> Store:
 @format_option
 @mail_options
 @cluster_options
+@host_option
 @config_option
 @voice_options
 def daily(
@@ -260,6 +273,7 @@ def daily(
     config_path: Path | None,
     mail: Mail | None,
     cluster: Cluster | None,
+    host_from: str | None,
 ) -> None:
     """Summarise one day: record it in the history store and write its report with
     its changes against the day before and the trailing 7-day median."""
@@ -270,7 +284,7 @@ def daily(
     findings = api.daily(
         paths, day=day, zone=zone, out=out, store=_store(store_path), keep=keep,
         formats=chosen, settings=settings, command=command_line(), steps=steps(),
-        seen=_notes, warn=warn, cluster=cluster,
+        seen=_notes, warn=warn, cluster=cluster, host_from=host_from,
     )  # fmt: skip
     folder = out / day.isoformat()
     say(f"{day}: {findings.verdict}: {findings.summary}")

@@ -38,6 +38,7 @@ def parse_summary(result: Ingest) -> str:
     out = [
         f"files: {int(status.get('read', 0))} read, {int(status.get('skipped', 0))} skipped, "
         f"{int(status.get('duplicate', 0))} duplicate",
+        *_hosts_line(read, result.runs),
         f"lines: {lines:,} ({unparsed:,} unparsed)",
         f"runs: {len(result.runs):,}  tasks: {len(result.tasks):,}  "
         f"monitor records: {len(result.monitor):,}  poolwatch monitor samples: "
@@ -48,6 +49,23 @@ def parse_summary(result: Ingest) -> str:
     width = max(len(k) for k in KINDS)
     out += [f"  {kind:<{width}}  {int(counts[kind]):>9,}" for kind in KINDS if counts.get(kind)]
     return "\n".join(out)
+
+
+#: Hosts named one by one in parse's summary, at most.
+_HOSTS_SHOWN = 10
+
+
+def _hosts_line(read: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
+    """The hosts the files read come from, with their instances (no line for one host's
+    logs, whose files name no host)."""
+    hosts = sorted({str(host) for host in read["host"].dropna()} - {""})
+    if not hosts:
+        return []
+    instances = runs.groupby("host", observed=True)["instance"].nunique()
+    named = [f"{host} ({int(instances.get(host, 0))} instances)" for host in hosts]
+    more = len(named) - _HOSTS_SHOWN
+    shown_hosts = ", ".join(named[:_HOSTS_SHOWN]) + (f", and {more} more" if more > 0 else "")
+    return [f"hosts: {len(hosts)}: {shown_hosts}"]
 
 
 #: Monitoring-plugin status words and exit codes, by verdict.
