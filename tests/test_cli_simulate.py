@@ -49,7 +49,7 @@ def test_the_choices_are_the_simulator_s() -> None:
         for param in simulate_command.params
         if isinstance(param.type, click.Choice)
     }
-    assert choices["scenario"] == SCENARIOS
+    assert choices["scenarios"] == SCENARIOS
     assert choices["version"] == VERSIONS
     assert choices["snapshots"] == SNAPSHOTS
 

@@ -127,12 +127,23 @@ _SCENARIOS = ["healthy", "overloaded", "memory-pressure", "timeouts", "sequentia
 @main.command()
 @click.option(
     "--scenario",
+    "scenarios",
     type=click.Choice(_SCENARIOS),
-    default="healthy",
-    show_default=True,
+    multiple=True,
     help="The guide's production pattern or diagnostic scenario (deadlock: runs that hang "
     "silently and are killed at the timeout; degraded: the healthy mix with a fallback "
-    "line on every task of a degraded run, as dense as real degraded logs).",
+    "line on every task of a degraded run, as dense as real degraded logs). Default: "
+    "healthy. With --hosts: one for every host, or repeated, one per host (default: "
+    "healthy, overloaded, healthy, memory-pressure, healthy, then again).",
+)
+@click.option(
+    "--hosts",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Write N hosts' fleets side by side, OUT/host1/ to OUT/hostN/ (host k from the seed "
+    "+ 1000 x (k-1); --size shared), the first instance of each running as the same "
+    "tmp_batt_<id>.",
 )
 @click.option("--instances", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option(
@@ -179,7 +190,8 @@ _SCENARIOS = ["healthy", "overloaded", "memory-pressure", "timeouts", "sequentia
 @click.option("--force", is_flag=True, help="Write into a directory that is not empty.")
 def simulate(
     *,
-    scenario: str,
+    scenarios: tuple[str, ...],
+    hosts: int | None,
     instances: int,
     runs: int,
     seed: int,
@@ -192,13 +204,21 @@ def simulate(
     out: Path,
     force: bool,
 ) -> None:
-    """Write realistic console logs, run logs and a monitor log for a scenario."""
+    """Write realistic console logs, run logs and a monitor log for a scenario (or, with
+    --hosts, for several hosts)."""
+    from poolwatch.simulate import host_scenarios, simulate_hosts
     from poolwatch.simulate import simulate as run_simulation
 
     try:
         size_bytes = parse_size(size) if size else None
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--size") from err
+    if hosts is None and len(scenarios) > 1:
+        raise click.BadParameter("give one scenario, or --hosts N", param_hint="--scenario")
+    try:
+        chosen = host_scenarios(hosts, scenarios) if hosts is not None else ()
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--scenario") from err
     if out.exists() and not out.is_dir():
         raise click.BadParameter(f"{out} exists and is not a directory", param_hint="--out")
     if out.is_dir() and any(out.iterdir()) and not force:
@@ -207,12 +227,21 @@ def simulate(
             param_hint="--out",
         )
     with bar("writing", size_bytes, "B") if sys.stderr.isatty() else nullcontext() as progress:
-        result = run_simulation(
-            scenario, out, instances=instances, runs=runs, seed=seed,
-            size_bytes=size_bytes, live=live, monitor_style=monitor_style, version=version,
-            snapshots=snapshots, copied=copied, progress=progress,
-        )  # fmt: skip
+        if hosts is None:
+            result = run_simulation(
+                scenarios[0] if scenarios else "healthy", out, instances=instances, runs=runs,
+                seed=seed, size_bytes=size_bytes, live=live, monitor_style=monitor_style,
+                version=version, snapshots=snapshots, copied=copied, progress=progress,
+            )  # fmt: skip
+        else:
+            result = simulate_hosts(
+                out, hosts, chosen, instances=instances, runs=runs, seed=seed,
+                size_bytes=size_bytes, live=live, monitor_style=monitor_style, version=version,
+                snapshots=snapshots, copied=copied, progress=progress,
+            )  # fmt: skip
     click.echo(
         f"wrote {len(result.files)} files, {result.bytes:,} bytes, {result.lines:,} lines, "
         f"{len(result.runs)} runs to {out}"
     )
+    if hosts is not None:
+        click.echo(", ".join(f"host{k}: {name}" for k, name in enumerate(chosen, start=1)))

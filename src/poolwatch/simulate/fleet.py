@@ -238,6 +238,7 @@ class Fleet:
     writer: Writer
     extra_rng: random.Random  # for what a default simulation lacks (versions, snapshots)
     truths: list[RunTruth] = field(default_factory=list)
+    host: str = ""  # the host of a corpus of several (its monitor's hostname)
 
 
 def _instance_id(rng: random.Random, taken: set[str]) -> str:
@@ -264,10 +265,14 @@ def make_fleet(
     epoch0: float,
     writer: Writer,
     out: Path,
+    host: str = "",
+    first_id: str | None = None,
 ) -> Fleet:
     """Instances with ids, habits, versions and staggered start times, all from the seed.
 
     ``rounds`` is how many runs each instance makes before any is added for size or live.
+    ``first_id``: the id the first instance runs as (another host's instance's), instead
+    of the one it draws (drawn all the same, so that every other byte is the seed's).
     """
     master = random.Random(seed)
     arc = arc_tasks(random.Random(master.getrandbits(64)))
@@ -282,12 +287,14 @@ def make_fleet(
     later = _chosen(master, count, LATER_FORM_SHARE)
     timing = _chosen(master, count, TIMING_SHARE)
     loky = _chosen(master, count, LOKY_WARNING_SHARE)
-    taken: set[str] = set()
+    taken: set[str] = set() if first_id is None else {first_id}
     instances = []
     for k, role in enumerate(roles(scenario, count)):
         first = uniform(master, (1.0, 10.0) if k == 0 else INSTANCE_STAGGER_SECONDS)
         rng = random.Random(master.getrandbits(64))
         iid = _instance_id(master, taken)
+        if k == 0 and first_id is not None:
+            iid = first_id
         habits = (k in later, k in timing, k in loky)
         console = out / f"run_card_{k + 1}.log"
         instances.append(
@@ -298,7 +305,9 @@ def make_fleet(
     extra_rng = random.Random(master.getrandbits(64))
     for k in _later_instances(extra_rng, count, version):
         instances[k].version, instances[k].later_form = LATER, True
-    return Fleet(profile, epoch0, out, arc, deck, instances, monitor_rng, writer, extra_rng)
+    return Fleet(
+        profile, epoch0, out, arc, deck, instances, monitor_rng, writer, extra_rng, host=host
+    )
 
 
 def _later_instances(rng: random.Random, count: int, version: str) -> set[int]:
@@ -393,9 +402,11 @@ def _run_once(fleet: Fleet, inst: Instance, now: float | None = None) -> bool:
         inst.tail_starts.append(python_start)
     counts = run.counts(kept, partial)
     stderr = run.stderr_shown(kept) + termed
-    fleet.truths.append(
-        _truth(inst, run, counts, epoch=epoch, seconds=seconds, live=live, kept=kept, stderr=stderr)
-    )
+    truth = _truth(
+        inst, run, counts, epoch=epoch, seconds=seconds, live=live, kept=kept, stderr=stderr,
+        host=fleet.host,
+    )  # fmt: skip
+    fleet.truths.append(truth)
     return live
 
 
@@ -427,6 +438,7 @@ def _truth(
     live: bool,
     kept: int,
     stderr: int,
+    host: str,
 ) -> RunTruth:
     """The ground truth of the run just written: ``kept`` lines of its output were written,
     ``stderr`` of its console lines are stderr's (timeout's message included)."""
@@ -456,6 +468,7 @@ def _truth(
         timeout_seconds=run.timeout or None,
         overload_above=inst.version.overload_above,
         stderr_lines=stderr,
+        host=host,
     )
 
 

@@ -22,6 +22,14 @@ SNAPSHOTS = ("none", "steady", "leak")
 DEFAULT_START = datetime(2025, 10, 14, 9, 36, 8, tzinfo=UTC)
 MONITOR_LOG = "week6b_monitoring.log"
 RECORDS_LOG = "poolwatch-monitor.jsonl"
+#: The host poolwatch monitor's records name when the corpus is one host's.
+HOSTNAME = "batch-host"
+#: A corpus of several hosts (``--hosts N``): their scenarios, host by host, repeated from
+#: the first past the fifth (``--hosts 5``: three healthy, one overloaded, one out of memory).
+HOST_SCENARIOS = ("healthy", "overloaded", "healthy", "memory-pressure", "healthy")
+#: Host k's fleet is simulated from the seed plus (k - 1) times this: host1's is the
+#: one-host corpus of the same seed.
+HOST_SEED_STRIDE = 1000
 
 # --- Numbers taken from the guide (monitoring-guide.md) -------------------------------------
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from poolwatch.simulate.fleet import Fleet
 from poolwatch.simulate.numbers import (
     HOST_BASE_THREADS,
+    HOSTNAME,
     MONITOR_INTERVAL_SECONDS,
     PID_FIRST,
     PIDS_PER_ITERATION,
@@ -126,7 +127,7 @@ def _sample_record(
     runs = sum(1 for p in processes if not p.worker)
     return {
         "schema": 1, "record": "sample", "time": at.isoformat(timespec="milliseconds"),
-        "zone": "UTC", "hostname": "batch-host", "monitor_pid": 1201, "sample": number,
+        "zone": "UTC", "hostname": fleet.host or HOSTNAME, "monitor_pid": 1201, "sample": number,
         "window": None if window is None else round(window, 3), "duration": 0.012,
         "runs": runs, "skipped_processes": 0,
         "host": {"threads": HOST_BASE_THREADS + sum(p.threads for p in processes),

@@ -95,7 +95,13 @@ def write_snapshots(fleet: Fleet, kind: str) -> list[SnapshotTruth]:
         taken = tuple(datetime.fromtimestamp((fleet.epoch0 + t) // 1, UTC) for t in times)
         truths.append(
             SnapshotTruth(
-                f"tmp_batt_{inst.iid}", path.name, style, taken, tuple(counts), k == leaker
+                f"tmp_batt_{inst.iid}",
+                path.name,
+                style,
+                taken,
+                tuple(counts),
+                k == leaker,
+                host=fleet.host,
             )
         )
     return truths

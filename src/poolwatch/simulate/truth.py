@@ -17,6 +17,7 @@ class RunTruth:
     with that version's limits: ``timeout_seconds`` (None: no limit) and ``overload_above``
     (the thread count it reports overload above).  ``stderr_lines``: its lines that only
     the console shows (tracebacks, warnings, timeout's message), never the run log.
+    ``host``: the host whose directory holds its files (``""``: a corpus of one host).
     """
 
     instance: str
@@ -43,6 +44,7 @@ class RunTruth:
     timeout_seconds: int | None
     overload_above: int
     stderr_lines: int
+    host: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,15 +61,19 @@ class SnapshotTruth:
     taken_at: tuple[datetime, ...]
     threads: tuple[int, ...]
     leak: bool
+    host: str = ""
 
 
 @dataclass(frozen=True)
 class SimulationResult:
-    """Files written by one simulation, their total size and line count, every run, and
-    the thread snapshots if any were pasted."""
+    """Files written by one simulation, their total size and line count, every run, the
+    thread snapshots if any were pasted, and the instances (``tmp_batt_<id>``, in order;
+    a host's, after its name, in a corpus of several hosts)."""
 
     files: tuple[Path, ...]
     bytes: int
     lines: int
     runs: tuple[RunTruth, ...]
     snapshots: tuple[SnapshotTruth, ...] = ()
+    instances: tuple[tuple[str, str], ...] = ()
+    """(host, instance) of every instance, host by host (host ``""``: one host)."""

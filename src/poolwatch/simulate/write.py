@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import cycle, islice
 from pathlib import Path
 
 from poolwatch.simulate.fleet import Fleet, Writer, make_fleet, run_fleet
 from poolwatch.simulate.monitorlog import monitor_text
 from poolwatch.simulate.numbers import (
     DEFAULT_START,
+    HOST_SCENARIOS,
+    HOST_SEED_STRIDE,
     MONITOR_LOG,
     MONITOR_STYLES,
     RECORDS_LOG,
@@ -80,6 +83,8 @@ def simulate(
     copied: bool = False,
     start: datetime | None = None,
     progress: Callable[[int], None] | None = None,
+    host: str = "",
+    first_id: str | None = None,
 ) -> SimulationResult:
     """Writes a scenario's console logs, run logs and monitor log into ``out``.
 
@@ -90,7 +95,9 @@ def simulate(
     ``SNAPSHOTS``).  ``start`` defaults to a fixed time (a naive one is taken as UTC);
     ``progress`` receives the size in bytes of each write.  The same arguments always give
     byte-identical files, each dated (mtime) at its last simulated write, or, if ``copied``,
-    left with the time it was written, as a copy (``cp``, a git checkout) has.
+    left with the time it was written, as a copy (``cp``, a git checkout) has.  ``host``
+    names the host of a corpus of several (``simulate_hosts``): its truths and its
+    monitor's records carry it; ``first_id`` is the id its first instance runs as.
     """
     choices = {"monitor_style": monitor_style, "version": version, "snapshots": snapshots}
     _validate(scenario, instances, runs, size_bytes, choices)
@@ -101,7 +108,7 @@ def simulate(
     rounds = runs - 1 if live else runs
     fleet = make_fleet(
         scenario, instances, seed, rounds=rounds, version=version, epoch0=epoch0,
-        writer=writer, out=out,
+        writer=writer, out=out, host=host, first_id=first_id,
     )  # fmt: skip
     for inst in fleet.instances:
         writer.create(out / inst.console)
@@ -122,6 +129,72 @@ def simulate(
     writer.close()
     if not copied:
         _set_modification_times(fleet, window_end, pasted)
+    names = tuple((host, f"tmp_batt_{inst.iid}") for inst in fleet.instances)
     return SimulationResult(
-        tuple(writer.files), writer.bytes, writer.lines, tuple(fleet.truths), tuple(pasted)
+        tuple(writer.files), writer.bytes, writer.lines, tuple(fleet.truths), tuple(pasted),
+        names,
+    )  # fmt: skip
+
+
+def host_scenarios(hosts: int, scenarios: Sequence[str] = ()) -> tuple[str, ...]:
+    """The scenario of each of ``hosts`` hosts: ``HOST_SCENARIOS`` in turn when none is
+    given, one scenario for all, or one per host (raises ValueError otherwise)."""
+    if hosts < 1:
+        raise ValueError(f"hosts must be at least 1, got {hosts}")
+    if len(scenarios) > 1 and len(scenarios) != hosts:
+        raise ValueError(
+            f"{len(scenarios)} scenarios for {hosts} hosts: give one scenario, or one per host"
+        )
+    for scenario in scenarios:
+        _one_of("scenario", scenario, SCENARIOS)
+    return tuple(islice(cycle(scenarios or HOST_SCENARIOS), hosts))
+
+
+def simulate_hosts(
+    out: Path,
+    hosts: int,
+    scenarios: Sequence[str] = (),
+    *,
+    instances: int = 8,
+    runs: int = 3,
+    seed: int = 0,
+    size_bytes: int | None = None,
+    live: bool = False,
+    monitor_style: str = "emoji",
+    version: str = "first",
+    snapshots: str = "none",
+    copied: bool = False,
+    start: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SimulationResult:
+    """Writes a corpus of several hosts' logs, ``out/host1/`` to ``out/host<hosts>/``, each
+    the fleet of one scenario (``host_scenarios``: by default healthy, overloaded, healthy,
+    memory-pressure, healthy, then again) with ``simulate``'s other arguments.
+
+    Host k's fleet follows ``seed + HOST_SEED_STRIDE * (k - 1)`` (host1's is the one-host
+    corpus of ``seed``), and ``size_bytes`` is shared equally. The first instance of every
+    host runs as the same ``tmp_batt_<id>`` (host1's first instance's), as ``-o`` runs
+    all run as ``tmp_batt_onerun``: telling instances apart needs their host.
+    """
+    chosen = host_scenarios(hosts, scenarios)
+    share = None if size_bytes is None else -(-size_bytes // hosts)
+    results: list[SimulationResult] = []
+    shared: str | None = None
+    for k, scenario in enumerate(chosen):
+        name = f"host{k + 1}"
+        result = simulate(
+            scenario, out / name, instances=instances, runs=runs,
+            seed=seed + HOST_SEED_STRIDE * k, size_bytes=share, live=live,
+            monitor_style=monitor_style, version=version, snapshots=snapshots, copied=copied,
+            start=start, progress=progress, host=name, first_id=shared,
+        )  # fmt: skip
+        shared = shared or result.instances[0][1].removeprefix("tmp_batt_")
+        results.append(result)
+    return SimulationResult(
+        tuple(path for r in results for path in r.files),
+        sum(r.bytes for r in results),
+        sum(r.lines for r in results),
+        tuple(run for r in results for run in r.runs),
+        tuple(snapshot for r in results for snapshot in r.snapshots),
+        tuple(instance for r in results for instance in r.instances),
     )
