@@ -29,7 +29,7 @@ from poolwatch.ingest.discover import Source
 from poolwatch.ingest.parse import Ingest
 from poolwatch.ingest.remote import RemoteError
 from poolwatch.ingest.tables import TABLES
-from poolwatch.simulate import simulate
+from poolwatch.simulate import simulate, simulate_hosts
 
 BUCKET = "fleet-logs"
 _ENV = {
@@ -115,6 +115,26 @@ def test_cluster_summary_json_equals_a_local_run(
     assert (tmp_path / "cluster" / "summary.json").read_bytes() == local
 
 
+@pytest.fixture(scope="module")
+def hosts_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three hosts' fleets side by side, one tmp_batt_<id> on all three."""
+    folder = tmp_path_factory.mktemp("hosts") / "shipped"
+    simulate_hosts(folder, 3, instances=2, runs=2, seed=5)
+    return folder
+
+
+def test_cluster_tables_of_several_hosts_equal_a_local_run(
+    hosts_corpus: Path, dask_cluster: LocalCluster
+) -> None:
+    on = Cluster(scheduler=dask_cluster.scheduler_address)
+    for pattern in (None, "shipped/{host}/*"):
+        local = api.read([str(hosts_corpus)], host_from=pattern)
+        remote = api.read([str(hosts_corpus)], cluster=on, host_from=pattern)
+        assert_same_tables(local, remote)
+        per_host = remote.runs.groupby("host", observed=True)["instance"].nunique()
+        assert per_host.to_dict() == {"host1": 2, "host2": 2, "host3": 2}
+
+
 class _KillOnce(WorkerPlugin):
     """Ends the worker process the first time any worker starts reading a unit (a
     marker file makes it once across processes)."""
@@ -174,6 +194,15 @@ def _upload(corpus: Path, prefix: str) -> None:
         )
 
 
+def _upload_tree(corpus: Path, prefix: str) -> None:
+    """Every file under ``corpus`` as an object of the same path under ``prefix``."""
+    s3 = boto3.client("s3")
+    for path in sorted(p for p in corpus.rglob("*") if p.is_file()):
+        key = f"{prefix}/{path.relative_to(corpus).as_posix()}"
+        s3.put_object(Bucket=BUCKET, Key=key, Body=path.read_bytes(),
+                      Metadata={"mtime": repr(path.stat().st_mtime)})  # fmt: skip
+
+
 def _relabel(frame: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
     """The frame with every file name's ``old`` prefix written ``new``."""
     out = frame.copy()
@@ -210,6 +239,32 @@ def test_s3_prefix_parses_as_the_local_files(
         pd.testing.assert_frame_equal(local, here.table(name), obj=name)
         pd.testing.assert_frame_equal(here.table(name), on.table(name), obj=name)
     assert here.locations[f"{uploaded}/run_card_2.log"] == f"{uploaded}/run_card_2.log"
+
+
+def test_s3_keys_name_their_hosts_as_paths_do(
+    hosts_corpus: Path, uploaded: str, dask_cluster: LocalCluster
+) -> None:
+    _upload_tree(hosts_corpus, "multi")
+    _clear_s3_cache()
+    url = f"s3://{BUCKET}/multi"
+    local = api.read([str(hosts_corpus)])
+    on = Cluster(scheduler=dask_cluster.scheduler_address)
+    for given, pattern in ((url + "/", None), (url + "/*/run_card_*.log", None),
+                           (url, url + "/{host}/*"), (url, "multi/{host}/*")):  # fmt: skip
+        here = api.read([given], host_from=pattern)
+        assert set(here.runs["host"]) == {"host1", "host2", "host3"}, given
+        if given.endswith("/"):
+            remote = api.read([given], cluster=on)
+            for name in TABLES:
+                expected = _relabel(local.table(name), str(hosts_corpus), url)
+                pd.testing.assert_frame_equal(expected, here.table(name), obj=name)
+                pd.testing.assert_frame_equal(here.table(name), remote.table(name), obj=name)
+    only = api.read([url], host_from=url + "/host2/{host}")  # each file a host of its own
+    files = only.files
+    outside = files["status"] == "skipped"
+    assert set(files.loc[outside, "reason"]) == {f"not matched by --host-from {url}/host2/{{host}}"}
+    assert files.loc[~outside, "path"].str.startswith(url + "/host2/").all()
+    assert set(files.loc[~outside, "host"]) == {p.name for p in (hosts_corpus / "host2").iterdir()}
 
 
 def test_s3_glob_and_object_and_gz(uploaded: str) -> None:
