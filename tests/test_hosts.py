@@ -4,6 +4,7 @@ when two hosts run the same ``tmp_batt_<id>`` and write the same ``run_card_1.lo
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -355,3 +356,16 @@ def test_simulated_hosts_choose_their_scenarios(tmp_path: Path) -> None:
                                 "--out", str(tmp_path / "d")])  # fmt: skip
     assert flat.exit_code == 2
     assert "give one scenario, or --hosts N" in flat.stderr
+
+
+def test_a_host_is_named_as_files_are(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    for name in (b"web\xff", b"web\x1b[2J"):
+        folder = logs / os.fsdecode(name)
+        folder.mkdir(parents=True)
+        (folder / "run_card_1.log").write_text(CONSOLE + ("" if b"\xff" in name else PROGRESS))
+    result = read(logs)
+    assert set(result.files["host"]) == {"web\\xff", "web\\x1b[2J"}
+    assert set(result.runs["host"]) == {"web\\xff", "web\\x1b[2J"}
+    pattern = read(logs, host_from="logs/{host}/*")
+    assert set(pattern.runs["host"]) == {"web\\xff", "web\\x1b[2J"}

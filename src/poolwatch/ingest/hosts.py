@@ -1,4 +1,4 @@
-"""Which host each file comes from, told by its path.
+"""Which host each file comes from, told by its path (named escaped, as files are).
 
 Teams ship several machines' logs to one place (``logs/<host>/...``), where the same
 ``tmp_batt_<id>`` and the same ``run_card_1.log`` can appear on two hosts: the host keeps
@@ -54,8 +54,9 @@ def hosts_below(relatives: Sequence[Sequence[str]]) -> list[str]:
 
 
 def _first_host(folders: Sequence[str]) -> str:
-    """The first directory that is not a date (none: no host)."""
-    return next((name for name in folders if not is_date(name)), NO_HOST)
+    """The first directory that is not a date (none: no host), named as tables name
+    files (control characters and undecodable bytes escaped)."""
+    return next((shown(name) for name in folders if not is_date(name)), NO_HOST)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class HostPattern:
         # Lexically absolute: links are not resolved, the path stays the one named.
         full = path if _URL.match(path) else os.path.abspath(path)  # noqa: PTH100
         found = self.regex.search(full) if not self.absolute else self.regex.fullmatch(full)
-        return found.group("host") if found else None
+        return shown(found.group("host")) if found else None
 
     @property
     def outside(self) -> str:
