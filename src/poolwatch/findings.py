@@ -508,3 +508,15 @@ class Findings:
     """poolwatch monitor's samples, when given: what they measured."""
     baseline: Baseline | None = None
     """Set by a post-deployment review: before against after."""
+    hosts: tuple[HostFindings, ...] = ()
+    """Logs of several hosts: each host's own findings, worst first. The other fields
+    are then the worst host's, but for ``inputs``, ``window``, ``provenance`` (every
+    host's) and ``summary`` (which names the hosts that are not healthy)."""
+
+
+@dataclass(frozen=True)
+class HostFindings:
+    """One host of several, diagnosed on its own as the guide's fleet of one machine."""
+
+    host: str
+    findings: Findings

@@ -7,7 +7,7 @@ the monitor cross-check, and gathers them into one frozen ``Findings``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pandas as pd
@@ -21,6 +21,7 @@ from poolwatch.analyze.decide import (
 )
 from poolwatch.analyze.evidence import appendix
 from poolwatch.analyze.health import flags, metrics, verdict
+from poolwatch.analyze.hosts import fleet_of_hosts, hosts, of_host, worst_first
 from poolwatch.analyze.instances import instance_rows, mix
 from poolwatch.analyze.monitoring import monitor_check, sampling
 from poolwatch.analyze.patterns import pattern
@@ -35,6 +36,7 @@ from poolwatch.findings import (
     Counts,
     Findings,
     Flag,
+    HostFindings,
     Inputs,
     Limit,
     MetricRow,
@@ -67,17 +69,34 @@ class Assessment:
 
 
 def diagnose(result: Ingest, config: Config, *, now: datetime, command: str = "") -> Findings:
-    """Everything a report shows about the fleet these logs come from.
+    """Everything a report shows about the fleet these logs come from; logs of several
+    hosts are diagnosed host by host (``analyze.hosts``).
 
     ``command`` is the command line that asked for it, for the report's provenance.
     """
-    return _findings(fleet(result, config), now, command)
+    return assess(result, config, now=now, command=command).findings
 
 
 def assess(result: Ingest, config: Config, *, now: datetime, command: str = "") -> Assessment:
     """The findings, with the per-run rows a daily summary records."""
-    facts = fleet(result, config)
-    return Assessment(_findings(facts, now, command), _run_rows(facts))
+    names = hosts(result)
+    if len(names) < 2:
+        facts = fleet(result, config)
+        return Assessment(_findings(facts, now, command), _run_rows(facts))
+    each = [(host, fleet(of_host(result, host), config)) for host in names]
+    ranked = worst_first(
+        [HostFindings(host, _findings(facts, now, command)) for host, facts in each]
+    )
+    collected = [h.findings.inputs.collected for h in ranked if h.findings.inputs.collected]
+    notes = [h.findings.inputs.times_note for h in ranked if h.findings.inputs.times_note]
+    whole = replace(
+        ranked[0].findings,
+        inputs=_inputs(result, max(collected, default=None), notes[0] if notes else None),
+        window=_window(result),
+        provenance=provenance(result, config, command),
+    )
+    rows = pd.concat([_run_rows(facts) for _, facts in each], ignore_index=True)
+    return Assessment(fleet_of_hosts(ranked, whole), rows)
 
 
 def _run_rows(facts: Fleet) -> pd.DataFrame:
@@ -117,7 +136,7 @@ def _findings(facts: Fleet, now: datetime, command: str) -> Findings:
     return Findings(
         generated_at=now,
         window=_window(result),
-        inputs=_inputs(result, facts),
+        inputs=_inputs(result, _collected(facts), facts.collection.note),
         instances=int(result.runs["instance"].nunique()),
         concurrency=observed_concurrency(facts),
         runs=_run_counts(facts),
@@ -192,7 +211,12 @@ def _window(result: Ingest) -> tuple[datetime | None, datetime | None]:
     return first.to_pydatetime(), last.to_pydatetime()
 
 
-def _inputs(result: Ingest, facts: Fleet) -> Inputs:
+def _collected(facts: Fleet) -> datetime | None:
+    """When the logs were collected, if a file's time can be believed."""
+    return None if facts.collection.at is None else facts.collection.at.to_pydatetime()
+
+
+def _inputs(result: Ingest, collected: datetime | None, note: str | None) -> Inputs:
     """What was read, skipped and counted once, and when the logs were collected."""
     files = result.files
     read = files[files["status"] == FileStatus.READ]
@@ -204,8 +228,8 @@ def _inputs(result: Ingest, facts: Fleet) -> Inputs:
         unparsed_lines=int(read["unparsed"].fillna(0).sum()),
         duplicates=int((files["status"] == FileStatus.DUPLICATE).sum()),
         skipped=tuple(zip(skipped["path"].astype(str), skipped["reason"].astype(str), strict=True)),
-        collected=None if facts.collection.at is None else facts.collection.at.to_pydatetime(),
-        times_note=facts.collection.note,
+        collected=collected,
+        times_note=note,
     )
 
 

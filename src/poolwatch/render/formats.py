@@ -13,8 +13,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from poolwatch.analyze.hosts import name as host_name
 from poolwatch.errors import without_bidi
-from poolwatch.findings import ExecutorMix
+from poolwatch.findings import ExecutorMix, HostFindings
 from poolwatch.history.compare import amount, median_words
 from poolwatch.render import assets
 
@@ -137,7 +138,18 @@ def _unchanged(path: Path, mtime: float) -> bool:
         return False
 
 
+def host_line(host: HostFindings) -> str:
+    """A host in one line: ``host2: critical, 8 instances at once, 32 runs; first action:
+    Reduce concurrent instances from 8 to 4``."""
+    f = host.findings
+    at_once = "" if f.concurrency is None else f", {f.concurrency} instances at once"
+    first = f"; first action: {f.actions[0].text}" if f.actions else ""
+    return f"{host_name(host.host)}: {f.verdict}{at_once}, {f.runs.total} runs{first}"
+
+
 FILTERS = {
+    "host_line": host_line,
+    "host_name": host_name,
     "mix": mix,
     "paths": paths,
     "median_words": median_words,

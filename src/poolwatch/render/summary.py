@@ -503,6 +503,50 @@ class Sampling(_Object):
     """Which monitor measured what, in a sentence or two."""
 
 
+class HostMetric(_Object):
+    """A host's value of a thresholds-table row, and its grade."""
+
+    value: Num | None
+    grade: Grade
+
+
+class Host(_Object):
+    """One host of several, diagnosed on its own as the guide's fleet of one machine."""
+
+    host: str
+    """The host, as its files' paths name it (``""``: files that name no host)."""
+    verdict: Verdict
+    summary: str
+    instances: Count
+    concurrency: Count | None
+    """Most of its instances running at once."""
+    runs: Runs
+    metrics: dict[str, HostMetric]
+    """Its graded rows of the thresholds table, by the keys of ``metrics``."""
+    actions: tuple[Action, ...]
+    """What to change on this host, most urgent first, with its own numbers."""
+
+    @classmethod
+    def of_host(cls, host: found.HostFindings) -> Self:
+        f = host.findings
+        return cls.of(
+            f,
+            host=host.host,
+            metrics={row.name: HostMetric(value=row.value, grade=row.grade) for row in f.metrics},
+            actions=tuple(Action.of_action(action) for action in f.actions),
+        )
+
+
+class Hosts(_Object):
+    """Logs of several hosts: the top-level keys are then the worst host's (but
+    ``inputs``, ``window`` and ``summary``, which are every host's)."""
+
+    worst: str
+    """The host the top-level keys describe."""
+    hosts: tuple[Host, ...]
+    """Every host, worst first."""
+
+
 class Summary(_Object):
     """What poolwatch found in a fleet's logs. Version 1; new optional keys may be added,
     keys are never renamed or removed within a version."""
@@ -551,6 +595,8 @@ class Summary(_Object):
     sampling: Sampling | None = None
     """poolwatch monitor's samples, when given: how many, and which metrics were graded
     from them."""
+    hosts: Hosts | None = None
+    """Null for one host's logs."""
 
 
 def from_findings(findings: found.Findings) -> Summary:
@@ -570,4 +616,7 @@ def from_findings(findings: found.Findings) -> Summary:
         pattern=None if f.pattern is None else Pattern.of_match(f.pattern),
         baseline=None if f.baseline is None else Baseline.of_review(f.baseline),
         history=None if f.history is None else History.of_history(f.history),
+        hosts=None
+        if not f.hosts
+        else Hosts(worst=f.hosts[0].host, hosts=tuple(map(Host.of_host, f.hosts))),
     )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from poolwatch.analyze.hosts import name as host_name
 from poolwatch.config import TRENDED, metric
 from poolwatch.errors import shown
 from poolwatch.findings import Findings
 from poolwatch.ingest.grammar import KINDS
 from poolwatch.ingest.own import OWN_OUTPUT
 from poolwatch.ingest.parse import Ingest
+from poolwatch.render.formats import host_line
 from poolwatch.states import FileStatus, Verdict
 
 
@@ -110,9 +112,12 @@ def check_report(findings: Findings) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     table = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     runs = findings.runs
-    lines = [
-        plugin_line(findings),
-        "",
+    lines = [plugin_line(findings), ""]
+    if findings.hosts:
+        worst = host_name(findings.hosts[0].host)
+        lines += [f"hosts, worst first (what follows is {worst}'s):"]
+        lines += [f"  {host_line(host)}" for host in findings.hosts] + [""]
+    lines += [
         f"verdict: {findings.verdict}   instances: {findings.instances}   runs: {runs.total} "
         f"({runs.completed} completed, {runs.exited} exited, {runs.timed_out} timed out, "
         f"{runs.hung} hung, {runs.incomplete} running)",

@@ -1,0 +1,89 @@
+"""Logs of several hosts: each host is the guide's fleet of one machine, diagnosed on its
+own, so that its thresholds, its instances at once and its actions are never summed
+across hosts (20 hosts of 8 instances run 8 at once each, not 160)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields, replace
+from typing import Any
+
+import pandas as pd
+
+from poolwatch.findings import Findings, HostFindings
+from poolwatch.ingest.parse import Ingest
+from poolwatch.states import FileStatus, Verdict
+
+#: Worst first: what the report and the check lead with.
+WORST_FIRST = (Verdict.CRITICAL, Verdict.WARNING, Verdict.UNKNOWN, Verdict.HEALTHY)
+#: How a report names the files that come from no host, beside hosts that do.
+NO_HOST = "(no host)"
+_TABLES = tuple(f.name for f in fields(Ingest) if f.name != "locations")
+
+
+def hosts(result: Ingest) -> tuple[str, ...]:
+    """The hosts the files read come from, in natural order (``host2`` before
+    ``host10``); ``""`` for files that name no host."""
+    files = result.files
+    read = files.loc[files["status"] == FileStatus.READ, "host"]
+    return tuple(sorted({str(host) for host in read.dropna()}, key=_natural))
+
+
+def of_host(result: Ingest, host: str) -> Ingest:
+    """The tables of one host's files, as if its directory had been read alone."""
+    tables: dict[str, Any] = {name: _rows_of(result.table(name), host) for name in _TABLES}
+    return replace(result, **tables)
+
+
+def worst_first(each: list[HostFindings]) -> tuple[HostFindings, ...]:
+    """The hosts by verdict, worst first, then in their natural order."""
+    return tuple(
+        sorted(each, key=lambda h: (WORST_FIRST.index(h.findings.verdict), _natural(h.host)))
+    )
+
+
+def name(host: str) -> str:
+    """A host as reports name it."""
+    return host or NO_HOST
+
+
+def summary(ranked: tuple[HostFindings, ...]) -> str:
+    """One sentence: which hosts are not healthy, then the worst host's own summary."""
+    worst = ranked[0]
+    unwell = [h for h in ranked if h.findings.verdict != Verdict.HEALTHY]
+    if not unwell:
+        return f"All {len(ranked)} hosts healthy. {name(worst.host)}: {worst.findings.summary}"
+    named = ", ".join(f"{name(h.host)} {h.findings.verdict}" for h in unwell)
+    return (
+        f"{len(unwell)} of {len(ranked)} hosts not healthy: {named}. "
+        f"The worst, {name(worst.host)}: {worst.findings.summary}"
+    )
+
+
+def fleet_of_hosts(ranked: tuple[HostFindings, ...], whole: Findings) -> Findings:
+    """The findings of several hosts: the worst host's, with every host's inputs, window
+    and provenance (``whole``), a summary naming the hosts, and each host's own."""
+    return replace(
+        ranked[0].findings,
+        inputs=whole.inputs,
+        window=whole.window,
+        provenance=whole.provenance,
+        summary=summary(ranked),
+        hosts=ranked,
+    )
+
+
+def _rows_of(frame: pd.DataFrame, host: str) -> pd.DataFrame:
+    """A table's rows of one host, its categories those the host's rows use."""
+    kept = frame.loc[frame["host"] == host].reset_index(drop=True)
+    for column in kept.columns:
+        if isinstance(kept[column].dtype, pd.CategoricalDtype):
+            kept[column] = kept[column].cat.remove_unused_categories()
+    return kept
+
+
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """``host2`` before ``host10``: digits compared as numbers."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text)
+    )
