@@ -4,6 +4,7 @@ a local run, a worker killed mid-job, a real S3 server on loopback, one-line err
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import subprocess
 import sys
@@ -265,6 +266,32 @@ def test_s3_keys_name_their_hosts_as_paths_do(
     assert set(files.loc[outside, "reason"]) == {f"not matched by --host-from {url}/host2/{{host}}"}
     assert files.loc[~outside, "path"].str.startswith(url + "/host2/").all()
     assert set(files.loc[~outside, "host"]) == {p.name for p in (hosts_corpus / "host2").iterdir()}
+
+
+def test_several_hosts_summary_is_the_same_locally_on_a_cluster_and_from_s3(
+    hosts_corpus: Path, uploaded: str, dask_cluster: LocalCluster,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Each host diagnosed alone gives the same summary.json, its hosts block too, however
+    the files were read (an object's path is its URL)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")
+    _upload_tree(hosts_corpus, "summary")
+    _clear_s3_cache()
+    url = f"s3://{BUCKET}/summary"
+    on = Cluster(scheduler=dask_cluster.scheduler_address)
+    here = str(hosts_corpus)
+    written = {}
+    for name, given, where in (("local", here, None), ("cluster", here, on),
+                               ("s3", url + "/", None), ("s3-cluster", url + "/", on)):  # fmt: skip
+        findings = api.report([given], command="poolwatch report", cluster=where)
+        api.write(findings, api.targets(tmp_path / name, ("json",)))
+        written[name] = (tmp_path / name / "summary.json").read_text()
+    assert written["cluster"] == written["local"]
+    assert written["s3-cluster"] == written["s3"]
+    # From S3 only the files' names differ: an object's is its URL.
+    local_hosts = json.loads(written["local"].replace(here, url))["hosts"]
+    assert json.loads(written["s3"])["hosts"] == local_hosts
+    assert {h["host"] for h in local_hosts["hosts"]} == {"host1", "host2", "host3"}
 
 
 def test_s3_glob_and_object_and_gz(uploaded: str) -> None:
