@@ -56,7 +56,7 @@ bench: system-deps $(STAMP)
 bench-dask: system-deps $(STAMP)
 	$(BIN)/python benchmarks/bench_dask.py
 
-# docs/examples/: one report per simulated scenario, and the README's first-page image.
+# docs/examples/: one report per simulated scenario, one of five hosts, and the README's first-page image.
 SCENARIOS := healthy overloaded memory-pressure timeouts sequential-excessive deadlock
 examples: system-deps $(STAMP)
 	@for s in $(SCENARIOS); do \
@@ -65,6 +65,10 @@ examples: system-deps $(STAMP)
 	  SOURCE_DATE_EPOCH=1764547200 $(BIN)/poolwatch report build/examples/$$s/logs --out build/examples/$$s/report --format pdf >/dev/null && \
 	  cp build/examples/$$s/report/report.pdf docs/examples/$$s.pdf && echo "docs/examples/$$s.pdf"; \
 	done
+	@rm -rf build/examples/hosts && \
+	  $(BIN)/poolwatch simulate --hosts 5 --instances 8 --runs 5 --seed 3 --out build/examples/hosts/logs >/dev/null && \
+	  SOURCE_DATE_EPOCH=1764547200 $(BIN)/poolwatch report build/examples/hosts/logs --out build/examples/hosts/report --format pdf >/dev/null && \
+	  cp build/examples/hosts/report/report.pdf docs/examples/hosts.pdf && echo "docs/examples/hosts.pdf"
 	pdftoppm -png -r 60 -f 1 -l 1 -singlefile docs/examples/overloaded.pdf docs/examples/overloaded-page1
 
 clean:
