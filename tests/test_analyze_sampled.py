@@ -38,7 +38,7 @@ def test_thread_count_shares_at_their_boundaries(
 ) -> None:
     got, source = thread_count(_readings(*threads), GUIDE)
     assert got == value
-    assert GUIDE.band("thread_count").grade(got) == grade
+    assert GUIDE.bands.thread_count.grade(got) == grade
     assert source.startswith(
         "poolwatch monitor samples (10 readings of runs in 10 samples with a run going): "
     )

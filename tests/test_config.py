@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from click.testing import CliRunner
 
 from poolwatch.cli import main
-from poolwatch.config import BandName, ConfigError, load
+from poolwatch.config import BandName, ConfigError, SettingName, WatchName, load
 
 
 @pytest.mark.parametrize(
@@ -43,11 +44,11 @@ def test_a_toml_overrides_and_says_so(tmp_path: Path) -> None:
     path = tmp_path / "poolwatch.toml"
     path.write_text("[thresholds.thread_count]\nwarning = 30\n\n[settings]\ninstances = 4\n")
     config = load(cwd=tmp_path)
-    band = config.band("thread_count")
+    band = config.bands.thread_count
     assert (band.warning, band.critical, band.source) == (30, 80, str(path))
     assert band.grade(35) == "warning"
-    assert config.setting("instances") == 4
-    assert config.band("timeout_rate").source == "guide: Health Check Thresholds"
+    assert config.settings.instances.value == 4
+    assert config.bands.timeout_rate.source == "guide: Health Check Thresholds"
 
 
 @pytest.mark.parametrize(
@@ -89,14 +90,24 @@ def test_thresholds_command(tmp_path: Path) -> None:
 
 def test_band_ranges_say_what_the_grades_compare() -> None:
     config = load(cwd=Path("/nonexistent"))
-    threads = config.band("thread_count")
+    threads = config.bands.thread_count
     assert threads.ranges() == ("< 50", "50-80", "> 80")
     assert [threads.grade(v) for v in (49, 50, 80, 81)] == [
         "healthy", "warning", "warning", "critical",
     ]  # fmt: skip
     # "0% / < 5% / > 5%": a single timeout is a warning, so healthy is exactly 0 %.
-    timeouts = config.band("timeout_rate")
+    timeouts = config.bands.timeout_rate
     assert timeouts.ranges() == ("0%", "> 0-5%", "> 5%")
     assert [timeouts.grade(v) for v in (0, 0.1, 5, 5.1)] == [
         "healthy", "warning", "warning", "critical",
     ]  # fmt: skip
+
+
+def test_every_row_and_setting_is_an_attribute_of_its_name() -> None:
+    """``config.bands.thread_count`` is the row named ``thread_count``, and the names a
+    lookup by variable accepts are exactly the attributes."""
+    config = load(cwd=Path("/nonexistent"))
+    for group, names in ((config.bands, BandName), (config.settings, SettingName),
+                         (config.watch, WatchName)):  # fmt: skip
+        assert group._fields == get_args(names)
+        assert all(getattr(group, item.name) is item for item in group)

@@ -69,9 +69,8 @@ def test_a_band_title_and_a_setting_reach_every_output(tmp_path: Path) -> None:
     """The thresholds table's title of a row and the overload check's setting, edited
     where they are declared (the configuration in effect), as every output shows them."""
     title = "ProcessPool fallback (edited)"
-    bands = tuple(
-        replace(b, title=title) if b.name == "processpool_fallback_rate" else b for b in GUIDE_BANDS
-    )
+    row = replace(GUIDE_BANDS.processpool_fallback_rate, title=title)
+    bands = GUIDE_BANDS._replace(processpool_fallback_rate=row)
     base = load(cwd=Path(__file__).parent)
     settings = replace(base, bands=bands).stated("overload_threads", 45, "a test")
     findings = api.report([str(OVERLOADED)], settings=settings)

@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from poolwatch.domains import DOMAINS, key_words, number_in, said
 from poolwatch.errors import PoolwatchError
@@ -80,8 +80,39 @@ def worded_ranges(
     return healthy, f"> {warning:g}-{high}", f"> {high}"
 
 
+class Bands(NamedTuple):
+    """The thresholds table's rows, each an attribute (``config.bands.thread_count``)."""
+
+    thread_count: Band
+    processpool_fallback_rate: Band
+    threadpool_fallback_rate: Band
+    timeout_rate: Band
+    threads_per_instance: Band
+
+
+class Settings(NamedTuple):
+    """The fleet's settings, each an attribute (``config.settings.timeout.value``)."""
+
+    instances: Setting
+    timeout: Setting
+    overload_threads: Setting
+    processpool_workers: Setting
+
+
+class Watch(NamedTuple):
+    """The "Summary: What to Watch" numbers, each an attribute."""
+
+    processpool_used: Setting
+    fallback_rate: Setting
+    processpool_fallback: Setting
+    threadpool_fallback: Setting
+    most_of_the_time: Setting
+    occasional: Setting
+    frequent: Setting
+
+
 #: The guide's "Health Check Thresholds" table, row by row.
-GUIDE_BANDS: tuple[Band, ...] = (
+GUIDE_BANDS = Bands(
     Band("thread_count", "Thread count", "threads", 50, 80, "Reduce concurrent instances"),
     Band("processpool_fallback_rate", "ProcessPool fallback", "%", 10, 30,
          "Add memory or reduce workers"),
@@ -118,7 +149,7 @@ class Metric:
 
 def _banded(key: BandName, heading: str, axis: str) -> Metric:
     """A row of the thresholds table as a compared figure, named by the row's title."""
-    band = next(b for b in GUIDE_BANDS if b.name == key)
+    band: Band = getattr(GUIDE_BANDS, key)
     return Metric(key, band.title, band.unit, heading, axis)
 
 
@@ -153,7 +184,7 @@ class Setting:
 
 
 #: The fleet's own settings, as the guide describes them.
-GUIDE_SETTINGS: tuple[Setting, ...] = (
+GUIDE_SETTINGS = Settings(
     Setting("instances", 8, "instances", "concurrent run_card.sh instances",
             f"{GUIDE}: Expected Production Patterns"),
     Setting("timeout", 600, "s", "run_card.sh kills a run after this",
@@ -170,7 +201,7 @@ _WATCH = f"{GUIDE}: Summary: What to Watch"
 #: The numbers of the guide's "Summary: What to Watch" flags. "Occasional",
 #: "frequent" and "most of the time" are the guide's words; poolwatch reads them as
 #: shares of runs, the guide's unit elsewhere ("appearing in > 30% of runs").
-GUIDE_WATCH: tuple[Setting, ...] = (
+GUIDE_WATCH = Watch(
     Setting("processpool_used", 70, "%", "green: ProcessPoolExecutor used in more runs", _WATCH),
     Setting("fallback_rate", 20, "%", "green: ProcessPool fallback in fewer runs", _WATCH),
     Setting("processpool_fallback", 20, "%", "yellow from, red above the critical band",
@@ -248,41 +279,34 @@ WatchName = Literal[
 class Config:
     """The effective thresholds and settings, each with where it came from."""
 
-    bands: tuple[Band, ...] = GUIDE_BANDS
-    settings: tuple[Setting, ...] = GUIDE_SETTINGS
-    watch: tuple[Setting, ...] = GUIDE_WATCH
+    bands: Bands = GUIDE_BANDS
+    settings: Settings = GUIDE_SETTINGS
+    watch: Watch = GUIDE_WATCH
     path: Path | None = None
 
     def band(self, name: BandName) -> Band:
-        """A threshold row by name."""
-        return next(b for b in self.bands if b.name == name)
+        """A threshold row named by a variable (else ``bands.<name>``)."""
+        band: Band = getattr(self.bands, name)
+        return band
 
     def graded(self, key: str) -> Band | None:
         """The threshold row that grades a metric (``METRICS``' keys), if one does."""
         return next((b for b in self.bands if b.name == key), None)
 
-    def setting(self, name: SettingName) -> float:
-        """A setting's value by name."""
-        return next(s.value for s in self.settings if s.name == name)
+    def setting(self, name: SettingName) -> Setting:
+        """A setting named by a variable (else ``settings.<name>``)."""
+        setting: Setting = getattr(self.settings, name)
+        return setting
 
     def watching(self, name: WatchName) -> float:
-        """A "What to Watch" number by name."""
-        return next(s.value for s in self.watch if s.name == name)
-
-    def unit(self, name: SettingName) -> str:
-        """A setting's unit (``s``, ``threads``)."""
-        return next(s.unit for s in self.settings if s.name == name)
-
-    def source(self, name: SettingName) -> str:
-        """Where a setting's value came from."""
-        return next(s.source for s in self.settings if s.name == name)
+        """A "What to Watch" number named by a variable (else ``watch.<name>.value``)."""
+        setting: Setting = getattr(self.watch, name)
+        return setting.value
 
     def stated(self, name: SettingName, value: float, source: str) -> Config:
         """This configuration with a setting the logs state (``source`` says where)."""
-        settings = tuple(
-            replace(s, value=value, source=source) if s.name == name else s for s in self.settings
-        )
-        return replace(self, settings=settings)
+        stated = replace(self.setting(name), value=value, source=source)
+        return replace(self, settings=self.settings._replace(**{name: stated}))
 
 
 def load(path: Path | None = None, *, cwd: Path | None = None) -> Config:
@@ -320,16 +344,18 @@ def _apply(config: Config, document: Mapping[str, Any], path: Path) -> Config:
     if unknown:
         raise ConfigError(f"{path}: unknown section {key_words(sorted(unknown)[0])!r} "
                           "(expected [thresholds], [settings] or [watch])")  # fmt: skip
-    bands = tuple(
-        _override_band(band, _table(document, "thresholds", band.name, path), path)
-        for band in config.bands
+    bands = Bands(
+        *(
+            _override_band(band, _table(document, "thresholds", band.name, path), path)
+            for band in config.bands
+        )
     )
     _refuse_unknown(document.get("thresholds", {}), {b.name for b in bands}, "thresholds", path)
     return replace(
         config,
         bands=bands,
-        settings=_override_section(config.settings, document, "settings", path),
-        watch=_override_section(config.watch, document, "watch", path),
+        settings=Settings(*_override_section(config.settings, document, "settings", path)),
+        watch=Watch(*_override_section(config.watch, document, "watch", path)),
     )
 
 
@@ -422,8 +448,9 @@ def _limit(config: Config, key: str) -> float:
     """A limit by its key in poolwatch.toml: ``watch.frequent``, ``thresholds.x.critical``."""
     section, *rest = key.split(".")
     if section == "watch":
-        return next(s.value for s in config.watch if s.name == rest[0])
-    band = next(b for b in config.bands if b.name == rest[0])
+        watched: Setting = getattr(config.watch, rest[0])
+        return watched.value
+    band: Band = getattr(config.bands, rest[0])
     return band.critical if rest[1] == "critical" else band.warning
 
 

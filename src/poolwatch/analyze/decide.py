@@ -103,7 +103,7 @@ def _timeout_words(runs: pd.DataFrame, fleet: Fleet) -> str:
     """``the 600 s timeout``, or ``their timeouts (64-128 s)`` when the runs' differ."""
     limits = runs["run_timeout"].dropna() if len(runs) else pd.Series(dtype=float)
     if limits.empty or limits.nunique() == 1:
-        value = float(limits.iloc[0]) if len(limits) else fleet.config.setting("timeout")
+        value = float(limits.iloc[0]) if len(limits) else fleet.config.settings.timeout.value
         return f"the {value:g} s timeout"
     return f"their timeouts ({limits.min():g}-{limits.max():g} s)"
 
@@ -123,10 +123,10 @@ TREE: tuple[tuple[str, str | None], ...] = (
 def labels(fleet: Fleet) -> dict[str, str]:
     """The tree's boxes in the guide's words, with the numbers in effect for this fleet."""
     config = fleet.config
-    timeout = config.setting("timeout")
-    pp = config.band("processpool_fallback_rate").critical
-    tp = config.band("threadpool_fallback_rate").critical
-    threads = config.band("thread_count")
+    timeout = config.settings.timeout.value
+    pp = config.bands.processpool_fallback_rate.critical
+    tp = config.bands.threadpool_fallback_rate.critical
+    threads = config.bands.thread_count
     lowered = _threshold_change(fleet, severe=True)
     raised = _change(fleet, "timeout", timeout, _longer_timeout(fleet))
     return {
@@ -135,7 +135,7 @@ def labels(fleet: Fleet) -> dict[str, str]:
         "no-fallbacks": "No fallbacks → ✅ Optimal performance",
         "processpool": f"ProcessPool fallbacks (<{pp:g}%) → ✅ Working as designed",
         "threadpool": f"ThreadPool fallbacks (<{tp:g}%) → ⚠️ Monitor, consider reducing load",
-        "sequential": f"Sequential fallbacks (>{config.watching('frequent'):g}%) → ❌ System "
+        "sequential": f"Sequential fallbacks (>{config.watch.frequent.value:g}%) → ❌ System "
         "overloaded, reduce instances",
         "no": "NO → Script hanging or timing out?",
         "hanging": "Hanging → Check thread count",
@@ -284,9 +284,9 @@ def _fallback_step(fleet: Fleet, s: Shares, words: dict[str, str]) -> Step:
     thresholds table or the guide's High Load pattern. The "(<30%)" and "(<15%)"
     branches hold up to the table's critical limits, 30 % and 15 % included.
     """
-    pp_limit = fleet.config.band("processpool_fallback_rate").critical
-    tp_limit = fleet.config.band("threadpool_fallback_rate").critical
-    frequent = fleet.config.watching("frequent")
+    pp_limit = fleet.config.bands.processpool_fallback_rate.critical
+    tp_limit = fleet.config.bands.threadpool_fallback_rate.critical
+    frequent = fleet.config.watch.frequent.value
     numbers = (
         f"ProcessPool failures in {s.processpool:.0f} % of runs, ThreadPool failures in "
         f"{s.threadpool:.0f} %, sequential runs {s.sequential:.0f} %"
@@ -329,7 +329,7 @@ def hung_threads(fleet: Fleet) -> tuple[float | None, str]:
 
 def _thread_step(fleet: Fleet, rows: tuple[MetricRow, ...], words: dict[str, str]) -> Step:
     """The Hanging branch: what the thread count says."""
-    band = fleet.config.band("thread_count")
+    band = fleet.config.bands.thread_count
     question = words["hanging"].split(" → ")[1]
     threads, where = hung_threads(fleet)
     if threads is None:
@@ -367,9 +367,9 @@ def running_at_once(fleet: Fleet) -> int:
     if observed is not None:
         return observed
     seen = int(fleet.runs["instance"].nunique())
-    if fleet.config.source("instances").startswith(GUIDE):
+    if fleet.config.settings.instances.source.startswith(GUIDE):
         return max(1, seen)
-    return max(seen, int(fleet.config.setting("instances")))
+    return max(seen, int(fleet.config.settings.instances.value))
 
 
 def _fewer_instances(fleet: Fleet, why: str) -> int:
@@ -394,7 +394,7 @@ def _fewer_instances(fleet: Fleet, why: str) -> int:
         threads = overload_threads(fleet)
         if not threads.empty:
             typical = float(threads.quantile(THREAD_QUANTILE))
-            target = math.floor(now * fleet.config.setting("overload_threads") / typical)
+            target = math.floor(now * fleet.config.settings.overload_threads.value / typical)
         if why == "severe":
             target = min(target, math.floor(now * SEVERE_INSTANCES))
     return max(1, min(target, now - 1))
@@ -411,7 +411,7 @@ def _lower_threshold(limit: float, *, severe: bool) -> float | None:
 
 def _change(fleet: Fleet, name: SettingName, before: float, after: float) -> SettingChange:
     """The setting ``name`` changed from ``before`` to ``after``, in its unit."""
-    return SettingChange(name, before, after, fleet.config.unit(name))
+    return SettingChange(name, before, after, fleet.config.setting(name).unit)
 
 
 def _arrow(change: SettingChange, unit: str = "") -> str:
@@ -421,7 +421,7 @@ def _arrow(change: SettingChange, unit: str = "") -> str:
 
 def _threshold_change(fleet: Fleet, *, severe: bool) -> SettingChange | None:
     """The overload threshold lowered, or None when it is not to be lowered."""
-    limit = fleet.config.setting("overload_threads")
+    limit = fleet.config.settings.overload_threads.value
     target = _lower_threshold(limit, severe=severe)
     return None if target is None else _change(fleet, "overload_threads", limit, target)
 
@@ -429,7 +429,7 @@ def _threshold_change(fleet: Fleet, *, severe: bool) -> SettingChange | None:
 def _threshold_words(fleet: Fleet, change: SettingChange | None) -> str:
     """``(50 → 30)``, or why the threshold is not to be lowered."""
     if change is None:
-        limit = fleet.config.setting("overload_threads")
+        limit = fleet.config.settings.overload_threads.value
         return f"(not indicated: it is {limit:g}; poolwatch advises none below {THRESHOLD_STEP:g})"
     return _arrow(change)
 
@@ -450,22 +450,21 @@ def _instances_words(fleet: Fleet, change: SettingChange | None) -> str:
 
 def _fewer_workers(fleet: Fleet) -> float | None:
     """ProcessPool workers to run instead (the guide's 3 → 2); None at one worker."""
-    fewer = fleet.config.setting("processpool_workers") - WORKERS_LESS
+    fewer = fleet.config.settings.processpool_workers.value - WORKERS_LESS
     return fewer if fewer >= 1 else None
 
 
 def _workers_change(fleet: Fleet) -> SettingChange | None:
     """One ProcessPool worker fewer, or None at one worker."""
-    workers, fewer = fleet.config.setting("processpool_workers"), _fewer_workers(fleet)
+    workers, fewer = fleet.config.settings.processpool_workers.value, _fewer_workers(fleet)
     return None if fewer is None else _change(fleet, "processpool_workers", workers, fewer)
 
 
 def _workers_words(fleet: Fleet, change: SettingChange | None) -> str:
     """``(3 → 2)``, or why the workers cannot be reduced."""
     if change is None:
-        return (
-            f"(not indicated: {fleet.config.setting('processpool_workers'):g} worker is the fewest)"
-        )
+        workers = fleet.config.settings.processpool_workers.value
+        return f"(not indicated: {workers:g} worker is the fewest)"
     return _arrow(change)
 
 
@@ -483,7 +482,7 @@ def _longer_timeout(fleet: Fleet) -> float:
     A run killed after doing ``done`` of its ``requested`` tasks in ``elapsed`` seconds
     needs about ``elapsed * requested / done``.
     """
-    timeout = fleet.config.setting("timeout")
+    timeout = fleet.config.settings.timeout.value
     working = _of(fleet, "timed_out")
     working = working[working["pace"] >= STUCK_PACE]
     needed = TIMEOUT_RAISE * timeout
@@ -501,8 +500,8 @@ def _longer_timeout(fleet: Fleet) -> float:
 def scenarios(fleet: Fleet) -> tuple[Scenario, ...]:
     """The guide's "Quick Diagnostics" scenarios these logs show."""
     s = Shares.of(fleet)
-    frequent = fleet.config.watching("frequent")
-    pp_limit = fleet.config.band("processpool_fallback_rate").critical
+    frequent = fleet.config.watch.frequent.value
+    pp_limit = fleet.config.bands.processpool_fallback_rate.critical
     runs = fleet.finished
     found: list[Scenario] = []
     if s.overload > frequent:
@@ -535,7 +534,7 @@ def _lines(fleet: Fleet, runs: pd.DataFrame, column: str) -> str:
 
 
 def _frequent_overload(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenario:
-    limit = fleet.config.setting("overload_threads")
+    limit = fleet.config.settings.overload_threads.value
     fewer = _instances_change(fleet, "overload")
     higher = _change(fleet, "overload_threads", limit, limit + THRESHOLD_RAISE)
     return Scenario(
@@ -559,7 +558,7 @@ def _processpool_fallbacks(fleet: Fleet, s: Shares) -> Scenario:
     runs = fleet.finished
     failed = runs[runs["processpool_failure"].astype(bool)]
     exited = runs[runs["outcome"] == "exited"]
-    workers = fleet.config.setting("processpool_workers")
+    workers = fleet.config.settings.processpool_workers.value
     evidence = (
         f"ProcessPool failures in {len(failed)} of {s.total} runs ({s.processpool:.0f} %), "
         f"{_lines(fleet, runs, 'processpool_failed')}"
@@ -588,7 +587,7 @@ def _processpool_fallbacks(fleet: Fleet, s: Shares) -> Scenario:
 
 
 def _script_timeouts(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenario:
-    timeout = fleet.config.setting("timeout")
+    timeout = fleet.config.settings.timeout.value
     stuck = runs["stuck"]
     exhausted = bool((stuck == "thread exhaustion").any())
     silent = bool((stuck == "no progress").any())
@@ -636,7 +635,7 @@ def _sequential_excessive(fleet: Fleet, s: Shares, runs: pd.DataFrame) -> Scenar
         "Sequential Fallback Excessive",
         "System severely overloaded",
         f'"ThreadPoolExecutor also failed" in {len(runs)} of {s.total} runs '
-        f"({s.threadpool:.0f} %, above {fleet.config.watching('frequent'):g} %), "
+        f"({s.threadpool:.0f} %, above {fleet.config.watch.frequent.value:g} %), "
         f"{_lines(fleet, runs, 'threadpool_failed')}",
         (
             f"Reduce concurrent instances significantly {_instances_words(fleet, fewer)}",
@@ -705,7 +704,7 @@ def _reduce_instances(fleet: Fleet, why: str) -> Action:
     runs = fleet.finished
     threads = overload_threads(fleet)
     peak = f"up to {int(threads.max())} threads per process" if len(threads) else "no counts"
-    limit = fleet.config.setting("overload_threads")
+    limit = fleet.config.settings.overload_threads.value
     found = f"{now} instances ran at once and run_batt.py found {peak} (its limit is {limit:g})"
     if why == "memory":
         fell = runs[runs["processpool_failure"].astype(bool)]
@@ -739,10 +738,10 @@ def _lower_threshold_action(
     (the tree's Hanging branch), or as the Overloaded Production pattern's alternative."""
     hung = _of(fleet, "hung")
     threads, _ = hung_threads(fleet)
-    critical = fleet.config.band("thread_count").critical
+    critical = fleet.config.bands.thread_count.critical
     many = threads is not None and threads > critical
     exhausted = hung[(hung["stuck"] == "thread exhaustion") | many]
-    limit = fleet.config.setting("overload_threads")
+    limit = fleet.config.settings.overload_threads.value
     if not len(exhausted) and not overloaded:
         return None
     target = _lower_threshold(limit, severe=many or overloaded)
@@ -785,7 +784,7 @@ def _investigate_hang(fleet: Fleet, stuck: pd.DataFrame) -> Action:
 
 
 def _raise_timeout(fleet: Fleet, working: pd.DataFrame) -> Action:
-    timeout = fleet.config.setting("timeout")
+    timeout = fleet.config.settings.timeout.value
     longer = _longer_timeout(fleet)
     return Action(
         "raise-timeout",
@@ -813,7 +812,7 @@ def _add_memory(fleet: Fleet) -> Action:
 
 
 def _reduce_workers(fleet: Fleet) -> Action:
-    workers = fleet.config.setting("processpool_workers")
+    workers = fleet.config.settings.processpool_workers.value
     runs = fleet.finished
     failed = runs[runs["processpool_failure"].astype(bool)]
     fewer = workers - WORKERS_LESS
@@ -832,7 +831,7 @@ def _check_thread_leak(fleet: Fleet, leak: Climb) -> Action:
     """The thresholds table's "Active threads per instance > 25: Resource leak?", or a
     run's count climbing in the monitor's samples into its warning band."""
     pid = leak.pid or "<PID>"
-    band = fleet.config.band("threads_per_instance")
+    band = fleet.config.bands.threads_per_instance
     values: tuple[tuple[str, float | str], ...] = (
         ("instance", leak.instance), ("threads", float(leak.highest)),
     )  # fmt: skip
@@ -860,10 +859,10 @@ def _monitor(fleet: Fleet, flag: Flag, held: tuple[Flag, ...]) -> Action:
     if flag.id == "threads-high-occasionally":
         found = fleet.readings["threads"]
         peak = float(found.max() if len(found) else fleet.finished["max_threads"].max())
-        value, above = peak, config.band("thread_count").critical
+        value, above = peak, config.bands.thread_count.critical
         trigger = f"act when the thread count goes above {above:g} in more than "
         unit = READINGS if len(found) else "runs"
-        trigger += f"{config.watching('frequent'):g} % of {unit} ({red.text})"
+        trigger += f"{config.watch.frequent.value:g} % of {unit} ({red.text})"
         now = f"up to {peak:g} threads per process"
     else:
         value = flag.share
@@ -884,6 +883,6 @@ def _act_above(fleet: Fleet, red: str) -> float:
     """The share of runs above which a red flag holds."""
     config = fleet.config
     return {
-        "processpool-fallback-high": config.band("processpool_fallback_rate").critical,
-        "threadpool-fallback-high": config.band("threadpool_fallback_rate").critical,
-    }.get(red, config.watching("frequent"))
+        "processpool-fallback-high": config.bands.processpool_fallback_rate.critical,
+        "threadpool-fallback-high": config.bands.threadpool_fallback_rate.critical,
+    }.get(red, config.watch.frequent.value)

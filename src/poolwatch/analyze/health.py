@@ -92,7 +92,7 @@ def _thread_count(fleet: Fleet, found: pd.DataFrame) -> Measured:
     decisions = int(fleet.result.tasks["started"].fillna(False).sum())
     if seen.empty:
         if decisions:
-            limit = fleet.config.setting("overload_threads")
+            limit = fleet.config.settings.overload_threads.value
             return (
                 None,
                 f"no overload message in {decisions:,} executor decisions (all <= {limit:g})",
@@ -123,7 +123,7 @@ def _threads_per_instance(fleet: Fleet, found: pd.DataFrame) -> Measured:
     process is one instance). Either way with the instance and how its counts went."""
     active = sampled.active_threads(found)
     if active:
-        band = fleet.config.band("threads_per_instance")
+        band = fleet.config.bands.threads_per_instance
         each = ", ".join(f"{a.instance} {a.highest} ({band.grade(a.highest)})"
                          for a in active[:SHOWN])  # fmt: skip
         each += f" and {len(active) - SHOWN} more" if len(active) > SHOWN else ""
@@ -357,19 +357,19 @@ def _max_threads(fleet: Fleet) -> pd.Series:
 
 
 def _limit(config: Config) -> float:
-    return config.setting("overload_threads")
+    return config.settings.overload_threads.value
 
 
 def _threads(config: Config) -> Band:
-    return config.band("thread_count")
+    return config.bands.thread_count
 
 
 def _pp(config: Config) -> Band:
-    return config.band("processpool_fallback_rate")
+    return config.bands.processpool_fallback_rate
 
 
 def _tp(config: Config) -> Band:
-    return config.band("threadpool_fallback_rate")
+    return config.bands.threadpool_fallback_rate
 
 
 def _w(config: Config, name: WatchName) -> float:
@@ -470,7 +470,7 @@ _RULES: tuple[_Rule, ...] = (
     _Rule("threadpool-fallback-high", FlagColor.RED,
           lambda c: f"{_tp(c).title} > {_tp(c).critical:g}%", _tp_words, _tp_failed,
           lambda c: Share(low=_tp(c).critical), "threadpool_failed"),
-    _Rule("script-timeouts", FlagColor.RED, lambda c: c.band("timeout_rate").title,
+    _Rule("script-timeouts", FlagColor.RED, lambda c: c.bands.timeout_rate.title,
           _killed_words, _killed, lambda c: Share(low=0), RUNS),
     _Rule("overload-frequent", FlagColor.RED, lambda c: 'Frequent "System overloaded" messages',
           _overload_words, _overloaded, _frequent, "overload"),

@@ -28,7 +28,7 @@ def run_timeouts(runs: pd.DataFrame, config: Config) -> pd.Series:
     other runs state, else the configured one."""
     stated = runs["timeout_s"].astype("Float64")
     by_instance = stated.groupby(runs["instance"], observed=True).transform("first")
-    filled = stated.fillna(by_instance).fillna(config.setting("timeout"))
+    filled = stated.fillna(by_instance).fillna(config.settings.timeout.value)
     return filled.astype("float64")
 
 
@@ -64,7 +64,7 @@ def _threshold(config: Config, overloads: pd.DataFrame) -> Config:
     """The overload threshold the messages imply, when one reports no more than the
     configured threshold: run_batt.py prints its count only above its own."""
     counts = overloads["threads"].dropna()
-    limit = config.setting("overload_threads")
+    limit = config.settings.overload_threads.value
     if counts.empty or counts.min() > limit:
         return config
     lowest = overloads.loc[counts.index[int(np.argmin(counts.to_numpy(dtype=float)))]]
@@ -85,4 +85,4 @@ def _threshold(config: Config, overloads: pd.DataFrame) -> Config:
 
 def from_logs(config: Config, name: SettingName) -> bool:
     """Whether a setting's value was read off the logs."""
-    return config.source(name).startswith(f"{LOGS}:")
+    return config.setting(name).source.startswith(f"{LOGS}:")

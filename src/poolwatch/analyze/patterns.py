@@ -58,7 +58,7 @@ OVERLOADED_ACTION = "Reduce instances from 8 to 4, or reduce threshold from 50 t
 def run_kinds(fleet: Fleet) -> pd.Series:
     """Each finished run's line kind (``LINES``)."""
     runs = fleet.finished
-    critical = fleet.config.band("thread_count").critical
+    critical = fleet.config.bands.thread_count.critical
     kind = runs["path"].astype(str).map({"process": "process", "thread": "thread"})
     sequential = runs["path"] == ExecutorPath.SEQUENTIAL
     overloads = sequential & (runs["overloads"] > 0)
@@ -130,9 +130,9 @@ def _mix(fleet: Fleet) -> PatternAspect:
 def _threads(fleet: Fleet) -> PatternAspect:
     runs = fleet.finished
     counts = runs["max_threads"].dropna()
-    critical = fleet.config.band("thread_count").critical
+    critical = fleet.config.bands.thread_count.critical
     if counts.empty:
-        limit = fleet.config.setting("overload_threads")
+        limit = fleet.config.settings.overload_threads.value
         return PatternAspect(
             "thread count", f"no overload message: at most {limit:g} threads per process",
             HEALTHY["threads"], OVERLOADED["threads"], like_healthy=True, like_overloaded=None,

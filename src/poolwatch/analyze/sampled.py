@@ -66,10 +66,10 @@ def thread_shares(found: pd.DataFrame, config: Config) -> ThreadShares | None:
         return None
     threads = found["threads"].to_numpy(dtype=np.int64)
     # At or under ``most`` in more than 50 % of readings: above it in fewer than 50 %.
-    most = _lowest_count(threads, 100.0 - config.watching("most_of_the_time"), strict=True)
+    most = _lowest_count(threads, 100.0 - config.watch.most_of_the_time.value, strict=True)
     # ``frequent`` or more in more than 30 %: any higher count is reached in at most 30 %.
-    frequent = _lowest_count(threads, config.watching("frequent"), strict=False)
-    critical = config.band("thread_count").critical
+    frequent = _lowest_count(threads, config.watch.frequent.value, strict=False)
+    critical = config.bands.thread_count.critical
     return ThreadShares(
         readings=len(threads),
         samples=int(found[["file", "line"]].drop_duplicates().shape[0]),
@@ -92,8 +92,8 @@ def thread_count(found: pd.DataFrame, config: Config) -> tuple[float | None, str
     shares = thread_shares(found, config)
     if shares is None:
         return None, f"{SOURCE}: no run in progress in any sample"
-    band = config.band("thread_count")
-    most, frequent = config.watching("most_of_the_time"), config.watching("frequent")
+    band = config.bands.thread_count
+    most, frequent = config.watch.most_of_the_time.value, config.watch.frequent.value
     n = shares.readings
     head = f"{SOURCE} ({n:,} readings of runs in {shares.samples:,} samples with a run going)"
     usual = (

@@ -25,7 +25,7 @@ MAX_RUNS = 150
 
 def charts(fleet: Fleet, timed: pd.DataFrame) -> Charts:
     """Every chart's series; ``timed`` is ``run_times``, the completed runs with a time."""
-    band = fleet.config.band("thread_count")
+    band = fleet.config.bands.thread_count
     sampled = sampled_concurrency(fleet.result)
     running = sampled if not sampled.empty else fleet.concurrency
     return Charts(
@@ -37,7 +37,7 @@ def charts(fleet: Fleet, timed: pd.DataFrame) -> Charts:
         timed_runs=len(timed),
         host_threads=_host_threads(fleet),
         thread_band=(band.warning, band.critical),
-        instances=fleet.config.setting("instances"),
+        instances=fleet.config.settings.instances.value,
     )
 
 

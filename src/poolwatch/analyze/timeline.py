@@ -84,7 +84,7 @@ def _killed_runs(fleet: Fleet) -> list[Moment]:
         finished[finished["outcome"].isin(KILLED)].groupby("outcome", observed=True).head(PER_KIND)
     )
     ends = fleet.intervals.set_index(["file", "run"])["end"]
-    timeout = fleet.config.setting("timeout")
+    timeout = fleet.config.settings.timeout.value
     moments = []
     for row in runs.to_dict("records"):
         how = "hung" if row["outcome"] == "hung" else "timed out while working"
