@@ -36,12 +36,18 @@ def run(*args: str) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def three_days(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Logs of three days: healthy, healthy, overloaded (4 instances, 3 runs each)."""
+    """Logs of three days of one host, a folder a day named by its date: healthy,
+    healthy, overloaded (4 instances, 3 runs each)."""
     logs = tmp_path_factory.mktemp("days")
     for i, scenario in enumerate(("healthy", "healthy", "overloaded")):
         start = datetime(DAY.year, DAY.month, DAY.day + i, 8, 0, tzinfo=UTC)
-        simulate(scenario, logs / f"day{i}", instances=4, runs=3, seed=i, start=start)
+        simulate(scenario, _day(logs, i), instances=4, runs=3, seed=i, start=start)
     return logs
+
+
+def _day(logs: Path, offset: int) -> Path:
+    """The folder of the day ``offset`` days after the first."""
+    return logs / (DAY + timedelta(days=offset)).isoformat()
 
 
 def test_a_run_belongs_to_the_day_it_started_in_the_given_timezone(tmp_path: Path) -> None:
@@ -147,9 +153,9 @@ def test_a_day_without_logs_and_bad_options_fail_on_one_line(
 
 def test_post_deployment_review(three_days: Path, tmp_path: Path) -> None:
     out = tmp_path / "review"
-    code, stdout, stderr = run("report", str(three_days / "day2"), "--out", str(out),
+    code, stdout, stderr = run("report", str(_day(three_days, 2)), "--out", str(out),
                                "--format", "json,md,html",
-                               "--baseline", str(three_days / "day0"))  # fmt: skip
+                               "--baseline", str(_day(three_days, 0)))  # fmt: skip
     assert code == 0, stderr
     assert "After the deploy, ProcessPool fallback rose from 8 % to 82 %: critical." in stdout
     summary = json.loads((out / "summary.json").read_text())
@@ -166,7 +172,7 @@ def test_post_deployment_review(three_days: Path, tmp_path: Path) -> None:
         day = (DAY + timedelta(days=offset)).isoformat()
         run("daily", str(three_days), "--day", day, "--tz", "UTC", "--store", str(store),
             "--out", str(tmp_path / "daily"), "--format", "json")  # fmt: skip
-    code, stdout, _ = run("report", str(three_days / "day2"), "--out", str(tmp_path / "r2"),
+    code, stdout, _ = run("report", str(_day(three_days, 2)), "--out", str(tmp_path / "r2"),
                           "--format", "json", "--baseline-days", "7",
                           "--store", str(store))  # fmt: skip
     assert code == 0
@@ -214,8 +220,8 @@ def test_two_daily_jobs_at_once_share_the_store(three_days: Path, tmp_path: Path
 
 def test_a_review_against_newer_logs_says_so(three_days: Path, tmp_path: Path) -> None:
     out = tmp_path / "swapped"
-    code, _, stderr = run("report", str(three_days / "day0"), "--out", str(out), "--format",
-                          "json", "--baseline", str(three_days / "day2"))  # fmt: skip
+    code, _, stderr = run("report", str(_day(three_days, 0)), "--out", str(out), "--format",
+                          "json", "--baseline", str(_day(three_days, 2)))  # fmt: skip
     assert code == 0
     assert "ends after these logs begin (before and after may be swapped)" in stderr
     block = json.loads((out / "summary.json").read_text())["baseline"]
@@ -227,7 +233,7 @@ def test_a_value_unknown_before_crossed_nothing(three_days: Path, tmp_path: Path
     before = tmp_path / "before.log"
     before.write_text(LOGS.joinpath("tmp_batt_Xa3k9Q_run.log").read_text())
     out = tmp_path / "review"
-    code, _, stderr = run("report", str(three_days / "day2"), "--out", str(out), "--format",
+    code, _, stderr = run("report", str(_day(three_days, 2)), "--out", str(out), "--format",
                           "json,html", "--baseline", str(before))  # fmt: skip
     assert code == 0, stderr
     threads = json.loads((out / "summary.json").read_text())["baseline"]["metrics"]["thread_count"]

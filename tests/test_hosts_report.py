@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+from poolwatch import api
+from poolwatch.analyze.hosts import summary, worst_first
 from poolwatch.cli import main
+from poolwatch.findings import HostFindings
+from poolwatch.states import Verdict
 
 CASES = Path(__file__).parent / "cases"
+SAMPLES = Path(__file__).parent.parent / "sample_logs"
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +101,20 @@ def test_a_simulated_fleet_of_five_hosts_reports_the_unhealthy_ones(tmp_path: Pa
     assert "Hosts" in pdf and "host2" in pdf and "What to change, host by host" in pdf
     ticket = (out / "ticket.md").read_text()
     assert "### Hosts, worst first" in ticket and "- host2: critical" in ticket
+
+
+def test_a_host_with_nothing_finished_comes_last_and_is_named() -> None:
+    """A host with no finished run has nothing to judge: the fleet is the judged hosts'
+    worst, unknown only when no host has a finished run."""
+    found = api.report([str(SAMPLES / "healthy")])
+    unknown = replace(found, verdict=Verdict.UNKNOWN)
+    critical = replace(found, verdict=Verdict.CRITICAL)
+    ranked = worst_first([HostFindings("idle", unknown), HostFindings("web2", found),
+                          HostFindings("web1", critical)])  # fmt: skip
+    assert [h.host for h in ranked] == ["web1", "web2", "idle"]
+    assert summary(ranked).startswith("1 of 3 hosts not healthy: web1 critical. The worst, web1: ")
+    assert summary(ranked).endswith(" No finished run to judge on idle.")
+    calm = worst_first([HostFindings("idle", unknown), HostFindings("web2", found)])
+    assert calm[0].host == "web2" and summary(calm).startswith("1 of 2 hosts healthy. web2: ")
+    none = worst_first([HostFindings("a", unknown), HostFindings("b", unknown)])
+    assert summary(none) == "No finished run on any of the 2 hosts: nothing to judge yet."

@@ -14,8 +14,9 @@ from poolwatch.findings import Findings, HostFindings
 from poolwatch.ingest.parse import Ingest
 from poolwatch.states import FileStatus, Verdict
 
-#: Worst first: what the report and the check lead with.
-WORST_FIRST = (Verdict.CRITICAL, Verdict.WARNING, Verdict.UNKNOWN, Verdict.HEALTHY)
+#: Worst first: what the report and the check lead with. A host with no finished run
+#: has nothing to judge: it comes last, and the fleet is unknown only when every host is.
+WORST_FIRST = (Verdict.CRITICAL, Verdict.WARNING, Verdict.HEALTHY, Verdict.UNKNOWN)
 #: How a report names the files that come from no host, beside hosts that do.
 NO_HOST = "(no host)"
 _TABLES = tuple(f.name for f in fields(Ingest) if f.name != "locations")
@@ -48,15 +49,26 @@ def name(host: str) -> str:
 
 
 def summary(ranked: tuple[HostFindings, ...]) -> str:
-    """One sentence: which hosts are not healthy, then the worst host's own summary."""
+    """One sentence: which hosts are not healthy, then the worst host's own summary, and
+    the hosts with no finished run to judge."""
     worst = ranked[0]
-    unwell = [h for h in ranked if h.findings.verdict != Verdict.HEALTHY]
+    unwell = [h for h in ranked if h.findings.verdict in (Verdict.CRITICAL, Verdict.WARNING)]
+    idle = [name(h.host) for h in ranked if h.findings.verdict == Verdict.UNKNOWN]
+    judged = len(ranked) - len(idle)
+    if not judged:
+        return f"No finished run on any of the {len(ranked)} hosts: nothing to judge yet."
+    nothing = f" No finished run to judge on {', '.join(idle)}." if idle else ""
     if not unwell:
-        return f"All {len(ranked)} hosts healthy. {name(worst.host)}: {worst.findings.summary}"
+        lead = (
+            f"All {judged} hosts healthy"
+            if not idle
+            else f"{judged} of {len(ranked)} hosts healthy"
+        )
+        return f"{lead}. {name(worst.host)}: {worst.findings.summary}{nothing}"
     named = ", ".join(f"{name(h.host)} {h.findings.verdict}" for h in unwell)
     return (
         f"{len(unwell)} of {len(ranked)} hosts not healthy: {named}. "
-        f"The worst, {name(worst.host)}: {worst.findings.summary}"
+        f"The worst, {name(worst.host)}: {worst.findings.summary}{nothing}"
     )
 
 
