@@ -7,7 +7,7 @@ the monitor cross-check, and gathers them into one frozen ``Findings``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
@@ -89,14 +89,10 @@ def assess(result: Ingest, config: Config, *, now: datetime, command: str = "") 
     )
     collected = [h.findings.inputs.collected for h in ranked if h.findings.inputs.collected]
     notes = [h.findings.inputs.times_note for h in ranked if h.findings.inputs.times_note]
-    whole = replace(
-        ranked[0].findings,
-        inputs=_inputs(result, max(collected, default=None), notes[0] if notes else None),
-        window=_window(result),
-        provenance=provenance(result, config, command),
-    )
+    inputs = _inputs(result, max(collected, default=None), notes[0] if notes else None)
+    found = fleet_of_hosts(ranked, inputs, _window(result), provenance(result, config, command))
     rows = pd.concat([_run_rows(facts) for _, facts in each], ignore_index=True)
-    return Assessment(fleet_of_hosts(ranked, whole), rows)
+    return Assessment(found, rows)
 
 
 def _run_rows(facts: Fleet) -> pd.DataFrame:

@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import fields, replace
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
-from poolwatch.findings import Findings, HostFindings
+from poolwatch.findings import Findings, HostFindings, Inputs, Provenance
+from poolwatch.ingest.hosts import NO_HOST
 from poolwatch.ingest.parse import Ingest
 from poolwatch.states import FileStatus, Verdict
 
 #: Worst first: what the report and the check lead with. A host with no finished run
 #: has nothing to judge: it comes last, and the fleet is unknown only when every host is.
 WORST_FIRST = (Verdict.CRITICAL, Verdict.WARNING, Verdict.HEALTHY, Verdict.UNKNOWN)
-#: How a report names the files that come from no host, beside hosts that do.
-NO_HOST = "(no host)"
+#: How a report names the files that come from no host (``ingest.hosts.NO_HOST``),
+#: beside hosts that do.
+UNNAMED = "(no host)"
 _TABLES = tuple(f.name for f in fields(Ingest) if f.name != "locations")
 
 
@@ -45,7 +48,7 @@ def worst_first(each: list[HostFindings]) -> tuple[HostFindings, ...]:
 
 def name(host: str) -> str:
     """A host as reports name it."""
-    return host or NO_HOST
+    return UNNAMED if host == NO_HOST else host
 
 
 def summary(ranked: tuple[HostFindings, ...]) -> str:
@@ -72,14 +75,19 @@ def summary(ranked: tuple[HostFindings, ...]) -> str:
     )
 
 
-def fleet_of_hosts(ranked: tuple[HostFindings, ...], whole: Findings) -> Findings:
-    """The findings of several hosts: the worst host's, with every host's inputs, window
-    and provenance (``whole``), a summary naming the hosts, and each host's own."""
+def fleet_of_hosts(
+    ranked: tuple[HostFindings, ...],
+    inputs: Inputs,
+    window: tuple[datetime | None, datetime | None],
+    provenance: Provenance,
+) -> Findings:
+    """The findings of several hosts: the worst host's, with every host's ``inputs``,
+    ``window`` and ``provenance``, a summary naming the hosts, and each host's own."""
     return replace(
         ranked[0].findings,
-        inputs=whole.inputs,
-        window=whole.window,
-        provenance=whole.provenance,
+        inputs=inputs,
+        window=window,
+        provenance=provenance,
         summary=summary(ranked),
         hosts=ranked,
     )

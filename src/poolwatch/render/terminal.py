@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from poolwatch.analyze.hosts import hosts
 from poolwatch.analyze.hosts import name as host_name
 from poolwatch.config import TRENDED, metric
 from poolwatch.errors import shown
 from poolwatch.findings import Findings
 from poolwatch.ingest.grammar import KINDS
+from poolwatch.ingest.hosts import NO_HOST
 from poolwatch.ingest.own import OWN_OUTPUT
 from poolwatch.ingest.parse import Ingest
 from poolwatch.render.formats import host_line
@@ -40,7 +42,7 @@ def parse_summary(result: Ingest) -> str:
     out = [
         f"files: {int(status.get('read', 0))} read, {int(status.get('skipped', 0))} skipped, "
         f"{int(status.get('duplicate', 0))} duplicate",
-        *_hosts_line(read, result.runs),
+        *_hosts_line(result),
         f"lines: {lines:,} ({unparsed:,} unparsed)",
         f"runs: {len(result.runs):,}  tasks: {len(result.tasks):,}  "
         f"monitor records: {len(result.monitor):,}  poolwatch monitor samples: "
@@ -57,17 +59,17 @@ def parse_summary(result: Ingest) -> str:
 _HOSTS_SHOWN = 10
 
 
-def _hosts_line(read: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
+def _hosts_line(result: Ingest) -> list[str]:
     """The hosts the files read come from, with their instances (no line for one host's
     logs, whose files name no host)."""
-    hosts = sorted({str(host) for host in read["host"].dropna()} - {""})
-    if not hosts:
+    named_hosts = [host for host in hosts(result) if host != NO_HOST]
+    if not named_hosts:
         return []
-    instances = runs.groupby("host", observed=True)["instance"].nunique()
-    named = [f"{host} ({int(instances.get(host, 0))} instances)" for host in hosts]
+    instances = result.runs.groupby("host", observed=True)["instance"].nunique()
+    named = [f"{host} ({int(instances.get(host, 0))} instances)" for host in named_hosts]
     more = len(named) - _HOSTS_SHOWN
     shown_hosts = ", ".join(named[:_HOSTS_SHOWN]) + (f", and {more} more" if more > 0 else "")
-    return [f"hosts: {len(hosts)}: {shown_hosts}"]
+    return [f"hosts: {len(named_hosts)}: {shown_hosts}"]
 
 
 #: Monitoring-plugin status words and exit codes, by verdict.

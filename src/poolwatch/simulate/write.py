@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import cycle, islice
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from poolwatch.simulate.fleet import Fleet, Writer, make_fleet, run_fleet
 from poolwatch.simulate.monitorlog import monitor_text
@@ -150,22 +151,28 @@ def host_scenarios(hosts: int, scenarios: Sequence[str] = ()) -> tuple[str, ...]
     return tuple(islice(cycle(scenarios or HOST_SCENARIOS), hosts))
 
 
+class Passed(TypedDict, total=False):
+    """``simulate``'s arguments that ``simulate_hosts`` gives every host as they are."""
+
+    instances: int
+    runs: int
+    live: bool
+    monitor_style: str
+    version: str
+    snapshots: str
+    copied: bool
+    start: datetime | None
+    progress: Callable[[int], None] | None
+
+
 def simulate_hosts(
     out: Path,
     hosts: int,
     scenarios: Sequence[str] = (),
     *,
-    instances: int = 8,
-    runs: int = 3,
     seed: int = 0,
     size_bytes: int | None = None,
-    live: bool = False,
-    monitor_style: str = "emoji",
-    version: str = "first",
-    snapshots: str = "none",
-    copied: bool = False,
-    start: datetime | None = None,
-    progress: Callable[[int], None] | None = None,
+    **passed: Unpack[Passed],
 ) -> SimulationResult:
     """Writes a corpus of several hosts' logs, ``out/host1/`` to ``out/host<hosts>/``, each
     the fleet of one scenario (``host_scenarios``: by default healthy, overloaded, healthy,
@@ -183,10 +190,8 @@ def simulate_hosts(
     for k, scenario in enumerate(chosen):
         name = f"host{k + 1}"
         result = simulate(
-            scenario, out / name, instances=instances, runs=runs,
-            seed=seed + HOST_SEED_STRIDE * k, size_bytes=share, live=live,
-            monitor_style=monitor_style, version=version, snapshots=snapshots, copied=copied,
-            start=start, progress=progress, host=name, first_id=shared,
+            scenario, out / name, seed=seed + HOST_SEED_STRIDE * k, size_bytes=share,
+            host=name, first_id=shared, **passed,
         )  # fmt: skip
         shared = shared or result.instances[0][1].removeprefix("tmp_batt_")
         results.append(result)
