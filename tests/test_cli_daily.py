@@ -19,6 +19,7 @@ from dateutil import tz
 from markupsafe import escape
 
 from conftest import LOGS
+from poolwatch import api
 from poolwatch.analyze.days import days_in, only_day, run_days
 from poolwatch.cli import main
 from poolwatch.ingest.parse import ingest
@@ -241,3 +242,117 @@ def test_a_value_unknown_before_crossed_nothing(three_days: Path, tmp_path: Path
     assert threads["crossed"] is False
     page = (out / "report.html").read_text()
     assert f"unknown → {threads['after']:.0f} threads: not comparable</td>" in page
+
+
+@pytest.fixture(scope="module")
+def two_hosts_three_days(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Logs of two hosts over three days, ``<host>/<day>/``: web1 healthy every day, web2
+    healthy, healthy, then overloaded (4 instances, 3 runs each)."""
+    logs = tmp_path_factory.mktemp("hosts-days")
+    for i in range(3):
+        start = datetime(DAY.year, DAY.month, DAY.day + i, 8, 0, tzinfo=UTC)
+        for k, scenario in enumerate(("healthy", "healthy" if i < 2 else "overloaded")):
+            folder = logs / f"web{k + 1}" / (DAY + timedelta(days=i)).isoformat()
+            simulate(scenario, folder, instances=4, runs=3, seed=10 * i + k, start=start)
+    return logs
+
+
+def test_daily_keeps_a_row_per_host_and_day(two_hosts_three_days: Path, tmp_path: Path) -> None:
+    store, out = tmp_path / "store", tmp_path / "out"
+    found = []
+    for offset in range(3):
+        found.append(
+            api.daily([str(two_hosts_three_days)], day=DAY + timedelta(days=offset),
+                      zone=UTC, out=out, store=store, formats=("json",))
+        )  # fmt: skip
+    last = found[-1]
+    assert [h.host for h in last.hosts] == ["web2", "web1"]
+    # Each host's day is compared with that host's own days: web2's ProcessPool fallback
+    # with its two healthy days, not with the fleet's row.
+    web2 = last.hosts[0].findings.history
+    assert web2 is not None and web2.baseline_days == 2
+    recorded = api.history(store)
+    own = recorded.trend(7, DAY + timedelta(days=2), "web2")
+    changes = {c.name: c for c in web2.changes}
+    rates = own["processpool_fallback_rate"].tolist()
+    change = changes["processpool_fallback_rate"]
+    assert rates[2] > rates[1] and change.vs_yesterday == pytest.approx(rates[2] - rates[1])
+    assert change.value == pytest.approx(rates[2])
+
+    code, table, _ = run("history", "--store", str(store), "--host", "web2", "--csv")
+    assert code == 0
+    assert [r["verdict"] for r in csv.DictReader(io.StringIO(table))] == [
+        "healthy", "healthy", "critical"
+    ]  # fmt: skip
+    _, table, _ = run("history", "--store", str(store), "--host", "web1", "--csv")
+    assert [r["verdict"] for r in csv.DictReader(io.StringIO(table))] == ["healthy"] * 3
+    _, table, _ = run("history", "--store", str(store), "--csv")
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert [r["verdict"] for r in rows] == ["healthy", "healthy", "critical"]
+    assert [r["runs"] for r in rows] == ["12", "12", "12"]  # the worst host's runs
+    code, shown, _ = run("history", "--store", str(store))
+    assert code == 0
+    assert shown.rstrip().endswith(
+        "hosts recorded: 'web1', 'web2': a day of several hosts shows its worst host's row "
+        "here; --host NAME shows one host's days"
+    )
+    code, _, err = run("history", "--store", str(store), "--host", "db1")
+    assert code == 1
+    assert err.strip() == (
+        f"Error: {store / 'history.duckdb'}: no day recorded for host 'db1' "
+        "(hosts recorded: 'web1', 'web2')"
+    )
+    # The fleet's row of a day is its worst host's, web2 on the last day.
+    assert recorded.metrics(DAY + timedelta(days=2)) == recorded.metrics(
+        DAY + timedelta(days=2), "web2"
+    )
+    runs = recorded.runs(DAY, DAY + timedelta(days=2))
+    assert runs.groupby("host").size().to_dict() == {"web1": 36, "web2": 36}
+
+
+def test_each_host_is_reviewed_against_its_own_days(
+    two_hosts_three_days: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    for offset in range(2):
+        api.daily([str(two_hosts_three_days)], day=DAY + timedelta(days=offset), zone=UTC,
+                  out=tmp_path / "out", store=store, formats=("json",))  # fmt: skip
+    last = (DAY + timedelta(days=2)).isoformat()
+    findings = api.report(
+        [str(two_hosts_three_days)],
+        host_from=f"{two_hosts_three_days}/{{host}}/{last}/*",
+        baseline_days=7,
+        store=store,
+    )
+    days = "the median of 2 recorded days, 2026-11-20 to 2026-11-21, from the history store"
+    assert findings.baseline is not None and findings.baseline.source == days
+    recorded = api.history(store)
+    for h in findings.hosts:
+        assert h.findings.baseline is not None
+        assert h.findings.baseline.source == f"{days}, host {h.host}"
+        rows = {row.key: row for row in h.findings.baseline.rows}
+        own = recorded.trend(7, DAY + timedelta(days=1), h.host)["processpool_fallback_rate"]
+        assert rows["processpool_fallback_rate"].before == pytest.approx(own.median())
+        assert rows["processpool_fallback_rate"].after == pytest.approx(
+            next(m.value for m in h.findings.metrics if m.name == "processpool_fallback_rate")
+        )
+    assert [h.host for h in findings.hosts] == ["web2", "web1"]
+
+
+def test_each_host_is_reviewed_against_its_own_earlier_logs(two_hosts_three_days: Path) -> None:
+    first, last = (str(two_hosts_three_days / "*" / _day_name(i)) for i in (0, 2))
+    findings = api.report([last], baseline=[first], host_from="{host}/*/*")
+    assert [h.host for h in findings.hosts] == ["web2", "web1"]
+    for h in findings.hosts:
+        before = api.diagnose(api.read([str(two_hosts_three_days / h.host / _day_name(0))]))
+        assert h.findings.baseline is not None
+        assert h.findings.baseline.source == f"the logs at {first}, host {h.host}"
+        rows = {row.key: row for row in h.findings.baseline.rows}
+        assert rows["processpool_fallback_rate"].before == pytest.approx(
+            next(m.value for m in before.metrics if m.name == "processpool_fallback_rate")
+        )
+
+
+def _day_name(offset: int) -> str:
+    """The folder name of the day ``offset`` days after the first."""
+    return (DAY + timedelta(days=offset)).isoformat()

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -36,6 +37,7 @@ RUN_NAMES = [name for name, _ in RUN_COLUMNS]
 #: The dtypes the store returns, whatever the values.
 RUN_DTYPES = {
     "day": "datetime64[us]",
+    "host": "str",
     "file": "str",
     "instance": "str",
     "run": "Int32",
@@ -91,7 +93,10 @@ def runs_of(day: date, count: int, seed: int) -> pd.DataFrame:
 
 
 def expected_runs(day: date, frame: pd.DataFrame) -> pd.DataFrame:
-    """The runs the store should return for ``frame`` recorded as ``day``."""
+    """The runs the store should return for ``frame`` recorded as ``day`` (a frame
+    without hosts is one host's, ``""``)."""
+    if "host" not in frame.columns:
+        frame = frame.assign(host="")
     chosen = frame[RUN_NAMES].assign(
         started_at=frame["started_at"].dt.tz_convert("UTC"),
         outcome=frame["outcome"].astype("str"),
@@ -225,14 +230,117 @@ def test_prune_keeps_the_last_days(tmp_path: Path) -> None:
     assert store.days() == []
 
 
+def test_each_host_has_a_row_a_day(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    later = DAY + timedelta(days=1)
+    web = runs_of(DAY, 6, 1).assign(host=["web1", "web2", "web10"] * 2)
+    store.record(
+        DAY,
+        metrics_of(DAY, 1),
+        web,
+        {"web10": metrics_of(DAY, 4), "web2": metrics_of(DAY, 3), "web1": metrics_of(DAY, 2)},
+    )
+    store.record(later, metrics_of(later, 5), runs_of(later, 2, 5), {"web2": metrics_of(later, 6)})
+
+    assert store.hosts() == ("web1", "web2", "web10")
+    assert store.metrics(DAY) == metrics_of(DAY, 1)
+    assert store.metrics(DAY, "web2") == metrics_of(DAY, 3)
+    assert store.metrics(later, "web1") is None
+    assert store.metrics(DAY, "db1") is None
+    fleet, web2 = store.trend(7, later), store.trend(7, later, "web2")
+    assert fleet["runs"].tolist() == [
+        metrics_of(d, n).get("runs") for d, n in ((DAY, 1), (later, 5))
+    ]
+    assert web2["runs"].tolist() == [
+        metrics_of(d, n).get("runs") for d, n in ((DAY, 3), (later, 6))
+    ]
+    assert list(web2.columns) == list(fleet.columns)
+    assert store.trend(7, later, "web1")["day"].tolist() == [pd.Timestamp(DAY)]
+    assert store.every_day("db1").empty
+    runs = store.runs(DAY, DAY)
+    assert sorted(runs["host"]) == ["web1", "web1", "web10", "web10", "web2", "web2"]
+    assert set(store.runs(later, later)["host"]) == {""}
+
+    # Recording a day again replaces its hosts too: web1 and web10 are gone from it.
+    store.record(DAY, metrics_of(DAY, 7), runs_of(DAY, 1, 7), {"web2": metrics_of(DAY, 8)})
+    assert store.hosts() == ("web2",)
+    assert store.metrics(DAY, "web2") == metrics_of(DAY, 8)
+    assert store.prune(1, later) == 1
+    assert store.trend(7, later, "web2")["day"].tolist() == [pd.Timestamp(later)]
+
+
+def test_metrics_of_another_day_are_refused_for_a_host(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="the metrics are of 2024-03-02, not of 2024-03-01"):
+        Store(tmp_path).record(
+            DAY, metrics_of(DAY, 1), runs_of(DAY, 1, 1), {"web1": metrics_of(DAY + timedelta(1), 1)}
+        )
+    assert not (tmp_path / DB_NAME).exists()
+
+
+def old_store(root: Path) -> None:
+    """A store as the first schema wrote it: no hosts, a day recorded."""
+    metric_columns = ", ".join(f'"{name}" {kind}' for name, kind in METRICS)
+    run_columns = ", ".join(f'"{name}" {kind}' for name, kind in RUN_COLUMNS if name != "host")
+    with duckdb.connect(str(root / DB_NAME)) as con:
+        con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        con.execute(f'CREATE TABLE metrics ("day" DATE NOT NULL, {metric_columns})')
+        con.execute(f'CREATE TABLE runs ("day" DATE NOT NULL, {run_columns})')
+        con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        values = [DAY, *(value for _, value in metrics_of(DAY, 1).values)]
+        con.execute(f"INSERT INTO metrics VALUES ({', '.join('?' for _ in values)})", values)
+        con.execute(
+            "INSERT INTO runs VALUES (?, 'card0.log', 'i0', 0, TIMESTAMPTZ '2024-03-01 08:00+00', "
+            "'completed', 'process', 0, 0, 0, 12, 30.5)",
+            [DAY],
+        )
+
+
+def test_a_store_of_the_first_schema_is_read_then_upgraded_keeping_its_days(
+    tmp_path: Path,
+) -> None:
+    old_store(tmp_path)
+    before = (tmp_path / DB_NAME).read_bytes()
+    store = Store(tmp_path)
+    assert store.metrics(DAY) == metrics_of(DAY, 1)
+    assert store.hosts() == ()
+    assert store.trend(7, DAY, "web1").empty
+    runs = store.runs(DAY, DAY)
+    assert dict(runs.dtypes.astype(str)) == RUN_DTYPES
+    assert runs[["host", "file", "max_threads"]].values.tolist() == [["", "card0.log", 12]]
+    assert (tmp_path / DB_NAME).read_bytes() == before  # reading changed nothing
+
+    later = DAY + timedelta(days=1)
+    store.record(later, metrics_of(later, 2), runs_of(later, 3, 2), {"web1": metrics_of(later, 3)})
+    with duckdb.connect(str(tmp_path / DB_NAME), read_only=True) as con:
+        version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert version == (str(SCHEMA_VERSION),)
+    assert store.days() == [DAY, later]
+    assert store.metrics(DAY) == metrics_of(DAY, 1)
+    assert store.runs(DAY, DAY)["host"].tolist() == [""]
+    assert store.hosts() == ("web1",)
+
+
+def test_an_upgrade_that_fails_leaves_the_old_store(tmp_path: Path) -> None:
+    old_store(tmp_path)
+    with duckdb.connect(str(tmp_path / DB_NAME)) as con:
+        con.execute("CREATE TABLE host_metrics (x INTEGER)")  # in the upgrade's way
+    with pytest.raises(StoreError, match="host_metrics"):
+        Store(tmp_path).record(DAY, metrics_of(DAY, 2), runs_of(DAY, 1, 2))
+    with duckdb.connect(str(tmp_path / DB_NAME), read_only=True) as con:
+        assert con.execute("SELECT value FROM meta").fetchall() == [("1",)]
+        assert "host" not in [row[0] for row in con.execute("DESCRIBE runs").fetchall()]
+
+
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     Store(tmp_path).record(DAY, metrics_of(DAY, 0), runs_of(DAY, 1, 0))
     with duckdb.connect(str(tmp_path / DB_NAME)) as con:
-        con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        con.execute(
+            "UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)]
+        )
     with pytest.raises(StoreError) as refused:
         Store(tmp_path)
     assert str(refused.value) == (
-        f"{tmp_path}: written by a newer poolwatch (store schema 2, "
+        f"{tmp_path}: written by a newer poolwatch (store schema {SCHEMA_VERSION + 1}, "
         f"this poolwatch reads up to {SCHEMA_VERSION}); upgrade poolwatch"
     )
 
@@ -357,9 +465,12 @@ def record_commit_then_die(root: str) -> None:
     replace_day = store_module._replace_day
 
     def replace_then_die(
-        con: duckdb.DuckDBPyConnection, metrics: DayMetrics, runs: pa.Table
+        con: duckdb.DuckDBPyConnection,
+        metrics: DayMetrics,
+        hosts: Mapping[str, DayMetrics],
+        runs: pa.Table,
     ) -> None:
-        replace_day(con, metrics, runs)
+        replace_day(con, metrics, hosts, runs)
         os.kill(os.getpid(), signal.SIGKILL)
 
     pytest.MonkeyPatch().setattr(store_module, "_replace_day", replace_then_die)

@@ -30,10 +30,12 @@ from poolwatch.ingest.discover import STDIN
 from poolwatch.states import FileStatus
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from poolwatch.config import Config
     from poolwatch.deliver.mail import Smtp
-    from poolwatch.findings import Findings
-    from poolwatch.history.store import Store
+    from poolwatch.findings import Findings, History
+    from poolwatch.history.store import DayMetrics, Store
     from poolwatch.ingest.cluster import Cluster
     from poolwatch.ingest.discover import Source
     from poolwatch.ingest.hosts import HostPattern
@@ -193,7 +195,7 @@ def against_logs(
 ) -> Findings:
     """The findings with a before/after section against ``before``, the findings of the
     logs at ``paths`` (a baseline ending after these logs begin is warned about)."""
-    from poolwatch.history.compare import baseline, values
+    from poolwatch.history.compare import baseline, of_host, values
 
     source = "the logs at " + ", ".join(paths)
     ended, starts = before.window[1], findings.window[0]
@@ -204,22 +206,46 @@ def against_logs(
             warn(f"the baseline {', '.join(paths)} ends after these logs begin "
                  "(before and after may be swapped)")  # fmt: skip
     compared = baseline(values(before), before.executor_mix, findings, settings, source)
-    return replace(findings, baseline=compared)
+    earlier = {h.host: h.findings for h in before.hosts}
+    hosts = tuple(
+        replace(h, findings=replace(h.findings, baseline=baseline(
+            values(was), was.executor_mix, h.findings, settings, of_host(source, h.host)
+        )))
+        if (was := earlier.get(h.host)) is not None else h
+        for h in findings.hosts
+    )  # fmt: skip
+    return replace(findings, baseline=compared, hosts=hosts)
 
 
 def against_store(findings: Findings, days: int, store: Path | None, settings: Config) -> Findings:
     """The findings with a before/after section against the median of the days recorded
-    in the history ``store`` before the logs' window."""
-    from poolwatch.history.compare import baseline, median_of
+    in the history ``store`` before the logs' window; each host's against its own days."""
     from poolwatch.history.store import Store
 
     start = findings.window[0]
     end = (start.date() if start else datetime.now(UTC).date()) - timedelta(days=1)
-    trend = Store(store or default_store()).trend(days, end)
+    recorded = Store(store or default_store())
+    trend = recorded.trend(days, end)
     if trend.empty:
         raise PoolwatchError(f"no day recorded in the store in the {days} days up to "
                              f"{end} (run poolwatch daily first)")  # fmt: skip
+    hosts = tuple(
+        h if (own := recorded.trend(days, end, h.host)).empty
+        else replace(h, findings=_against_median(own, h.findings, settings, h.host))
+        for h in findings.hosts
+    )  # fmt: skip
+    return replace(_against_median(trend, findings, settings), hosts=hosts)
+
+
+def _against_median(
+    trend: pd.DataFrame, findings: Findings, settings: Config, host: str | None = None
+) -> Findings:
+    """The findings with a before/after section against the median of ``trend``'s days
+    (the store's rows: the fleet's, or ``host``'s)."""
+    from poolwatch.history.compare import baseline, median_of, of_host
+
     before, mix, source = median_of(trend)
+    source = source if host is None else of_host(source, host)
     return replace(findings, baseline=baseline(before, mix, findings, settings, source))
 
 
@@ -332,9 +358,7 @@ def daily(
     how their hosts are told (``read``)."""
     from poolwatch.analyze.days import days_in, only_day
     from poolwatch.analyze.diagnose import assess
-    from poolwatch.history.compare import TREND_DAYS
-    from poolwatch.history.compare import history as history_of
-    from poolwatch.history.record import day_metrics
+    from poolwatch.history.record import day_metrics, host_metrics
     from poolwatch.history.store import Store, pruned, with_day
     from poolwatch.render.index import write_index
 
@@ -355,16 +379,37 @@ def daily(
     result = only_day(result, day, zone)  # the other days' tables are freed here
     assessed = assess(result, settings, now=now(), command=command)
     metrics = day_metrics(day, assessed.findings, assessed.runs)
+    each = host_metrics(day, assessed.findings, assessed.runs)
     # The reports show the store as it will be; the day is recorded once they are written.
-    trend = with_day(recorded.trend(TREND_DAYS, day), metrics)
     every_day = with_day(recorded.every_day(), metrics)
-    findings = replace(assessed.findings, history=history_of(trend, day, settings))
+    findings = replace(
+        assessed.findings,
+        history=_history(recorded, None, metrics, settings),
+        hosts=tuple(
+            replace(
+                h,
+                findings=replace(
+                    h.findings, history=_history(recorded, h.host, each[h.host], settings)
+                ),
+            )
+            for h in assessed.findings.hosts
+        ),
+    )
     write(findings, files, steps=steps)
     write_index(out, every_day if keep is None else pruned(every_day, keep, day), settings)
-    recorded.record(day, metrics, assessed.runs)
+    recorded.record(day, metrics, assessed.runs, each)
     if keep is not None:
         recorded.prune(keep, day)
     return findings
+
+
+def _history(store: Store, host: str | None, row: DayMetrics, settings: Config) -> History:
+    """``row``'s day against the days before it in ``store`` (the fleet's, or ``host``'s),
+    the store as it will be once the day is recorded."""
+    from poolwatch.history.compare import TREND_DAYS, history
+    from poolwatch.history.store import with_day
+
+    return history(with_day(store.trend(TREND_DAYS, row.day, host), row), row.day, settings)
 
 
 def mail(

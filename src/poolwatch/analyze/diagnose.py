@@ -64,7 +64,7 @@ class Assessment:
 
     findings: Findings
     runs: pd.DataFrame
-    """file, instance, run, started_at, outcome, path, fallback line counts,
+    """host, file, instance, run, started_at, outcome, path, fallback line counts,
     max_threads, seconds (the run's time, when known)."""
 
 
@@ -101,6 +101,7 @@ def _run_rows(facts: Fleet) -> pd.DataFrame:
     seconds = runs["total_seconds"].astype("Float64").fillna(runs["seconds"].astype("Float64"))
     return pd.DataFrame(
         {
+            "host": runs["host"].astype(str),
             "file": runs["file"].astype(str),
             "instance": runs["instance"].astype(str),
             "run": runs["run"].astype("int64"),

@@ -4,7 +4,6 @@ across hosts (20 hosts of 8 instances run 8 at once each, not 160)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
@@ -14,6 +13,7 @@ import pandas as pd
 from poolwatch.findings import Findings, HostFindings, Inputs, Provenance
 from poolwatch.ingest.hosts import NO_HOST
 from poolwatch.ingest.parse import Ingest
+from poolwatch.order import natural
 from poolwatch.states import FileStatus, Verdict
 
 #: Worst first: what the report and the check lead with. A host with no finished run
@@ -30,7 +30,7 @@ def hosts(result: Ingest) -> tuple[str, ...]:
     ``host10``); ``""`` for files that name no host."""
     files = result.files
     read = files.loc[files["status"] == FileStatus.READ, "host"]
-    return tuple(sorted({str(host) for host in read.dropna()}, key=_natural))
+    return tuple(sorted({str(host) for host in read.dropna()}, key=natural))
 
 
 def of_host(result: Ingest, host: str) -> Ingest:
@@ -42,7 +42,7 @@ def of_host(result: Ingest, host: str) -> Ingest:
 def worst_first(each: list[HostFindings]) -> tuple[HostFindings, ...]:
     """The hosts by verdict, worst first, then in their natural order."""
     return tuple(
-        sorted(each, key=lambda h: (WORST_FIRST.index(h.findings.verdict), _natural(h.host)))
+        sorted(each, key=lambda h: (WORST_FIRST.index(h.findings.verdict), natural(h.host)))
     )
 
 
@@ -100,10 +100,3 @@ def _rows_of(frame: pd.DataFrame, host: str) -> pd.DataFrame:
         if isinstance(kept[column].dtype, pd.CategoricalDtype):
             kept[column] = kept[column].cat.remove_unused_categories()
     return kept
-
-
-def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
-    """``host2`` before ``host10``: digits compared as numbers."""
-    return tuple(
-        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text)
-    )

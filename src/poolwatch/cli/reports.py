@@ -302,14 +302,30 @@ def daily(
     show_default=True,
     help="Days to show, up to the last recorded one.",
 )
+@click.option(
+    "--host",
+    metavar="NAME",
+    help="One host's days (logs of several hosts keep a row per host and day); "
+    "without it, the fleet's.",
+)
 @click.option("--csv", "as_csv", is_flag=True, help="Print the trend table as CSV.")
-def history_command(*, store_path: Path | None, days: int, as_csv: bool) -> None:
+def history_command(*, store_path: Path | None, days: int, host: str | None, as_csv: bool) -> None:
     """Print the recorded days' verdicts and key metrics (the trend table)."""
-    from poolwatch.render.terminal import trend_table
+    from poolwatch.render.terminal import hosts_line, trend_table
 
     store = _store(store_path)
     recorded = store.days()
     if not recorded:
         raise click.ClickException(f"{store.path}: no day recorded yet (run poolwatch daily)")
-    trend = store.trend(days, recorded[-1])
-    click.echo(trend.to_csv(index=False) if as_csv else trend_table(trend), nl=not as_csv)
+    hosts = store.hosts()
+    if host is not None and host not in hosts:
+        raise click.ClickException(f"{store.path}: no day recorded for host {host!r} "
+                                   f"({hosts_line(hosts)})")  # fmt: skip
+    trend = store.trend(days, recorded[-1], host)
+    if as_csv:
+        click.echo(trend.to_csv(index=False), nl=False)
+        return
+    click.echo(trend_table(trend))
+    if host is None and hosts:
+        click.echo(f"{hosts_line(hosts)}: a day of several hosts shows its worst host's row "
+                   "here; --host NAME shows one host's days")  # fmt: skip

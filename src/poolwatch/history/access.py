@@ -36,15 +36,20 @@ class StoreError(PoolwatchError):
 
 @contextmanager
 def writing(
-    root: Path, wait: float, create: Callable[[duckdb.DuckDBPyConnection], None], newest: int
+    root: Path,
+    wait: float,
+    create: Callable[[duckdb.DuckDBPyConnection], None],
+    upgrade: Callable[[duckdb.DuckDBPyConnection, int], None],
+    newest: int,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection under the exclusive lock; ``create`` makes the tables of a
-    new store, and a store of a schema above ``newest`` is refused."""
+    new store, ``upgrade`` brings one of an older schema (given) to ``newest``, and a store
+    of a schema above ``newest`` is refused."""
     make_directory(root)
     lock = _exclusive(root, wait)
     try:
         with _connected(root / DB_NAME, read_only=False) as con:
-            _prepare(con, root, create, newest)
+            _prepare(con, root, create, upgrade, newest)
             yield con
     finally:
         lock.release()
@@ -159,12 +164,20 @@ def _prepare(
     con: duckdb.DuckDBPyConnection,
     root: Path,
     create: Callable[[duckdb.DuckDBPyConnection], None],
+    upgrade: Callable[[duckdb.DuckDBPyConnection, int], None],
     newest: int,
 ) -> None:
-    """Create the tables of a new store; refuse a foreign database or a newer store."""
+    """Create the tables of a new store, or upgrade an older one, in one transaction;
+    refuse a foreign database or a newer store."""
     con.begin()
-    if not _readable(con, root, newest):
-        create(con)
+    try:
+        if not _readable(con, root, newest):
+            create(con)
+        elif (version := schema_version(con, root)) < newest:
+            upgrade(con, version)
+    except BaseException:
+        con.rollback()
+        raise
     con.commit()
 
 

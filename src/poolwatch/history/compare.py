@@ -187,6 +187,11 @@ def median_of(trend: pd.DataFrame) -> tuple[dict[str, float | None], ExecutorMix
     return before, mix, source
 
 
+def of_host(source: str, host: str) -> str:
+    """What one host's before is: ``source``, the before of the whole fleet, narrowed."""
+    return f"{source}, host {host}"
+
+
 def values(findings: Findings) -> dict[str, float | None]:
     """The compared metrics of a report, by name."""
     graded: dict[str, float | None] = {m.name: m.value for m in findings.metrics}

@@ -1,4 +1,5 @@
-"""What a daily summary records of a day: its metrics, from the findings and runs."""
+"""What a daily summary records of a day: its metrics, from the findings and runs, and
+each host's when the logs came from several."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from poolwatch.states import Outcome
 
 
 def day_metrics(day: date, findings: Findings, runs: pd.DataFrame) -> DayMetrics:
-    """The day's row of the history store."""
+    """The day's row of the history store: of logs of several hosts, the worst host's
+    (the findings' own fields are), from its runs."""
     f = findings
+    if f.hosts:
+        runs = runs[runs["host"] == f.hosts[0].host]
     graded = {m.name: m.value for m in f.metrics}
     finished = runs[runs["outcome"] != Outcome.INCOMPLETE]
     overloaded = 100.0 * float((finished["overloads"] > 0).mean()) if len(finished) else None
@@ -38,3 +42,11 @@ def day_metrics(day: date, findings: Findings, runs: pd.DataFrame) -> DayMetrics
             "threadpool_failed": f.counts.threadpool_failed,
         },
     )
+
+
+def host_metrics(day: date, findings: Findings, runs: pd.DataFrame) -> dict[str, DayMetrics]:
+    """Each host's row of the day (none for one host's logs), from its own findings and
+    runs."""
+    return {
+        h.host: day_metrics(day, h.findings, runs[runs["host"] == h.host]) for h in findings.hosts
+    }

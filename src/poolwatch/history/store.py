@@ -1,9 +1,14 @@
-"""The history store: one DuckDB file in a directory, one metrics row and the runs of each day.
+"""The history store: one DuckDB file in a directory; for each day, the fleet's metrics
+row, a metrics row per host when the logs came from several hosts, and the runs.
 
 DuckDB lets one process at a time open a database file for writing, so every operation
 takes the store's file lock, opens the database, does its work and closes it again; no
 connection outlives a call. A day is replaced in a single transaction: recording a day
 again replaces it, and a process killed part-way leaves the state of the last commit.
+
+Schema 2 added the hosts (``host_metrics``, and a ``host`` column on the runs); a store
+of schema 1 is read as it is, and upgraded in place, its rows kept, when a day is next
+recorded in it.
 """
 
 from __future__ import annotations
@@ -32,12 +37,13 @@ from poolwatch.history.access import (
 )
 from poolwatch.history.bounds import first_bad
 from poolwatch.history.span import FIRST_DAY, latest
+from poolwatch.order import natural
 
 __all__ = ["DB_NAME", "LOCK_NAME", "SCHEMA_VERSION", "DayMetrics", "Store", "StoreError"]
 
 _log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: The daily metric columns, in order, with their DuckDB types; one row per day.
 METRICS: tuple[tuple[str, str], ...] = (
@@ -63,8 +69,9 @@ METRICS: tuple[tuple[str, str], ...] = (
     ("threadpool_failed", "BIGINT"),
 )
 
-#: Per-run rows kept for each day.
+#: Per-run rows kept for each day (``host``: ``""`` for one host's logs).
 RUN_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("host", "VARCHAR"),
     ("file", "VARCHAR"),
     ("instance", "VARCHAR"),
     ("run", "INTEGER"),
@@ -92,8 +99,11 @@ _DTYPES = {
 }
 
 _DAY: tuple[tuple[str, str], ...] = (("day", "DATE"),)
+_HOST: tuple[tuple[str, str], ...] = (("host", "VARCHAR"),)
 _METRIC_NAMES = tuple(name for name, _ in METRICS)
 _RUN_NAMES = tuple(name for name, _ in RUN_COLUMNS)
+#: The tables holding rows of a day, the fleet's metrics first.
+_DAY_TABLES = ("metrics", "host_metrics", "runs")
 #: The name under which the runs being recorded are shown to DuckDB.
 _INCOMING = "poolwatch_incoming_runs"
 
@@ -150,7 +160,7 @@ class Store:
         self.root = Path(root)
         self.wait_seconds = wait_seconds
         self._warn = warn or _log.warning
-        self._warned: set[tuple[date | None, str]] = set()
+        self._warned: set[tuple[date | None, str | None, str]] = set()
         with self._reading():
             pass
 
@@ -159,13 +169,22 @@ class Store:
         """The database file."""
         return self.root / DB_NAME
 
-    def record(self, day: date, metrics: DayMetrics, runs: pd.DataFrame) -> None:
-        """Replace the metrics and runs of ``day`` in one transaction."""
-        if metrics.day != day:
-            raise ValueError(f"the metrics are of {metrics.day}, not of {day}")
+    def record(
+        self,
+        day: date,
+        metrics: DayMetrics,
+        runs: pd.DataFrame,
+        hosts: Mapping[str, DayMetrics] | None = None,
+    ) -> None:
+        """Replace the metrics and runs of ``day`` in one transaction, with each host's
+        metrics when the logs came from several (``hosts``: host name to its metrics)."""
+        each = dict(hosts or {})
+        for row in (metrics, *each.values()):
+            if row.day != day:
+                raise ValueError(f"the metrics are of {row.day}, not of {day}")
         incoming = _incoming_runs(self.root, day, runs)
         with self._writing() as con:
-            _replace_day(con, metrics, incoming)
+            _replace_day(con, metrics, each, incoming)
 
     def prune(self, keep_days: int, today: date) -> int:
         """Forget the days before the last ``keep_days`` up to ``today``; return how many."""
@@ -178,54 +197,74 @@ class Store:
         """Every recorded day that readers can show, oldest first."""
         return [_date(day) for day in self.every_day()["day"]]
 
-    def metrics(self, day: date) -> DayMetrics | None:
-        """The metrics recorded for ``day``, or None."""
+    def hosts(self) -> tuple[str, ...]:
+        """The hosts with a metrics row of their own, in natural order (``host2`` first)."""
         with self._reading() as con:
-            row = None if con is None else con.execute(
-                f"SELECT {_columns(METRICS)} FROM metrics WHERE day = ?", [day]
+            rows = [] if con is None or not _has_hosts(con) else con.execute(
+                "SELECT DISTINCT host FROM host_metrics"
+            ).fetchall()  # fmt: skip
+        return tuple(sorted((str(row[0]) for row in rows), key=natural))
+
+    def metrics(self, day: date, host: str | None = None) -> DayMetrics | None:
+        """The metrics recorded for ``day`` (the fleet's, or ``host``'s), or None."""
+        table, where, values = _selecting(host, "day = ?", [day])
+        with self._reading() as con:
+            row = None if con is None or not _holds(con, table) else con.execute(
+                f"SELECT {_columns(METRICS)} FROM {table} WHERE {where}", values
             ).fetchone()  # fmt: skip
         if row is None:
             return None
         return DayMetrics(day, tuple(zip(_METRIC_NAMES, row, strict=True)))
 
-    def trend(self, days: int, end: date) -> pd.DataFrame:
-        """One row (``day`` and the metrics) per recorded day of the ``days`` up to ``end``
-        (none before bounds.FIRST_DAY), skipping rows readers cannot show."""
+    def trend(self, days: int, end: date, host: str | None = None) -> pd.DataFrame:
+        """One row (``day`` and the metrics: the fleet's, or ``host``'s) per recorded day of
+        the ``days`` up to ``end`` (none before bounds.FIRST_DAY), skipping rows readers
+        cannot show."""
         if days < 1:
             raise ValueError(f"days must be at least 1, not {days}")
         start = max(FIRST_DAY, _days_before(end, days))
-        return self._shown(self._metric_rows("WHERE day BETWEEN ? AND ?", [start, end]))
+        return self._shown(self._metric_rows(host, "day BETWEEN ? AND ?", [start, end]), host)
 
-    def every_day(self) -> pd.DataFrame:
+    def every_day(self, host: str | None = None) -> pd.DataFrame:
         """The trend rows of every recorded day, skipping rows readers cannot show."""
-        return self._shown(self._metric_rows("", []))
+        return self._shown(self._metric_rows(host, "", []), host)
 
     def runs(self, start: date, end: date) -> pd.DataFrame:
         """The runs (``day`` and RUN_COLUMNS) of the days from ``start`` to ``end``."""
-        query = (
-            f"SELECT {_columns(_DAY + RUN_COLUMNS)} FROM runs "
-            'WHERE day BETWEEN ? AND ? ORDER BY day, "file", "run", "instance"'
-        )
         with self._reading() as con:
-            frame = _empty(_DAY + RUN_COLUMNS) if con is None else con.execute(
-                query, [start, end]
-            ).df()  # fmt: skip
+            if con is None:
+                frame = _empty(_DAY + RUN_COLUMNS)
+            else:
+                chosen = _columns(_DAY + RUN_COLUMNS) if _has_hosts(con) else _columns(
+                    _DAY
+                ) + ", '' AS \"host\", " + _columns(RUN_COLUMNS[1:])  # fmt: skip
+                frame = con.execute(
+                    f"SELECT {chosen} FROM runs WHERE day BETWEEN ? AND ? "
+                    'ORDER BY day, "host", "file", "run", "instance"',
+                    [start, end],
+                ).df()
         return _typed(frame, _DAY + RUN_COLUMNS)
 
-    def _metric_rows(self, where: str, values: list[object]) -> pd.DataFrame:
-        """The metrics rows that ``where`` selects, oldest first."""
-        query = f"SELECT {_columns(_DAY + METRICS)} FROM metrics {where} ORDER BY day"
+    def _metric_rows(self, host: str | None, where: str, values: list[object]) -> pd.DataFrame:
+        """The metrics rows (the fleet's, or ``host``'s) that ``where`` selects, oldest first."""
+        table, where, values = _selecting(host, where, values)
+        query = f"SELECT {_columns(_DAY + METRICS)} FROM {table} WHERE {where} ORDER BY day"
         with self._reading() as con:
-            frame = _empty(_DAY + METRICS) if con is None else con.execute(query, values).df()
+            frame = (
+                con.execute(query, values).df()
+                if con is not None and _holds(con, table)
+                else _empty(_DAY + METRICS)
+            )
         return _typed(frame, _DAY + METRICS)
 
-    def _shown(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def _shown(self, frame: pd.DataFrame, host: str | None) -> pd.DataFrame:
         """``frame`` without the rows readers cannot show, each told to ``warn`` once."""
         bad = list(first_bad(frame, latest()))
+        whose = "" if host is None else f" of host {host!r}"
         for day, problem in bad:
-            if (day, problem) not in self._warned:
-                self._warned.add((day, problem))
-                self._warn(f"{self.path}: skipped the row of {day}: {problem}")
+            if (day, host, problem) not in self._warned:
+                self._warned.add((day, host, problem))
+                self._warn(f"{self.path}: skipped the row{whose} of {day}: {problem}")
         if not bad:
             return frame
         skipped = {day for day, _ in bad}
@@ -237,7 +276,7 @@ class Store:
 
     def _writing(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A read-write connection to the store, created if new."""
-        return writing(self.root, self.wait_seconds, _create_tables, SCHEMA_VERSION)
+        return writing(self.root, self.wait_seconds, _create_tables, _upgrade, SCHEMA_VERSION)
 
 
 def with_day(trend: pd.DataFrame, metrics: DayMetrics) -> pd.DataFrame:
@@ -278,20 +317,58 @@ def _empty(columns: Sequence[tuple[str, str]]) -> pd.DataFrame:
     return pd.DataFrame({name: [] for name, _ in columns})
 
 
+def _selecting(host: str | None, where: str, values: list[object]) -> tuple[str, str, list[object]]:
+    """The table, condition and values that select the fleet's rows or one host's."""
+    if host is None:
+        return "metrics", where or "true", values
+    return "host_metrics", f"host = ? AND ({where or 'true'})", [host, *values]
+
+
+def _has_hosts(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store has its hosts' tables and columns (schema 2 on; a schema 1 store
+    is read as it is)."""
+    return _holds(con, "host_metrics")
+
+
+def _holds(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the database has ``table``."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]
+    ).fetchone()
+    return bool(found and found[0])
+
+
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     """The tables of a new store, and its schema version."""
     con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.execute(f"CREATE TABLE metrics ({_definitions(_DAY + METRICS)})")
+    con.execute(f"CREATE TABLE host_metrics ({_definitions(_DAY + _HOST + METRICS)})")
     con.execute(f"CREATE TABLE runs ({_definitions(_DAY + RUN_COLUMNS)})")
     con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 
-def _replace_day(con: duckdb.DuckDBPyConnection, metrics: DayMetrics, runs: pa.Table) -> None:
+def _upgrade(con: duckdb.DuckDBPyConnection, version: int) -> None:
+    """Bring a store of an older schema to this one, every row kept (inside the writer's
+    transaction: a failure leaves the store as it was)."""
+    if version < 2:
+        con.execute(f"CREATE TABLE host_metrics ({_definitions(_DAY + _HOST + METRICS)})")
+        con.execute("ALTER TABLE runs ADD COLUMN host VARCHAR DEFAULT ''")
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
+
+
+def _replace_day(
+    con: duckdb.DuckDBPyConnection,
+    metrics: DayMetrics,
+    hosts: Mapping[str, DayMetrics],
+    runs: pa.Table,
+) -> None:
     """Delete the day's rows and write the new ones, all in one transaction."""
     con.begin()
     try:
         _delete_day(con, metrics.day)
-        _insert_metrics(con, metrics)
+        _insert_metrics(con, "metrics", metrics)
+        for host, row in hosts.items():
+            _insert_metrics(con, "host_metrics", row, host)
         _insert_runs(con, metrics.day, runs)
     except BaseException:
         con.rollback()
@@ -301,15 +378,19 @@ def _replace_day(con: duckdb.DuckDBPyConnection, metrics: DayMetrics, runs: pa.T
 
 def _delete_day(con: duckdb.DuckDBPyConnection, day: date) -> None:
     """Delete the metrics and runs of ``day``."""
-    con.execute("DELETE FROM metrics WHERE day = ?", [day])
-    con.execute("DELETE FROM runs WHERE day = ?", [day])
+    for table in _DAY_TABLES:
+        con.execute(f"DELETE FROM {table} WHERE day = ?", [day])
 
 
-def _insert_metrics(con: duckdb.DuckDBPyConnection, metrics: DayMetrics) -> None:
-    """Insert the metrics row of a day."""
-    marks = ", ".join("?" for _ in _DAY + METRICS)
-    values = [metrics.day, *(_plain(value) for _, value in metrics.values)]
-    con.execute(f"INSERT INTO metrics ({_columns(_DAY + METRICS)}) VALUES ({marks})", values)
+def _insert_metrics(
+    con: duckdb.DuckDBPyConnection, table: str, metrics: DayMetrics, host: str | None = None
+) -> None:
+    """Insert the metrics row of a day: the fleet's, or (in ``host_metrics``) a host's."""
+    key = _DAY if host is None else _DAY + _HOST
+    marks = ", ".join("?" for _ in key + METRICS)
+    values = [metrics.day, *([] if host is None else [host])]
+    values += [_plain(value) for _, value in metrics.values]
+    con.execute(f"INSERT INTO {table} ({_columns(key + METRICS)}) VALUES ({marks})", values)
 
 
 def _insert_runs(con: duckdb.DuckDBPyConnection, day: date, runs: pa.Table) -> None:
@@ -331,17 +412,21 @@ def _delete_before(con: duckdb.DuckDBPyConnection, first: date) -> int:
     """Delete every day before ``first`` in one transaction; return how many days."""
     con.begin()
     row = con.execute("DELETE FROM metrics WHERE day < ?", [first]).fetchone()
-    con.execute("DELETE FROM runs WHERE day < ?", [first])
+    for table in _DAY_TABLES[1:]:
+        con.execute(f"DELETE FROM {table} WHERE day < ?", [first])
     con.commit()
     return int(row[0]) if row else 0
 
 
 def _incoming_runs(root: Path, day: date, runs: pd.DataFrame) -> pa.Table:
-    """The RUN_COLUMNS of ``runs`` as Arrow, start times in UTC (naive ones taken as UTC).
+    """The RUN_COLUMNS of ``runs`` as Arrow, start times in UTC (naive ones taken as UTC);
+    runs without a ``host`` column are one host's (``""``).
 
     DuckDB reads Arrow alike in every version, whereas older versions of its pandas reader
     do not know pandas 3's string dtype; text held as Python objects becomes strings.
     """
+    if "host" not in runs.columns:
+        runs = runs.assign(host="")
     missing = [name for name in _RUN_NAMES if name not in runs.columns]
     if missing:
         raise StoreError(f"{root}: the runs of {day} lack the column(s) {', '.join(missing)}")

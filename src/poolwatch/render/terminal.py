@@ -162,6 +162,11 @@ def trend_table(trend: pd.DataFrame) -> str:
                       for row in rows)  # fmt: skip
 
 
+def hosts_line(hosts: tuple[str, ...]) -> str:
+    """``hosts recorded: web1, web2`` (or that none is)."""
+    return f"hosts recorded: {', '.join(map(repr, hosts))}" if hosts else "no host recorded"
+
+
 def _cell(value: object) -> str:
     """A trend value: a number without decimals, a dash when unknown."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
