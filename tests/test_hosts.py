@@ -5,6 +5,7 @@ when two hosts run the same ``tmp_batt_<id>`` and write the same ``run_card_1.lo
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -262,6 +263,29 @@ def test_host_from_when_nothing_matches_is_one_line(two_hosts: Path) -> None:
     assert done.exit_code == 1
     assert done.stderr.splitlines()[-1].startswith("Error: no usable input: ")
     assert "not matched by --host-from /x/{host}/*" in done.stderr
+
+
+def test_many_inputs_skipped_for_one_reason_share_a_line(two_hosts: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    shutil.copytree(two_hosts, archive / "hosts")
+    for k in range(7):
+        tree(archive / "other", {f"notes{k}.log": CONSOLE.replace("f9e8d7c", f"{k:07d}")})
+    pattern = "hosts/{host}/*"
+    done = CliRunner().invoke(main, ["parse", str(archive), "--host-from", pattern])
+    assert done.exit_code == 0, done.output
+    skipped = [line for line in done.stderr.splitlines() if "skipped" in line]
+    first = archive / "other" / "notes0.log"
+    assert skipped == [
+        f"poolwatch: skipped {first}: not matched by --host-from {pattern} "
+        "(and 6 more for the same reason; -v names each)"
+    ]
+    every = CliRunner().invoke(main, ["parse", str(archive), "--host-from", pattern, "-v"])
+    named = [line for line in every.stderr.splitlines() if "not matched by" in line]
+    assert sorted(named) == [
+        f"poolwatch: skipped {archive / 'other' / f'notes{k}.log'}: not matched by --host-from "
+        f"{pattern}"
+        for k in range(7)
+    ]
 
 
 @pytest.mark.parametrize(

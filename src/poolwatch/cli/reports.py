@@ -87,12 +87,12 @@ def _ingest(paths: tuple[str, ...], cluster: Cluster | None, host_from: str | No
 
 
 def _notes(result: Ingest) -> None:
-    """Say what was skipped and why (poolwatch's own outputs, and the duplicates counted
-    once, only with -v)."""
+    """Say what was skipped and why (poolwatch's own outputs, the duplicates counted
+    once, and every input of a reason many share, only with -v)."""
     from poolwatch.render.terminal import input_notes
 
     files = result.files
-    for line in input_notes(files, own_outputs=told("verbose")):
+    for line in input_notes(files, own_outputs=told("verbose"), each=told("verbose")):
         say_line(line, err=True)
     duplicates = int((files["status"] == FileStatus.DUPLICATE).sum())
     if duplicates and told("verbose"):

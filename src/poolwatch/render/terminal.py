@@ -17,19 +17,34 @@ from poolwatch.render.formats import host_line
 from poolwatch.states import FileStatus, Verdict
 
 
-def input_notes(files: pd.DataFrame, *, own_outputs: bool = True) -> list[str]:
+def input_notes(files: pd.DataFrame, *, own_outputs: bool = True, each: bool = False) -> list[str]:
     """One line per input not used (``skipped``) or read with a problem (``warning``):
     its name and why, escaped for a terminal (poolwatch's own outputs only with
-    ``own_outputs``)."""
+    ``own_outputs``). More than ``NAMED_EACH`` inputs with one reason share a line
+    naming the first of them, unless ``each``."""
+    noted = files[files["reason"].notna() & files["status"].isin(_NOTED)]
+    if not own_outputs:
+        noted = noted[~noted["reason"].astype(str).str.startswith(OWN_OUTPUT)]
+    counts = noted.groupby(["status", "reason"], observed=True, sort=False).size()
+    shared = {key for key, count in counts.items() if count > NAMED_EACH and not each}
     notes: list[str] = []
-    for row in files[files["reason"].notna()].itertuples():
-        if not own_outputs and str(row.reason).startswith(OWN_OUTPUT):
-            continue
-        if row.status == FileStatus.SKIPPED:
-            notes.append(shown(f"poolwatch: skipped {row.path}: {row.reason}"))
-        elif row.status == FileStatus.READ:
-            notes.append(shown(f"poolwatch: warning: {row.path}: {row.reason}"))
+    for status, reason in dict.fromkeys(zip(noted["status"], noted["reason"], strict=True)):
+        paths = noted.loc[(noted["status"] == status) & (noted["reason"] == reason), "path"]
+        named = list(paths) if (status, reason) not in shared else [paths.iloc[0]]
+        for path in named:
+            notes.append(shown(_NOTED[status].format(path=path, reason=reason)))
+        if (status, reason) in shared:
+            notes[-1] += shown(f" (and {len(paths) - 1:,} more for the same reason; -v names each)")
     return notes
+
+
+#: More inputs than this with one reason share one line.
+NAMED_EACH = 5
+#: The line of an input not used, or read with a problem.
+_NOTED = {
+    FileStatus.SKIPPED: "poolwatch: skipped {path}: {reason}",
+    FileStatus.READ: "poolwatch: warning: {path}: {reason}",
+}
 
 
 def parse_summary(result: Ingest) -> str:
