@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from poolwatch.render.charts.svg import GRAPHVIZ, MATPLOTLIB, SVG, XLINK, tidy
+from poolwatch.render.charts.svg import GRAPHVIZ, MATPLOTLIB, SVG, XLINK, scoped, tidy
 
 MATPLOTLIB_LIKE = """<?xml version="1.0" encoding="utf-8" standalone="no"?>
 <!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"
@@ -78,6 +78,13 @@ def test_only_the_emptied_defs_go() -> None:
     assert tidy(bare, "c", "t", GRAPHVIZ) == (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1" role="img" aria-label="t"></svg>'
     )
+
+
+def test_a_scope_prefixes_every_id_and_reference_and_then_goes() -> None:
+    with scoped("host-web2_"):
+        inner = tidy(MATPLOTLIB_LIKE, "c", TITLE, MATPLOTLIB)
+    assert inner == EXPECTED.replace("pw-c-", "pw-host-web2_c-")
+    assert tidy(MATPLOTLIB_LIKE, "c", TITLE, MATPLOTLIB) == EXPECTED
 
 
 def test_the_same_input_gives_the_same_bytes() -> None:

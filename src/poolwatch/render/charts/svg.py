@@ -3,7 +3,8 @@
 The drawing is parsed (expat, the parser under ElementTree) and written back without its
 prolog, comments, metadata, stylesheet or empty ``<defs>``, without whitespace between tags
 or newlines, its root with a viewBox and no fixed size, every id and ``#`` reference
-prefixed with the chart's name. Elements and attributes are told apart by namespace; the
+prefixed with the chart's name (and, inside ``scoped``, a scope: one host's charts among
+several hosts'). Elements and attributes are told apart by namespace; the
 output keeps the drawing's prefixes, its attribute order and the character references each
 program writes, so the same input gives the same bytes."""
 
@@ -16,6 +17,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from xml.parsers import expat
 
@@ -75,6 +77,20 @@ _HREFS = frozenset({"href", f"{{{XLINK}}}href"})
 #: the parser has made each newline a space already): one space.
 _NEWLINE = re.compile(r"\s*\n\s*")
 _SPACES = re.compile(" {2,}")
+#: What the ids of the charts drawn now start with after ``PREFIX``, besides the chart's
+#: name: empty, or a host's block's in a page of several hosts (``scoped``).
+_SCOPE: ContextVar[str] = ContextVar("poolwatch_chart_scope", default="")
+
+
+@contextmanager
+def scoped(scope: str) -> Iterator[None]:
+    """Charts drawn inside have ids starting ``pw-<scope><chart>-``: one host's charts,
+    apart from another's in the same page."""
+    token = _SCOPE.set(scope)
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
 
 
 # --- SVG text ------------------------------------------------------------------------------
@@ -176,7 +192,8 @@ def _write(
 
 
 def tidy(svg: str, name: str, title: str, writer: Writer) -> str:
-    """The bare, responsive ``<svg>`` element, its ids prefixed with the chart's name."""
+    """The bare, responsive ``<svg>`` element, its ids prefixed with the scope (``scoped``)
+    and the chart's name."""
     root = _parse(svg)
     if _expanded(root.tag, _scope(root, _XML)) != f"{{{SVG}}}svg":
         raise ValueError(f"not an SVG drawing: <{root.tag}>")
@@ -186,7 +203,7 @@ def tidy(svg: str, name: str, title: str, writer: Writer) -> str:
         f' {key}="{_escaped(value, _ATTRIBUTE)}"' for key, value in writer.root
     )
     out: list[str] = []
-    _write(root, _XML, writer, f"{PREFIX}{name}-", out, more=more)
+    _write(root, _XML, writer, f"{PREFIX}{_SCOPE.get()}{name}-", out, more=more)
     return out[0]
 
 
