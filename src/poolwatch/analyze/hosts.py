@@ -19,6 +19,9 @@ from poolwatch.states import FileStatus, Verdict
 #: Worst first: what the report and the check lead with. A host with no finished run
 #: has nothing to judge: it comes last, and the fleet is unknown only when every host is.
 WORST_FIRST = (Verdict.CRITICAL, Verdict.WARNING, Verdict.HEALTHY, Verdict.UNKNOWN)
+#: The verdicts of a host that is not healthy: the summary names it, the report shows its
+#: sections.
+NOT_HEALTHY = (Verdict.CRITICAL, Verdict.WARNING)
 #: How a report names the files that come from no host (``ingest.hosts.NO_HOST``),
 #: beside hosts that do.
 UNNAMED = "(no host)"
@@ -46,6 +49,11 @@ def worst_first(each: list[HostFindings]) -> tuple[HostFindings, ...]:
     )
 
 
+def unwell(ranked: tuple[HostFindings, ...]) -> tuple[HostFindings, ...]:
+    """The hosts that are not healthy (critical or warning), in the order given."""
+    return tuple(h for h in ranked if h.findings.verdict in NOT_HEALTHY)
+
+
 def name(host: str) -> str:
     """A host as reports name it."""
     return UNNAMED if host == NO_HOST else host
@@ -55,22 +63,22 @@ def summary(ranked: tuple[HostFindings, ...]) -> str:
     """One sentence: which hosts are not healthy, then the worst host's own summary, and
     the hosts with no finished run to judge."""
     worst = ranked[0]
-    unwell = [h for h in ranked if h.findings.verdict in (Verdict.CRITICAL, Verdict.WARNING)]
+    unhealthy = unwell(ranked)
     idle = [name(h.host) for h in ranked if h.findings.verdict == Verdict.UNKNOWN]
     judged = len(ranked) - len(idle)
     if not judged:
         return f"No finished run on any of the {len(ranked)} hosts: nothing to judge yet."
     nothing = f" No finished run to judge on {', '.join(idle)}." if idle else ""
-    if not unwell:
+    if not unhealthy:
         lead = (
             f"All {judged} hosts healthy"
             if not idle
             else f"{judged} of {len(ranked)} hosts healthy"
         )
         return f"{lead}. {name(worst.host)}: {worst.findings.summary}{nothing}"
-    named = ", ".join(f"{name(h.host)} {h.findings.verdict}" for h in unwell)
+    named = ", ".join(f"{name(h.host)} {h.findings.verdict}" for h in unhealthy)
     return (
-        f"{len(unwell)} of {len(ranked)} hosts not healthy: {named}. "
+        f"{len(unhealthy)} of {len(ranked)} hosts not healthy: {named}. "
         f"The worst, {name(worst.host)}: {worst.findings.summary}{nothing}"
     )
 
