@@ -1,6 +1,6 @@
 """How report.html lays out in a real browser (the system's headless Chromium, driven by
 Playwright): nothing needs sideways scrolling on a phone, and the wide drawing of the
-decision tree gives way to its outline there."""
+decision tree gives way to its outline there; the report of several hosts too."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from playwright.sync_api import Browser, sync_playwright
 
 from poolwatch.cli import main
-from poolwatch.simulate import simulate
+from poolwatch.simulate import simulate, simulate_hosts
 
 CHROMIUM = shutil.which("chromium-headless-shell") or shutil.which("chromium") or "chromium"
 PHONE, DESKTOP = 390, 1280
@@ -85,4 +85,28 @@ def test_a_guide_command_is_code_that_never_breaks(browser: Browser, page_file: 
         box = commands.nth(i).bounding_box()
         assert box is not None
         assert box["height"] < 30, commands.nth(i).inner_text()  # one line
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def hosts_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """report.html of five simulated hosts, two of them not healthy (a block each)."""
+    folder = tmp_path_factory.mktemp("hosts")
+    simulate_hosts(folder / "logs", 5, instances=4, runs=3, seed=1)
+    args = ["report", str(folder / "logs"), "--out", str(folder), "--format", "html"]
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 0, done.output
+    return folder / "report.html"
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_the_hosts_and_their_blocks_do_not_scroll_sideways(
+    browser: Browser, hosts_file: Path, width: int
+) -> None:
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    page.goto(hosts_file.as_uri())
+    found = page.evaluate(OVERFLOW)
+    assert found == {"page": width, "wide": [], "scrolled": []}
+    assert page.locator("h2.host-heading").count() == 2
+    assert page.locator("figure.tree").nth(1).is_visible() == (width == DESKTOP)
     page.close()

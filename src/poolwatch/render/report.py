@@ -1,8 +1,8 @@
 """Write the chosen report files for one set of Findings, each atomically.
 
-The charts are drawn once, and both pages come from the same templates: report.pdf is
-report.html laid out by WeasyPrint, each chart an image of the same SVG, so the two
-always show the same charts and words.
+The charts are drawn once (with several hosts, those of each host shown), and both
+pages come from the same templates: report.pdf is report.html laid out by WeasyPrint,
+each chart an image of the same SVG, so the two always show the same charts and words.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from poolwatch.render import markdown
 from poolwatch.render.output import write_set
 
 if TYPE_CHECKING:
-    from poolwatch.render.html import Figures
+    from poolwatch.render.html import Drawn
 
 #: Page sizes ``--paper`` accepts, as CSS page sizes.
 PAPERS = {"a4": "A4", "letter": "letter"}
@@ -39,7 +39,7 @@ def write_reports(
     if {"html", "pdf"} & set(targets):
         from poolwatch.render import html
 
-        drawn = html.figures(findings)
+        drawn = html.draw(findings)
 
     def made(name: str) -> Callable[[Path], object]:
         def write(temp: Path) -> None:
@@ -58,7 +58,7 @@ def write_reports(
     write_set({target: made(name) for name, target in targets.items()})
 
 
-def _text(name: str, findings: Findings, drawn: Figures | None, paper: str) -> str:
+def _text(name: str, findings: Findings, drawn: Drawn | None, paper: str) -> str:
     """The text of one of the text formats."""
     if name == "html":
         from poolwatch.render import html
