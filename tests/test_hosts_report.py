@@ -266,30 +266,53 @@ def test_the_pdf_has_each_unhealthy_host_s_sections_from_a_new_page(five_hosts: 
     assert text.count("How this report was made") == 1
 
 
+def test_a_before_that_knows_no_host_comes_once_after_the_hosts(
+    five_hosts: Path, tmp_path: Path
+) -> None:
+    """A before of one host's logs (no hosts in it) is compared on the findings' top level
+    (the worst host's numbers): once, between the hosts and the hosts' blocks."""
+    logs = five_hosts / "logs"
+    html = _page(["report", str(logs), "--baseline", str(logs / "host1"), "--out",
+                  str(tmp_path)], tmp_path / "report.html")  # fmt: skip
+    assert html.count('<section id="baseline">') == 1 and "_baseline" not in html
+    assert html.index('id="hosts"') < html.index('id="baseline"') < html.index('id="host-host2"')
+    assert html.count("<svg") == 14
+    assert "Next, before and after: host2's numbers, the worst host's. A host's block " in html
+    assert '<a href="#baseline">Before and after</a>' in html
+
+
 @pytest.mark.parametrize("compared", ["baseline", "history"])
-def test_before_and_after_and_the_history_come_once_after_the_hosts(
+def test_each_host_s_block_compares_it_with_its_own_before_and_days(
     five_hosts: Path, tmp_path: Path, compared: str
 ) -> None:
-    """Compared on the findings' top level (the worst host's numbers), they are the page's
-    own: once, between the hosts and the hosts' blocks, which have none."""
+    """Before and after against earlier logs of the same hosts, and a daily summary's
+    history, are each host's own: in its block, and not on the page."""
     logs = five_hosts / "logs"
     if compared == "baseline":
-        args = ["report", str(logs), "--baseline", str(logs / "host1"), "--out", str(tmp_path)]
+        args = ["report", str(logs), "--baseline", str(logs), "--out", str(tmp_path)]
     else:
         args = ["daily", str(logs), "--day", "2025-10-14", "--tz", "UTC", "--store",
                 str(tmp_path / "store"), "--out", str(tmp_path)]  # fmt: skip
-    done = CliRunner().invoke(main, [*args, "--format", "html"])
-    assert done.exit_code == 0, done.output
     page = tmp_path / ("report.html" if compared == "baseline" else "2025-10-14/report.html")
-    html = page.read_text()
-    assert html.count(f'<section id="{compared}">') == 1 and f"_{compared}" not in html
-    assert html.index('id="hosts"') < html.index(f'id="{compared}"') < html.index('id="host-host2"')
-    assert html.count("<svg") == (15 if compared == "history" else 14)  # the trend, once
-    words = "before and after" if compared == "baseline" else "against the history"
-    assert f"Next, {words}: host2's numbers, the worst host's." in html
+    html = _page(args, page)
+    assert f'<section id="{compared}">' not in html and "Next, " not in html
+    for host in ("host2", "host4"):
+        assert html.count(f'<section id="host-{host}_{compared}">') == 1
+    assert html.count("<svg") == (16 if compared == "history" else 14)  # a trend per block
     found = _anchors(html)
     assert [i for i, n in Counter(found.ids).items() if n > 1] == []
     assert sorted(set(found.links) - set(found.ids)) == []
+
+
+def _page(args: list[str], page: Path) -> str:
+    """The report.html a command writes, checked to have been written."""
+    done = CliRunner().invoke(main, [*args, "--format", "html"])
+    assert done.exit_code == 0, done.output
+    html = page.read_text()
+    found = _anchors(html)
+    assert [i for i, n in Counter(found.ids).items() if n > 1] == []
+    assert sorted(set(found.links) - set(found.ids)) == []
+    return html
 
 
 def test_a_fleet_of_healthy_hosts_has_no_host_sections(tmp_path: Path) -> None:

@@ -56,8 +56,9 @@ SECTIONS = tuple(
     for name in ("summary", "baseline", "history", "health", "flags", "patterns", "tree",
                  "scenarios", "charts", "instances", "timeline", "evidence")
 )  # fmt: skip
-#: With several hosts, the sections of the page's own, after the hosts: before and after
-#: and the history, which compare the findings' top level (the worst host's numbers).
+#: With several hosts, the sections the page may have of its own, after the hosts: before
+#: and after, and the history, of the findings' top level (the worst host's numbers),
+#: shown where a host's block would lack its own (``page_sections``).
 OF_THE_HOSTS = ("report/baseline.html.j2", "report/history.html.j2")
 
 #: What a host's name loses to become its block's id: all but lowercase letters and digits.
@@ -117,7 +118,7 @@ class ReportContext:
     """The decision tree as an indented list: on phones, and where Graphviz is missing."""
     sections: tuple[str, ...]
     """The partials of these sections: ``SECTIONS`` for one fleet and in a host's block;
-    ``OF_THE_HOSTS`` in the page of several hosts, whose blocks have the rest."""
+    ``page_sections`` in the page of several hosts, whose blocks have the rest."""
     ids: str
     """What the ids of these sections start with: nothing for the page's own, the block's
     id and ``_`` in a host's block (``host-web2_summary``)."""
@@ -325,7 +326,7 @@ def render(
         inline_charts=inline_charts,
         pattern_word=_pattern_word(findings),
         tree_outline=outline(findings.tree),
-        sections=OF_THE_HOSTS if findings.hosts else SECTIONS,
+        sections=page_sections(findings) if findings.hosts else SECTIONS,
         ids="",
         blocks=(),
     )
@@ -333,6 +334,21 @@ def render(
         context = replace(context, blocks=_blocks(context, drawn.hosts))
     template = environment().get_template("report.html.j2")
     return template.render(ctx=context)
+
+
+def page_sections(findings: Findings) -> tuple[str, ...]:
+    """With several hosts, the comparisons the page shows once after the hosts: each
+    that the findings have and that no host's block, or not every one, has of its own
+    (each host is compared with its own days or logs where they are known)."""
+    blocks = [h.findings for h, _ in shown(findings)]
+    has = {
+        "report/baseline.html.j2": (findings.baseline, [b.baseline for b in blocks]),
+        "report/history.html.j2": (findings.history, [b.history for b in blocks]),
+    }
+    return tuple(
+        part for part in OF_THE_HOSTS
+        if has[part][0] is not None and not (blocks and all(has[part][1]))
+    )  # fmt: skip
 
 
 def _blocks(page: ReportContext, drawn: tuple[Figures, ...]) -> tuple[HostBlock, ...]:
