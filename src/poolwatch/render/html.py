@@ -341,13 +341,13 @@ def page_sections(findings: Findings) -> tuple[str, ...]:
     that the findings have and that no host's block, or not every one, has of its own
     (each host is compared with its own days or logs where they are known)."""
     blocks = [h.findings for h, _ in shown(findings)]
-    has = {
+    each: dict[str, tuple[object, list[object]]] = {
         "report/baseline.html.j2": (findings.baseline, [b.baseline for b in blocks]),
         "report/history.html.j2": (findings.history, [b.history for b in blocks]),
     }
     return tuple(
         part for part in OF_THE_HOSTS
-        if has[part][0] is not None and not (blocks and all(has[part][1]))
+        if each[part][0] is not None and not (blocks and all(each[part][1]))
     )  # fmt: skip
 
 

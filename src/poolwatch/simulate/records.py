@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,11 +29,41 @@ from poolwatch.simulate.truth import RunTruth, SnapshotTruth
 _COUNT_KEYS = ("overload", "processpool_failed", "threadpool_failed")
 
 
-def _going(truths: list[RunTruth], epoch0: float, t: float) -> list[tuple[int, RunTruth]]:
+@dataclass(frozen=True)
+class _Runs:
+    """An instance's runs (``truths``, in their order) and where each starts, for finding
+    the few that a moment or a window meets without going through all of them."""
+
+    truths: list[RunTruth]
+    epoch0: float
+    order: list[int]
+    """The places of ``truths`` by start."""
+    starts: list[float]
+    """Each start, in seconds after ``epoch0``, in ``order``."""
+    longest: float
+
+    @classmethod
+    def of(cls, truths: list[RunTruth], epoch0: float) -> _Runs:
+        """The runs of ``truths``, indexed by start."""
+        offsets = [r.started_at.timestamp() - epoch0 for r in truths]
+        order = sorted(range(len(truths)), key=offsets.__getitem__)
+        longest = max((max(r.seconds, 0.0) for r in truths), default=0.0)
+        return cls(truths, epoch0, order, [offsets[k] for k in order], longest)
+
+    def near(self, t0: float, t1: float) -> list[int]:
+        """The places, in order, of every run that may be going between ``t0`` and ``t1``
+        (those started by ``t1`` and not ended before ``t0``, and maybe a few more)."""
+        first = bisect_left(self.starts, t0 - self.longest - 1.0)
+        last = bisect_right(self.starts, t1)
+        return sorted(self.order[first:last])
+
+
+def _going(runs: _Runs, t: float) -> list[tuple[int, RunTruth]]:
     """The runs (their place among ``truths``) in progress at ``t`` seconds after start."""
+    epoch0 = runs.epoch0
     return [
-        (k, r) for k, r in enumerate(truths)
-        if r.started_at.timestamp() - epoch0 <= t < r.started_at.timestamp() - epoch0 + r.seconds
+        (k, r) for k in runs.near(t, t) if (r := runs.truths[k]).started_at.timestamp() - epoch0
+        <= t < r.started_at.timestamp() - epoch0 + r.seconds
     ]  # fmt: skip
 
 
@@ -99,11 +129,12 @@ def _sampled_processes(
     return out
 
 
-def _window_counts(truths: list[RunTruth], epoch0: float, t0: float, t1: float) -> dict[str, int]:
-    """An instance's fallback lines written between two samples."""
+def _window_counts(runs: _Runs, t0: float, t1: float) -> dict[str, int]:
+    """An instance's fallback lines written between two samples (a run that the window
+    does not meet wrote none in it)."""
     counts = dict.fromkeys(_COUNT_KEYS, 0)
-    for truth in truths:
-        for key, n in _lines_between(truth, epoch0, t0, t1).items():
+    for k in runs.near(t0, t1):
+        for key, n in _lines_between(runs.truths[k], runs.epoch0, t0, t1).items():
             counts[key] += n
     return counts
 
@@ -151,7 +182,10 @@ def records_text(
     stride = PIDS_PER_ITERATION * len(fleet.instances)
     named = sorted((f"tmp_batt_{inst.iid}", inst) for inst in fleet.instances)
     pids = {name: rng.randint(*PID_FIRST) + inst.number for name, inst in named}
-    truths = {name: [r for r in fleet.truths if r.instance == name] for name, _ in named}
+    truths = {
+        name: _Runs.of([r for r in fleet.truths if r.instance == name], fleet.epoch0)
+        for name, _ in named
+    }
     lines: list[str] = []
     levels: dict[tuple[str, int], int] = {}
     previous: float | None = None
@@ -163,12 +197,12 @@ def records_text(
         rows: list[dict[str, object]] = []
         counts: list[dict[str, int]] = []
         for name, _ in named:
-            going = _going(truths[name], fleet.epoch0, t)
+            going = _going(truths[name], t)
             mine = _sampled_processes(rng, name, going, pids[name], at=at, leak=leaks.get(name),
                                       stride=stride, t=t, fleet=fleet,
                                       levels=levels)  # fmt: skip
             since = -1.0 if previous is None else previous
-            counts.append(_window_counts(truths[name], fleet.epoch0, since, t))
+            counts.append(_window_counts(truths[name], since, t))
             rows.append(_instance_row(name, mine, counts[-1]))
             processes += mine
         window = None if previous is None else t - previous
