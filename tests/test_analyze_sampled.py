@@ -13,6 +13,8 @@ import pytest
 from conftest import GUIDE, read
 from poolwatch.analyze.diagnose import diagnose
 from poolwatch.analyze.sampled import thread_count
+from poolwatch.ingest.sampled import parse_records
+from poolwatch.simulate import simulate
 
 CASES = Path(__file__).parent / "cases"
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -112,3 +114,27 @@ def test_beside_the_guide_s_monitor_the_report_says_which_measured_what() -> Non
         "the guide's monitor_week6b.sh log beside them measured neither: its Python= counts a "
         "freshly started interpreter's threads (always 1) and its System= every thread on the host"
     )
+
+
+@pytest.mark.parametrize("block_bytes", [1, 700, 5000])
+def test_records_read_a_block_at_a_time_are_the_records_read_at_once(
+    tmp_path: Path, block_bytes: int
+) -> None:
+    """Blocks end at line ends: the line numbers, the lines not records (a blank one, a
+    text line, invalid UTF-8, a record cut short) and the last line still being written
+    come out the same whatever the block size."""
+    simulate("timeouts", tmp_path / "fleet", instances=2, runs=2, seed=4)
+    whole = (tmp_path / "fleet" / "poolwatch-monitor.jsonl").read_bytes().splitlines(True)
+    assert len(whole) > 20
+    raw = b"".join([*whole[:5], b"\n", b"not a record\n", b'{"record":"sam\xff\n', *whole[5:9],
+                    whole[9][:40] + b"\n", *whole[10:], whole[3][:-30]])  # fmt: skip
+    at_once = parse_records("m.jsonl", raw, block_bytes=len(raw) + 1)
+    in_blocks = parse_records("m.jsonl", raw, block_bytes=block_bytes)
+    assert at_once.samples.height > 0
+    assert in_blocks.samples.equals(at_once.samples)
+    assert in_blocks.host.equals(at_once.host)
+    assert (in_blocks.lines, in_blocks.skipped, in_blocks.last_line_cut) == (
+        len(whole) + 4, 4, True
+    )  # fmt: skip
+    assert (at_once.lines, at_once.skipped) == (in_blocks.lines, in_blocks.skipped)
+    assert in_blocks.host.get_column("line").to_list()[4:7] == [5, 9, 10]

@@ -9,6 +9,7 @@ short by a full disk, anything else) is left out and counted, never read in part
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import polars as pl
@@ -50,11 +51,52 @@ class Records:
     last_line_cut: bool
 
 
-def parse_records(name: str, raw: bytes) -> Records:
+#: The records are decoded a block of lines at a time, of about this many bytes: the
+#: memory a file needs follows its samples, not its text held several times over.
+BLOCK_BYTES = 4 << 20
+
+
+def parse_records(name: str, raw: bytes, block_bytes: int = BLOCK_BYTES) -> Records:
     """The sample records of a monitor's records file (``raw``, named ``name``)."""
-    text, tail = _whole_lines(raw)
+    end = raw.rfind(b"\n") + 1
+    tail = raw[end:].decode("utf-8", "replace")
+    decoded = [_block(text, first) for first, text in _blocks(raw[:end], block_bytes)]
+    records = pl.concat([d[0] for d in decoded], how="vertical") if decoded else None
+    lines = sum(d[1] for d in decoded)
+    blank = sum(d[2] for d in decoded)
+    if records is None:
+        records = _block([], 1)[0]
+    samples = records.filter(pl.col("record") == "sample").with_columns(
+        timestamp=pl.col("time").str.to_datetime(TIME_FORMAT, time_zone="UTC", strict=False),
+        file=pl.lit(name),
+    )
+    return Records(
+        samples=_processes(samples),
+        host=_host(samples),
+        lines=lines + bool(tail),
+        skipped=lines - blank - records.height + bool(tail.strip()),
+        last_line_cut=bool(tail),
+    )
+
+
+def _blocks(body: bytes, size: int) -> Iterator[tuple[int, list[str]]]:
+    """``body`` (whole lines, each ending in a newline) as blocks of whole lines of about
+    ``size`` bytes, each with the number of its first line, decoded one at a time."""
+    start, first = 0, 1
+    while start < len(body):
+        cut = body.find(b"\n", min(start + size, len(body)) - 1) + 1 or len(body)
+        text = body[start:cut].decode("utf-8", "replace").split("\n")
+        text.pop()  # after the block's last newline: nothing
+        yield first, text
+        first += len(text)
+        start = cut
+
+
+def _block(text: list[str], first: int) -> tuple[pl.DataFrame, int, int]:
+    """A block's records (the line each comes from, and its fields), its lines and its
+    blank lines."""
     lines = pl.DataFrame({"text": text}, schema={"text": pl.String()}).with_row_index(
-        "line", offset=1
+        "line", offset=first
     )
     candidates = lines.filter(pl.col("text").str.contains(grammar.MONITOR_RECORDS))
     decoded = _decoded(candidates.get_column("text"))
@@ -64,17 +106,7 @@ def parse_records(name: str, raw: bytes) -> Records:
         .filter(pl.col("record").is_not_null())
     )
     blank = int((lines.get_column("text").str.strip_chars() == "").sum())
-    samples = records.filter(pl.col("record") == "sample").with_columns(
-        timestamp=pl.col("time").str.to_datetime(TIME_FORMAT, time_zone="UTC", strict=False),
-        file=pl.lit(name),
-    )
-    return Records(
-        samples=_processes(samples),
-        host=_host(samples),
-        lines=len(text) + bool(tail),
-        skipped=len(text) - blank - records.height + bool(tail.strip()),
-        last_line_cut=bool(tail),
-    )
+    return records, len(text), blank
 
 
 def _whole_lines(raw: bytes) -> tuple[list[str], str]:
