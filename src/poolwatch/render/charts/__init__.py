@@ -3,7 +3,8 @@
 Every chart is a self-contained ``<svg>`` element for an HTML page (and the PDF
 WeasyPrint makes of it): no XML prolog, a viewBox and no fixed size so CSS scales it,
 real text in DejaVu Sans, and ids prefixed with the chart's name (and ``scoped``, with
-a host's) so that several charts can share one document. The same input always gives the same bytes.
+a host's) so that several charts can share one document. The same input always gives
+the same bytes.
 """
 
 from poolwatch.render.charts.figures import (
