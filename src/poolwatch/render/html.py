@@ -210,7 +210,8 @@ def _trends(f: Findings) -> Markup | None:
 
 
 def _history_only(f: Findings) -> Figures:
-    """The charts of the sections of a page of several hosts: the history's trend."""
+    """The charts of the sections of a page of several hosts: the history's trend, when
+    the page shows the history (``page_sections``)."""
     return Figures(
         tree=None,
         threads=None,
@@ -219,7 +220,7 @@ def _history_only(f: Findings) -> Figures:
         running=None,
         durations=None,
         host_threads=None,
-        trends=_trends(f),
+        trends=_trends(f) if "report/history.html.j2" in page_sections(f) else None,
     )
 
 
