@@ -8,7 +8,8 @@ import io
 import json
 import subprocess
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import partial
 from pathlib import Path
 
 import jsonschema
@@ -20,7 +21,7 @@ from markupsafe import escape
 
 from conftest import LOGS
 from poolwatch import api
-from poolwatch.analyze.days import days_in, only_day, run_days
+from poolwatch.analyze.days import days_in, only_day, run_days, runs_on
 from poolwatch.cli import main
 from poolwatch.ingest.parse import ingest
 from poolwatch.render.json import schema
@@ -356,3 +357,32 @@ def test_each_host_is_reviewed_against_its_own_earlier_logs(two_hosts_three_days
 def _day_name(offset: int) -> str:
     """The folder name of the day ``offset`` days after the first."""
     return (DAY + timedelta(days=offset)).isoformat()
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Tokyo"])
+def test_a_day_read_alone_is_the_day_cut_out_of_every_day(
+    three_days: Path, tmp_path: Path, zone: str
+) -> None:
+    """daily publishes only its day's runs' tasks and events: the tables are those cut
+    out of every day's, row for row and dtype for dtype, runs across midnight too."""
+    where = tz.gettz(zone)
+    assert where is not None
+    midnight = tmp_path / "midnight"
+    start = datetime(DAY.year, DAY.month, DAY.day, 23, 56, tzinfo=UTC)
+    simulate("overloaded", midnight, instances=3, runs=4, seed=2, start=start)
+    for logs in (three_days, midnight):
+        _cut_days_are_the_days(logs, where)
+
+
+def _cut_days_are_the_days(logs: Path, where: tzinfo) -> None:
+    """Each day of ``logs`` read alone is that day cut out of all of them."""
+    every = api.read([str(logs)])
+    days = days_in(every, where)
+    for day in days:
+        alone = api.read([str(logs)], wanted=partial(runs_on, day=day, zone=where))
+        if len(days) > 1:  # the other days' tasks and events were never published
+            assert len(alone.events) < len(every.events)
+            assert len(alone.tasks) < len(every.tasks)
+        cut, expected = only_day(alone, day, where), only_day(every, day, where)
+        for name in ("runs", "tasks", "events", "monitor", "samples", "host_samples", "files"):
+            pd.testing.assert_frame_equal(cut.table(name), expected.table(name), obj=name)

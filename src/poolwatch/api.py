@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from poolwatch.ingest.discover import Source
     from poolwatch.ingest.hosts import HostPattern
     from poolwatch.ingest.parse import Ingest
+    from poolwatch.ingest.publish import RunsWanted
 
 #: Shows a step's progress: ``steps("reading", total, "B")`` opens a display of it and
 #: gives the function to tell how much more is done (a terminal's progress bar, say).
@@ -80,9 +82,11 @@ def read(
     seen: Callable[[Ingest], None] | None = None,
     cluster: Cluster | None = None,
     host_from: str | None = None,
+    wanted: RunsWanted | None = None,
 ) -> Ingest:
     """Read every input the paths name (files, directories, globs, ``s3://`` URLs, ``-``
-    for standard input) into the published tables, on a Dask ``cluster`` if one is given.
+    for standard input) into the published tables, on a Dask ``cluster`` if one is given
+    (with ``wanted``, only the tasks and events of the runs it chooses, and of no run).
     Each file's host is the one its path names: the first directory under an input that
     holds several hosts' directories, or the ``{host}`` field of ``host_from``
     (``logs/{host}/*``; a file it does not match is skipped). ``seen`` is shown the
@@ -95,12 +99,14 @@ def read(
     if list(paths).count(STDIN) > 1:
         raise UsageError("'-' (standard input) can be given only once")
     if steps is None:
-        result = ingest(paths, cluster=cluster, host_from=pattern)
+        result = ingest(paths, cluster=cluster, host_from=pattern, wanted=wanted)
     else:
         found = discover(paths, pattern).sources
         total = sum(_size(source) for source in found)
         with steps("reading", total, "B") as advance:
-            result = ingest(paths, progress=advance, cluster=cluster, host_from=pattern)
+            result = ingest(
+                paths, progress=advance, cluster=cluster, host_from=pattern, wanted=wanted
+            )
     if seen is not None:
         seen(result)
     if not (result.files["status"] == FileStatus.READ).any():
@@ -356,7 +362,7 @@ def daily(
     one opened with ``history``; pruned to ``keep`` days). Nothing is recorded unless
     every file was written. ``cluster`` and ``host_from``: where the logs are read and
     how their hosts are told (``read``)."""
-    from poolwatch.analyze.days import days_in, only_day
+    from poolwatch.analyze.days import days_in, only_day, runs_on
     from poolwatch.analyze.diagnose import assess
     from poolwatch.history.record import day_metrics, host_metrics
     from poolwatch.history.store import Store, pruned, with_day
@@ -370,7 +376,9 @@ def daily(
         warn(inside)
     # A store it cannot read fails before the logs are read; nothing is created yet.
     recorded = store if isinstance(store, Store) else history(store, warn=warn)
-    result = read(paths, steps=steps, seen=seen, cluster=cluster, host_from=host_from)
+    # Only the day's runs' tasks and events are published: a month of logs is not held.
+    result = read(paths, steps=steps, seen=seen, cluster=cluster, host_from=host_from,
+                  wanted=partial(runs_on, day=day, zone=zone))  # fmt: skip
     held = days_in(result, zone)
     if day not in held:
         shown_days = ", ".join(str(d) for d in held[-7:]) or "none"

@@ -20,9 +20,19 @@ from poolwatch.ingest.parse import Ingest
 
 def run_days(result: Ingest, zone: tzinfo) -> pd.Series:
     """The day of every run, aligned with ``result.runs`` (missing when nothing dates it)."""
-    runs = result.runs
-    files = result.files.drop_duplicates("path").set_index("path")["mtime"]
-    modified = runs["file"].astype(str).map(files)
+    return _run_days(result.runs, result.files, zone)
+
+
+def runs_on(runs: pd.DataFrame, files: pd.DataFrame, *, day: date, zone: tzinfo) -> pd.DataFrame:
+    """The runs (of the ``runs`` and ``files`` tables) that belong to ``day``."""
+    return runs[(_run_days(runs, files, zone) == day).to_numpy()]
+
+
+def _run_days(runs: pd.DataFrame, files: pd.DataFrame, zone: tzinfo) -> pd.Series:
+    """The day of every run of ``runs`` (missing when nothing dates it)."""
+    modified = (
+        runs["file"].astype(str).map(files.drop_duplicates("path").set_index("path")["mtime"])
+    )
     when = runs["started_at"].fillna(pd.to_datetime(modified, utc=True))
     return _days(when, zone)
 
@@ -49,7 +59,7 @@ def only_day(result: Ingest, day: date, zone: tzinfo) -> Ingest:
 
     The files table is kept whole: it says what was read.
     """
-    runs = result.runs[(run_days(result, zone) == day).to_numpy()]
+    runs = runs_on(result.runs, result.files, day=day, zone=zone)
     files = file_names(result)
     keys = run_keys(runs, files)
     events = result.events

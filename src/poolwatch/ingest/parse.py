@@ -29,7 +29,7 @@ from poolwatch.ingest.family import HUMAN, RECORDS, Family, detect, detect_many
 from poolwatch.ingest.hosts import HostPattern
 from poolwatch.ingest.monitor import header_zone, parse_monitor, parse_snapshot
 from poolwatch.ingest.own import binary_own_reason, monitor_lock_reason
-from poolwatch.ingest.publish import Ingest, kept_only, publish
+from poolwatch.ingest.publish import Ingest, RunsWanted, kept_only, publish
 from poolwatch.ingest.results import Assembly, FileResult
 from poolwatch.ingest.sampled import covered, parse_human, parse_records
 from poolwatch.ingest.scan import ChunkScan, classify, clean, scan_chunk, split_lines
@@ -61,8 +61,10 @@ def ingest(
     chunk_bytes: int = CHUNK_BYTES,
     cluster: Cluster | None = None,
     host_from: HostPattern | None = None,
+    wanted: RunsWanted | None = None,
 ) -> Ingest:
-    """Read every input the paths name and return the published tables.
+    """Read every input the paths name and return the published tables (with
+    ``wanted``, only those runs' tasks and events: ``publish``).
 
     Each file's host is told by its path (``ingest.hosts``; ``host_from``: the
     ``--host-from`` pattern). With a ``cluster``, the files are read by its workers
@@ -77,10 +79,12 @@ def ingest(
         results = read_files(found.sources, workers or default_workers(), progress, chunk_bytes)
     else:
         results = cluster.read(found.sources, progress, chunk_bytes)
-    return reduction(found, results)
+    return reduction(found, results, wanted)
 
 
-def reduction(found: Discovery, results: list[FileResult]) -> Ingest:
+def reduction(
+    found: Discovery, results: list[FileResult], wanted: RunsWanted | None = None
+) -> Ingest:
     """What follows reading, on every file's result at once (here, also after a cluster
     read them): content duplicates, the monitor's human log and tee copies counted
     once, then the tables published."""
@@ -103,7 +107,7 @@ def reduction(found: Discovery, results: list[FileResult]) -> Ingest:
     for result in results:
         if result.label in copies and result.family == "run_batt":
             result.drop("duplicate", copies[result.label])
-    return publish([*results, *extra, *skipped])
+    return publish([*results, *extra, *skipped], wanted)
 
 
 def read_files(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,12 +43,21 @@ class Ingest:
         return frame
 
 
-def publish(results: list[FileResult]) -> Ingest:
+#: Given the published runs and files tables, the runs whose tasks and events are wanted
+#: (their ``file`` and ``run``): the other runs' are never published.
+RunsWanted = Callable[["pd.DataFrame", "pd.DataFrame"], "pd.DataFrame"]
+#: The tables of a run's rows that ``RunsWanted`` can leave out.
+_OF_RUNS = ("tasks", "events")
+
+
+def publish(results: list[FileResult], wanted: RunsWanted | None = None) -> Ingest:
     """Concatenate every kept file's frames, in input order, into the published tables.
 
     An assembly of several files is published where its first kept file is, without
     the files that were not kept. The frames are let go of as their tables are built
-    (``tables.to_pandas``).
+    (``tables.to_pandas``). With ``wanted``, the tasks and the events of the other runs
+    are left out (rows of no run are kept): a daily summary's other days are never
+    published.
     """
     kept = [r for r in results if r.status == "read"]
     files = _files(results)
@@ -61,11 +70,50 @@ def publish(results: list[FileResult]) -> Ingest:
             _add(frames, _assembly_frames(part, {name: hosts[name] for name in part.run.families}))
         _add(frames, _file_frames(result))
         result.part = result.monitor = result.snapshot = result.records = None
-    # The largest table last, once the others' polars frames are gone.
-    order = ("tasks", "runs", "monitor", "samples", "host_samples", "unparsed", "events")
-    tables_ = {name: tables.to_pandas(frames[name], tables.TABLES[name]) for name in order}
+    # The largest table last, once the others' polars frames are gone; the runs first
+    # when they choose the tasks' and events' rows.
+    order: tuple[str, ...] = (
+        "tasks",
+        "runs",
+        "monitor",
+        "samples",
+        "host_samples",
+        "unparsed",
+        "events",
+    )
+    if wanted is not None:
+        order = ("runs", *(name for name in order if name != "runs"))
+    tables_: dict[str, pd.DataFrame] = {}
+    rows = None
+    for name in order:
+        if wanted is not None and name in _OF_RUNS and rows is None:
+            rows = _rows_of(wanted(tables_["runs"], files))
+        cut = rows if name in _OF_RUNS else None
+        tables_[name] = tables.to_pandas(frames.pop(name), tables.TABLES[name], cut)
     locations = {r.label: r.source.rereadable for r in kept}
     return Ingest(files=files, **tables_, locations=locations)
+
+
+def _rows_of(runs: pd.DataFrame) -> Callable[[tables.Part], pa.BooleanArray | None]:
+    """What marks a part's rows of these runs (``file`` and ``run``) and of no run."""
+    keys = pl.DataFrame(
+        {"file": runs["file"].astype(str).tolist(), "run": runs["run"].astype("int64").tolist()},
+        schema={"file": pl.String(), "run": pl.Int64()},
+    ).unique()
+
+    def rows(part: tables.Part) -> pa.BooleanArray | None:
+        of = pl.DataFrame(
+            {
+                "file": pl.from_arrow(tables.arrow_of(part, "file")),
+                "run": pl.from_arrow(tables.arrow_of(part, "run")),
+            }
+        ).with_columns(pl.col("file").cast(pl.String), pl.col("run").cast(pl.Int64))
+        at = of.with_row_index("at").join(keys, on=["file", "run"], how="semi")
+        mask = of.get_column("run").is_null().to_numpy().copy()
+        mask[at.get_column("at").to_numpy()] = True
+        return None if mask.all() else pa.array(mask)
+
+    return rows
 
 
 def kept_only(results: list[FileResult]) -> list[Assembly]:

@@ -7,7 +7,7 @@ parser builds into pandas frames with exactly these columns and dtypes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from threading import Lock
@@ -344,8 +344,13 @@ Part = pl.DataFrame | Columns
 _ONE_CHUNK_ROWS = 1_000_000
 
 
-def to_pandas(parts: list[Part], columns: tuple[Column, ...]) -> pd.DataFrame:
-    """Join polars frames into one table with the published columns and dtypes.
+def to_pandas(
+    parts: list[Part],
+    columns: tuple[Column, ...],
+    rows: Callable[[Part], pa.BooleanArray | None] | None = None,
+) -> pd.DataFrame:
+    """Join polars frames into one table with the published columns and dtypes (with
+    ``rows``, only the rows it marks in each part: None keeps a part whole).
 
     Types are set in polars and handed over through Arrow, so numbers and strings
     are not copied and categoricals arrive as pandas categoricals. ``parts`` is
@@ -359,6 +364,8 @@ def to_pandas(parts: list[Part], columns: tuple[Column, ...]) -> pd.DataFrame:
         for part in parts
         if part.height
     ]
+    if rows is not None:
+        kept = [part if (mask := rows(part)) is None else Rows(part, mask) for part in kept]
     parts.clear()
     if not kept:
         kept = [pl.DataFrame(schema=polars_schema(columns))]
@@ -367,7 +374,7 @@ def to_pandas(parts: list[Part], columns: tuple[Column, ...]) -> pd.DataFrame:
     def convert(column: Column) -> pd.Series:
         with lock:
             now = list(kept)
-        arrow = pa.chunked_array([_arrow(part, column.name) for part in now])
+        arrow = pa.chunked_array([arrow_of(part, column.name) for part in now])
         del now
         if arrow.num_chunks > 1 and len(arrow) <= _ONE_CHUNK_ROWS:
             arrow = pa.chunked_array([arrow.combine_chunks()])
@@ -385,7 +392,30 @@ def to_pandas(parts: list[Part], columns: tuple[Column, ...]) -> pd.DataFrame:
     return pd.DataFrame(out, copy=False)
 
 
-def _arrow(part: Part, name: str) -> pa.Array:
+class Rows:
+    """The rows of a part that a mask keeps, given a column at a time (a ``Columns``):
+    Arrow's filter keeps a categorical's dictionary, so its categories stay the part's."""
+
+    def __init__(self, part: Part, mask: pa.BooleanArray) -> None:
+        self._part = part
+        self._mask = mask
+
+    @property
+    def height(self) -> int:
+        """Rows kept."""
+        return int(self._mask.true_count)
+
+    def arrow(self, name: str) -> pa.Array:
+        """One column's kept rows."""
+        return arrow_of(self._part, name).filter(self._mask)
+
+    def drop(self, name: str) -> Rows:
+        """Let go of a column once it is converted."""
+        self._part = self._part.drop(name)
+        return self
+
+
+def arrow_of(part: Part, name: str) -> pa.Array:
     """One column of a part, as Arrow."""
     if isinstance(part, pl.DataFrame):
         return part.get_column(name).to_arrow()
