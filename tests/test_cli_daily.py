@@ -386,3 +386,16 @@ def _cut_days_are_the_days(logs: Path, where: tzinfo) -> None:
         cut, expected = only_day(alone, day, where), only_day(every, day, where)
         for name in ("runs", "tasks", "events", "monitor", "samples", "host_samples", "files"):
             pd.testing.assert_frame_equal(cut.table(name), expected.table(name), obj=name)
+
+
+def test_a_first_day_says_there_is_nothing_to_compare_it_with(
+    three_days: Path, tmp_path: Path
+) -> None:
+    args = ("--tz", "UTC", "--store", str(tmp_path / "store"), "--format", "html")
+    first = DAY.isoformat()
+    code, _, err = run("daily", str(three_days), "--day", first, "--out", str(tmp_path), *args)
+    assert code == 0, err
+    page = (tmp_path / first / "report.html").read_text()
+    assert (f"{first}: no day recorded in the history store in the 7 days before it: "
+            "nothing to compare it with yet.") in page  # fmt: skip
+    assert "the median of the 0 days" not in page

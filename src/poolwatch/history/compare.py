@@ -60,6 +60,17 @@ def median_words(days: int) -> str:
     return f"the median of the {days} day{'s' if days != 1 else ''} recorded"
 
 
+def intro(history: History) -> str:
+    """What a day is compared with: the day before and the trailing median, or nothing
+    yet (no day recorded in the week before it)."""
+    day = history.day.isoformat()
+    if not history.baseline_days:
+        return (f"{day}: no day recorded in the history store in the {BASELINE_DAYS} days "
+                "before it: nothing to compare it with yet.")  # fmt: skip
+    return (f"{day} against the day before and {median_words(history.baseline_days)} "
+            "before it, from the history store.")  # fmt: skip
+
+
 def _row_of(rows: pd.DataFrame, day: date) -> pd.Series | None:
     """The trend row of one day, if it was recorded."""
     if day not in rows.index:

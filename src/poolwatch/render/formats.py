@@ -16,7 +16,7 @@ from markupsafe import Markup
 from poolwatch.analyze.hosts import name as host_name
 from poolwatch.errors import without_bidi
 from poolwatch.findings import ExecutorMix, HostFindings
-from poolwatch.history.compare import amount, median_words
+from poolwatch.history.compare import amount, intro
 from poolwatch.render import assets
 
 #: A command in the guide's words, set off by backticks as the guide sets it (the HTML
@@ -152,7 +152,7 @@ FILTERS = {
     "host_name": host_name,
     "mix": mix,
     "paths": paths,
-    "median_words": median_words,
+    "history_intro": intro,
     "origin": origin,
     "pct": pct,
     "when": when,
