@@ -152,6 +152,8 @@ def test_each_host_not_healthy_has_its_sections_and_a_healthy_one_its_row(
     assert _headings(html) == ["host2: critical", f"host4: {verdicts['host4']}"]
     for host in ("host2", "host4"):
         assert f'<section class="host-block" id="host-{host}">' in html
+        row = f'<th scope="row"><a href="#host-{host}">{host}</a></th>'
+        assert row in _section(html, "hosts")  # the hosts table links to the block
         for name in HOST_SECTIONS:
             assert html.count(f'<section id="host-{host}_{name}"') == 1, (host, name)
     for host in ("host1", "host3", "host5"):

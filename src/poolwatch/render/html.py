@@ -125,6 +125,9 @@ class ReportContext:
     blocks: tuple[HostBlock, ...]
     """Several hosts: the sections of each host that is not healthy, worst first (none
     for one fleet, and inside a block)."""
+    anchors: dict[str, str]
+    """The block id of each host that has a block, by its name in the findings (the
+    hosts table links to them)."""
 
 
 @dataclass(frozen=True)
@@ -330,9 +333,14 @@ def render(
         sections=page_sections(findings) if findings.hosts else SECTIONS,
         ids="",
         blocks=(),
+        anchors={},
     )
     if findings.hosts:
-        context = replace(context, blocks=_blocks(context, drawn.hosts))
+        context = replace(
+            context,
+            blocks=_blocks(context, drawn.hosts),
+            anchors={h.host: anchor for h, anchor in shown(findings)},
+        )
     template = environment().get_template("report.html.j2")
     return template.render(ctx=context)
 
