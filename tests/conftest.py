@@ -11,6 +11,7 @@ import pytest
 
 from poolwatch.analyze.collection import Collection
 from poolwatch.analyze.runs import Fleet, Kinds
+from poolwatch.analyze.sampled import concurrency as sampled_concurrency
 from poolwatch.analyze.sampled import readings
 from poolwatch.config import load
 from poolwatch.ingest import tables
@@ -68,4 +69,6 @@ def made_up(runs: Sequence[Mapping[str, object]]) -> Fleet:
         collection=Collection(None, frozenset(), None),
         kinds=Kinds.of_events(empty["events"]),
         readings=readings(empty_result),
+        sampled_running=sampled_concurrency(empty_result),
+        active=(),
     )

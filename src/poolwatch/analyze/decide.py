@@ -17,7 +17,6 @@ from poolwatch.analyze.evidence import RUNS, refs
 from poolwatch.analyze.health import READINGS, Climb, escalation, thread_climb
 from poolwatch.analyze.progress import STUCK_PACE
 from poolwatch.analyze.runs import KILLED, Fleet, overload_threads
-from poolwatch.analyze.sampled import concurrency as sampled_concurrency
 from poolwatch.config import (
     GUIDE,
     OVERLOADED_INSTANCES,
@@ -354,7 +353,7 @@ def _thread_step(fleet: Fleet, rows: tuple[MetricRow, ...], words: dict[str, str
 def observed_concurrency(fleet: Fleet) -> int | None:
     """The most runs going at once, when the logs give their start times or the monitor's
     samples saw them (the more of the two)."""
-    counts = [fleet.concurrency, sampled_concurrency(fleet.result)]
+    counts = [fleet.concurrency, fleet.sampled_running]
     most = max((int(c["running"].max()) for c in counts if not c.empty), default=0)
     return most if most > 0 else None
 

@@ -49,7 +49,7 @@ def metrics(fleet: Fleet) -> tuple[MetricRow, ...]:
                                           "with a ThreadPool failure"),
         "timeout_rate": _rate(finished, finished["outcome"].isin(KILLED),
                               "killed by the timeout"),
-        "threads_per_instance": _threads_per_instance(fleet, found),
+        "threads_per_instance": _threads_per_instance(fleet),
     }  # fmt: skip
     rows = []
     for band in fleet.config.bands:
@@ -117,11 +117,11 @@ def _rate(finished: pd.DataFrame, hit: pd.Series, what: str) -> Measured:
     return 100.0 * count / total, f"{count} of {total} runs {what}", LOGS
 
 
-def _threads_per_instance(fleet: Fleet, found: pd.DataFrame) -> Measured:
+def _threads_per_instance(fleet: Fleet) -> Measured:
     """Each instance's run's highest count in the monitor's samples, graded, the highest
     shown; without samples, the highest ``Active threads:`` / ``nlwp`` snapshot (one
     process is one instance). Either way with the instance and how its counts went."""
-    active = sampled.active_threads(found)
+    active = fleet.active
     if active:
         band = fleet.config.bands.threads_per_instance
         each = ", ".join(f"{a.instance} {a.highest} ({band.grade(a.highest)})"
@@ -180,9 +180,8 @@ def thread_climb(fleet: Fleet) -> Climb | None:
     """The instance whose run climbed in the monitor's samples (the highest if several),
     else the samples' highest instance; without samples, the per-process snapshots'
     highest instance; None without either."""
-    active = sampled.active_threads(fleet.readings)
-    if active:
-        return _sampled_climb(active)
+    if fleet.active:
+        return _sampled_climb(fleet.active)
     snapshots = _per_process_snapshots(fleet)
     if snapshots.empty:
         return None

@@ -19,7 +19,8 @@ import pandas as pd
 from poolwatch.analyze.collection import Collection, collection
 from poolwatch.analyze.limits import run_timeouts, stated_limits
 from poolwatch.analyze.progress import STUCK_PACE, open_tasks, paces
-from poolwatch.analyze.sampled import readings
+from poolwatch.analyze.sampled import Active, active_threads, readings
+from poolwatch.analyze.sampled import concurrency as sampled_concurrency
 from poolwatch.config import Config
 from poolwatch.ingest.parse import Ingest
 from poolwatch.states import ExecutorPath, Outcome
@@ -386,6 +387,10 @@ class Fleet:
     """The notable events split by kind: findings ask for a kind again and again."""
     readings: pd.DataFrame
     """Each run's thread count in each of poolwatch monitor's samples (``readings``)."""
+    sampled_running: pd.DataFrame
+    """Runs in progress at each of the monitor's samples (``sampled.concurrency``)."""
+    active: tuple[Active, ...]
+    """Each instance's active threads in the samples, highest first (``active_threads``)."""
 
     def of_kind(self, kind: str) -> pd.DataFrame:
         """The notable events of one kind, in line order."""
@@ -411,6 +416,7 @@ def fleet(result: Ingest, config: Config) -> Fleet:
     outcomes = run_outcomes(result, kinds, timeouts, collected)
     runs = result.runs.assign(**{c: outcomes[c].to_numpy() for c in JUDGED})
     intervals = run_intervals(result, outcomes, collected)
+    sampled = readings(result)
     return Fleet(
         result=result,
         config=config,
@@ -423,7 +429,9 @@ def fleet(result: Ingest, config: Config) -> Fleet:
         concurrency=concurrency(intervals),
         collection=collected,
         kinds=kinds,
-        readings=readings(result),
+        readings=sampled,
+        sampled_running=sampled_concurrency(result),
+        active=active_threads(sampled),
     )
 
 

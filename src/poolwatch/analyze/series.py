@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from poolwatch.analyze.runs import Fleet, run_keys, run_rows
-from poolwatch.analyze.sampled import concurrency as sampled_concurrency
 from poolwatch.findings import Charts, RunTime, ThreadPoint, TimePoint
 from poolwatch.states import ExecutorPath
 
@@ -26,7 +25,7 @@ MAX_RUNS = 150
 def charts(fleet: Fleet, timed: pd.DataFrame) -> Charts:
     """Every chart's series; ``timed`` is ``run_times``, the completed runs with a time."""
     band = fleet.config.bands.thread_count
-    sampled = sampled_concurrency(fleet.result)
+    sampled = fleet.sampled_running
     running = sampled if not sampled.empty else fleet.concurrency
     return Charts(
         threads=thread_points(fleet),
