@@ -235,9 +235,12 @@ class Store:
             if con is None:
                 frame = _empty(_DAY + RUN_COLUMNS)
             else:
-                chosen = _columns(_DAY + RUN_COLUMNS) if _has_hosts(con) else _columns(
-                    _DAY
-                ) + ", '' AS \"host\", " + _columns(RUN_COLUMNS[1:])  # fmt: skip
+                # A schema-1 store's runs have no host: one host's, "".
+                given = _has_hosts(con)
+                chosen = ", ".join(
+                    f'"{name}"' if given or name != "host" else "'' AS \"host\""
+                    for name, _ in _DAY + RUN_COLUMNS
+                )
                 frame = con.execute(
                     f"SELECT {chosen} FROM runs WHERE day BETWEEN ? AND ? "
                     'ORDER BY day, "host", "file", "run", "instance"',

@@ -70,26 +70,16 @@ def publish(results: list[FileResult], wanted: RunsWanted | None = None) -> Inge
             _add(frames, _assembly_frames(part, {name: hosts[name] for name in part.run.families}))
         _add(frames, _file_frames(result))
         result.part = result.monitor = result.snapshot = result.records = None
-    # The largest table last, once the others' polars frames are gone; the runs first
-    # when they choose the tasks' and events' rows.
-    order: tuple[str, ...] = (
-        "tasks",
-        "runs",
-        "monitor",
-        "samples",
-        "host_samples",
-        "unparsed",
-        "events",
-    )
-    if wanted is not None:
-        order = ("runs", *(name for name in order if name != "runs"))
     tables_: dict[str, pd.DataFrame] = {}
     rows = None
-    for name in order:
-        if wanted is not None and name in _OF_RUNS and rows is None:
-            rows = _rows_of(wanted(tables_["runs"], files))
-        cut = rows if name in _OF_RUNS else None
-        tables_[name] = tables.to_pandas(frames.pop(name), tables.TABLES[name], cut)
+    if wanted is not None:  # the runs first: they choose the tasks' and events' rows
+        tables_["runs"] = tables.to_pandas(frames.pop("runs"), tables.TABLES["runs"])
+        rows = _rows_of(wanted(tables_["runs"], files))
+    # The largest table last, once the others' polars frames are gone.
+    for name in ("tasks", "runs", "monitor", "samples", "host_samples", "unparsed", "events"):
+        if name not in tables_:
+            cut = rows if name in _OF_RUNS else None
+            tables_[name] = tables.to_pandas(frames.pop(name), tables.TABLES[name], cut)
     locations = {r.label: r.source.rereadable for r in kept}
     return Ingest(files=files, **tables_, locations=locations)
 

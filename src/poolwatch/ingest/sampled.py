@@ -61,11 +61,9 @@ def parse_records(name: str, raw: bytes, block_bytes: int = BLOCK_BYTES) -> Reco
     end = raw.rfind(b"\n") + 1
     tail = raw[end:].decode("utf-8", "replace")
     decoded = [_block(text, first) for first, text in _blocks(raw[:end], block_bytes)]
-    records = pl.concat([d[0] for d in decoded], how="vertical") if decoded else None
+    records = pl.concat([d[0] for d in decoded] or [_block([], 1)[0]], how="vertical")
     lines = sum(d[1] for d in decoded)
     blank = sum(d[2] for d in decoded)
-    if records is None:
-        records = _block([], 1)[0]
     samples = records.filter(pl.col("record") == "sample").with_columns(
         timestamp=pl.col("time").str.to_datetime(TIME_FORMAT, time_zone="UTC", strict=False),
         file=pl.lit(name),

@@ -25,15 +25,13 @@ def input_notes(files: pd.DataFrame, *, own_outputs: bool = True, each: bool = F
     noted = files[files["reason"].notna() & files["status"].isin(_NOTED)]
     if not own_outputs:
         noted = noted[~noted["reason"].astype(str).str.startswith(OWN_OUTPUT)]
-    counts = noted.groupby(["status", "reason"], observed=True, sort=False).size()
-    shared = {key for key, count in counts.items() if count > NAMED_EACH and not each}
     notes: list[str] = []
-    for status, reason in dict.fromkeys(zip(noted["status"], noted["reason"], strict=True)):
-        paths = noted.loc[(noted["status"] == status) & (noted["reason"] == reason), "path"]
-        named = list(paths) if (status, reason) not in shared else [paths.iloc[0]]
-        for path in named:
-            notes.append(shown(_NOTED[status].format(path=path, reason=reason)))
-        if (status, reason) in shared:
+    by_reason = noted.groupby(["status", "reason"], observed=True, sort=False)["path"]
+    for (status, reason), paths in by_reason:
+        shared = len(paths) > NAMED_EACH and not each
+        for path in paths.iloc[:1] if shared else paths:
+            notes.append(shown(_NOTED[FileStatus(str(status))].format(path=path, reason=reason)))
+        if shared:
             notes[-1] += shown(f" (and {len(paths) - 1:,} more for the same reason; -v names each)")
     return notes
 
