@@ -254,7 +254,9 @@ def _read_chunks(
         return
     result.family = family.name
     if family.name in _READ_WHOLE:
-        _read_small(result, b"".join([*head, *chunks]))
+        data = b"".join([*head, *chunks])
+        # Parsed beside the reading of the next files, not before it.
+        scanner.queue(lambda: _read_small(result, data))
         return
     futures = [scanner.submit(chunk) for chunk in chain(head, chunks)]
     scanner.queue(lambda: _assemble_scanned(result, futures, reader.facts.last_line_cut))
