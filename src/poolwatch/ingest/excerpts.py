@@ -11,11 +11,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from poolwatch.ingest import grammar
 from poolwatch.ingest.discover import Source
 from poolwatch.ingest.sources import InputError, Reader
 
 _ANSI = re.compile(grammar.ANSI)
+_NEWLINE = ord("\n")
+#: Bytes read at a time: the lines findings cite are mostly near a file's start (its
+#: first overload, its first runs), so little more than them is read.
+EXCERPT_CHUNK_BYTES = 1 << 20
 #: Characters kept of one line (a 3 MB line must not become a 3 MB report).
 LINE_CHARS = 300
 
@@ -29,7 +35,10 @@ class Lines:
 
 
 def excerpts(
-    wanted: Mapping[str, Iterable[int]], paths: Mapping[str, Path | str | None], context: int
+    wanted: Mapping[str, Iterable[int]],
+    paths: Mapping[str, Path | str | None],
+    context: int,
+    chunk_bytes: int = EXCERPT_CHUNK_BYTES,
 ) -> dict[tuple[str, int], Lines]:
     """For each (file, line) wanted, the line and up to ``context`` lines each side.
 
@@ -43,14 +52,14 @@ def excerpts(
         if path is None:
             continue
         try:
-            found.update(_from_file(name, path, sorted(set(numbers)), context))
+            found.update(_from_file(name, path, sorted(set(numbers)), context, chunk_bytes))
         except (OSError, InputError):
             continue
     return found
 
 
 def _from_file(
-    name: str, path: Path | str, numbers: list[int], context: int
+    name: str, path: Path | str, numbers: list[int], context: int, chunk_bytes: int
 ) -> dict[tuple[str, int], Lines]:
     """The excerpts of one file, read up to the last line they need."""
     spans = [(max(1, n - context), n + context) for n in numbers]
@@ -58,13 +67,16 @@ def _from_file(
     lines: dict[int, str] = {}
     seen = 0
     source = Source(name, url=path) if isinstance(path, str) else Source(name, path)
-    with Reader(source) as reader:
+    with Reader(source, chunk_bytes) as reader:
         for chunk in reader.chunks():
-            count = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
-            if any(seen < k <= seen + count for k in need):
-                for offset, raw in enumerate(bytes(chunk).split(b"\n")[:count], start=1):
-                    if seen + offset in need:
-                        lines[seen + offset] = _text(raw)
+            ends = np.flatnonzero(np.frombuffer(chunk, np.uint8) == _NEWLINE)
+            if not chunk.endswith(b"\n"):  # the file's last line, without its newline
+                ends = np.append(ends, len(chunk))
+            count = len(ends)
+            for k in (k for k in need if seen < k <= seen + count):
+                at = k - seen - 1
+                start = int(ends[at - 1]) + 1 if at else 0
+                lines[k] = _text(bytes(chunk[start : int(ends[at])]))
             seen += count
             if seen >= spans[-1][1]:
                 break
