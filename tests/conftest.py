@@ -62,7 +62,6 @@ def made_up(runs: Sequence[Mapping[str, object]]) -> Fleet:
         runs=frame,
         finished=frame,
         task_path=pd.Series(dtype="category"),
-        notable=empty["events"],
         files=pd.Index(["x.log"]),
         intervals=pd.DataFrame(),
         concurrency=pd.DataFrame(),

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from poolwatch.analyze import rows
 from poolwatch.analyze.collection import Collection, collection
 from poolwatch.analyze.limits import run_timeouts, stated_limits
 from poolwatch.analyze.progress import STUCK_PACE, open_tasks, paces
@@ -171,12 +172,11 @@ def _exhausted(cut: pd.DataFrame, kinds: Kinds, files: pd.Index) -> np.ndarray:
     creation failed`` retries, an exception), the guide's cause of hangs."""
     troubled = pd.concat([kinds.of("exception"), kinds.of("thread_retry")])
     troubled = troubled[troubled["task"].notna()]
-    trouble = set(zip(troubled["file"], troubled["run"], troubled["task"], strict=True))
-    hung = [
-        (name, run, task) in trouble
-        for name, run, task in zip(cut["file"], cut["run"], cut["task"], strict=True)
-    ]
-    return run_keys(cut[np.array(hung, dtype=bool)], files)
+    trouble, tasks = (
+        pd.MultiIndex.from_arrays([run_keys(frame, files), frame["task"].astype(str).to_numpy()])
+        for frame in (troubled, cut)
+    )
+    return run_keys(cut[tasks.isin(trouble)], files)
 
 
 def file_names(result: Ingest) -> pd.Index:
@@ -232,16 +232,6 @@ TASK_KINDS: tuple[str, ...] = ("task_start", "task_done")
 NOTABLE_COLUMNS: tuple[str, ...] = (
     "file", "line", "instance", "run", "task", "kind", "threads", "message",
 )  # fmt: skip
-
-
-def notable_events(result: Ingest) -> pd.DataFrame:
-    """The events findings cite: every kind but ``TASK_KINDS``, in ``NOTABLE_COLUMNS``
-    (the index is the events'). Chosen by the kind's category code: no string is
-    compared."""
-    kind = result.events["kind"]
-    task = kind.cat.categories.get_indexer(pd.Index(TASK_KINDS))
-    chosen = ~np.isin(kind.cat.codes.to_numpy(), task)
-    return result.events.loc[chosen, list(NOTABLE_COLUMNS)]
 
 
 def event_text(result: Ingest, rows: pd.DataFrame) -> list[str | None]:
@@ -342,10 +332,17 @@ class Kinds:
     """Each kind's ``run_keys``, made the first time a finding asks."""
 
     @staticmethod
-    def of_events(notable: pd.DataFrame) -> Kinds:
-        """``notable`` split by its ``kind`` column."""
-        groups = notable.groupby("kind", observed=True, sort=False)
-        return Kinds(notable.iloc[:0], {str(kind): frame for kind, frame in groups})
+    def of_events(events: pd.DataFrame) -> Kinds:
+        """The events findings cite, split by kind: every kind but ``TASK_KINDS``, in
+        ``NOTABLE_COLUMNS`` (the index is the events'). Chosen by the kind's category
+        code (no string is compared) and taken chunk by chunk (``rows``)."""
+        kind = events["kind"]
+        codes = kind.cat.codes.to_numpy().astype(np.int64)
+        codes[np.isin(codes, kind.cat.categories.get_indexer(pd.Index(TASK_KINDS)))] = -1
+        names = kind.cat.categories
+        split = rows.split(events, codes, NOTABLE_COLUMNS)
+        empty = rows.take(events, np.zeros(0, np.int64), NOTABLE_COLUMNS)
+        return Kinds(empty, {str(names[code]): frame for code, frame in split.items()})
 
     def of(self, kind: str) -> pd.DataFrame:
         """The events of one kind, in line order (none: an empty frame)."""
@@ -373,9 +370,6 @@ class Fleet:
     finished: pd.DataFrame
     task_path: pd.Series
     """Every task's executor path, aligned with ``result.tasks``."""
-    notable: pd.DataFrame
-    """The events but task starts and ends (one of each per task), in ``NOTABLE_COLUMNS``:
-    what findings cite."""
     files: pd.Index
     """The inputs' names, for ``run_keys``."""
     intervals: pd.DataFrame
@@ -408,8 +402,7 @@ class Fleet:
 def fleet(result: Ingest, config: Config) -> Fleet:
     """Runs with the limits they ran under, their outcomes and paths; when they ran; how
     many at once. ``config`` is completed with the limits the logs state (``limits``)."""
-    notable = notable_events(result)
-    kinds = Kinds.of_events(notable)
+    kinds = Kinds.of_events(result.events)
     config = stated_limits(config, result.runs, kinds.of("run_start"), kinds.of("overload"))
     timeouts = run_timeouts(result.runs, config)
     collected = collection(result, timeouts, _snapshot_times(result))
@@ -423,7 +416,6 @@ def fleet(result: Ingest, config: Config) -> Fleet:
         runs=runs,
         finished=runs[runs["outcome"] != "incomplete"].reset_index(drop=True),
         task_path=task_paths(result),
-        notable=notable,
         files=file_names(result),
         intervals=intervals,
         concurrency=concurrency(intervals),
