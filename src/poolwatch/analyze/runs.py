@@ -337,7 +337,7 @@ class Kinds:
         ``NOTABLE_COLUMNS`` (the index is the events'). Chosen by the kind's category
         code (no string is compared) and taken chunk by chunk (``rows``)."""
         kind = events["kind"]
-        codes = kind.cat.codes.to_numpy().astype(np.int64)
+        codes = kind.cat.codes.to_numpy().copy()  # small integers: sorted by radix
         codes[np.isin(codes, kind.cat.categories.get_indexer(pd.Index(TASK_KINDS)))] = -1
         names = kind.cat.categories
         split = rows.split(events, codes, NOTABLE_COLUMNS)
