@@ -57,24 +57,35 @@ BLOCK_BYTES = 4 << 20
 
 
 def parse_records(name: str, raw: bytes, block_bytes: int = BLOCK_BYTES) -> Records:
-    """The sample records of a monitor's records file (``raw``, named ``name``)."""
+    """The sample records of a monitor's records file (``raw``, named ``name``): each
+    block of lines decoded and made into its rows of both tables on its own, so that
+    only one block's decoded records are held at a time."""
     end = raw.rfind(b"\n") + 1
     tail = raw[end:].decode("utf-8", "replace")
-    decoded = [_block(text, first) for first, text in _blocks(raw[:end], block_bytes)]
-    records = pl.concat([d[0] for d in decoded] or [_block([], 1)[0]], how="vertical")
-    lines = sum(d[1] for d in decoded)
-    blank = sum(d[2] for d in decoded)
+    parts = [_tables(name, text, first) for first, text in _blocks(raw[:end], block_bytes)]
+    if not parts:
+        parts = [_tables(name, [], 1)]
+    samples, host, lines, blank, found = zip(*parts, strict=True)
+    return Records(
+        samples=pl.concat(samples, how="vertical"),
+        host=pl.concat(host, how="vertical"),
+        lines=sum(lines) + bool(tail),
+        skipped=sum(lines) - sum(blank) - sum(found) + bool(tail.strip()),
+        last_line_cut=bool(tail),
+    )
+
+
+def _tables(
+    name: str, text: list[str], first: int
+) -> tuple[pl.DataFrame, pl.DataFrame, int, int, int]:
+    """A block's rows of ``samples`` and ``host_samples``, its lines, its blank lines and
+    its records."""
+    records, lines, blank = _block(text, first)
     samples = records.filter(pl.col("record") == "sample").with_columns(
         timestamp=pl.col("time").str.to_datetime(TIME_FORMAT, time_zone="UTC", strict=False),
         file=pl.lit(name),
     )
-    return Records(
-        samples=_processes(samples),
-        host=_host(samples),
-        lines=lines + bool(tail),
-        skipped=lines - blank - records.height + bool(tail.strip()),
-        last_line_cut=bool(tail),
-    )
+    return _processes(samples), _host(samples), lines, blank, records.height
 
 
 def _blocks(body: bytes, size: int) -> Iterator[tuple[int, list[str]]]:
