@@ -11,8 +11,9 @@ without a command line. The CLI parses arguments and calls these; so can a scrip
 Nothing here prints, prompts or exits. Every failure a user can fix is a
 :class:`~poolwatch.errors.PoolwatchError` whose message names what is wrong, and whose
 ``exit_code`` is the one the command exits with. The pipeline's modules are imported by
-the function that needs them: ``parse`` reads logs while pandas loads beside it, and
-``poolwatch --help`` loads nothing of the pipeline.
+the function that needs them: ``parse`` reads logs while pandas loads beside it (and
+``report`` and ``check`` while the diagnosis's modules do), and ``poolwatch --help``
+loads nothing of the pipeline.
 """
 
 from __future__ import annotations
