@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from poolwatch.analyze.rows import split, take
+from poolwatch.analyze.rows import split_rows, take_rows
 
 
 def _frame() -> pd.DataFrame:
@@ -33,7 +33,7 @@ def _frame() -> pd.DataFrame:
 def test_take_equals_iloc(positions: list[int]) -> None:
     frame = _frame()
     at = np.array(positions, np.int64)
-    taken = take(frame, at, ["text", "line", "kind", "when"])
+    taken = take_rows(frame, at, ["text", "line", "kind", "when"])
     pd.testing.assert_frame_equal(taken, frame.iloc[at][["text", "line", "kind", "when"]])
 
 
@@ -41,7 +41,7 @@ def test_split_gives_each_code_its_rows_in_order() -> None:
     frame = _frame()
     codes = frame["kind"].cat.codes.to_numpy().copy()
     codes[codes == 1] = -1  # "y": left out
-    parts = split(frame, codes, ["line", "text"])
+    parts = split_rows(frame, codes, ["line", "text"])
     assert sorted(parts) == [0, 2]
     for code, part in parts.items():
         expected = frame[(frame["kind"].cat.codes == code).to_numpy()][["line", "text"]]

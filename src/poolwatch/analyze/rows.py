@@ -16,30 +16,31 @@ import pandas as pd
 import pyarrow as pa
 
 
-def take(frame: pd.DataFrame, positions: np.ndarray, columns: Sequence[str]) -> pd.DataFrame:
+def take_rows(frame: pd.DataFrame, positions: np.ndarray, columns: Sequence[str]) -> pd.DataFrame:
     """``frame.iloc[positions]`` in these columns (``positions`` rising): the same
     values, dtypes and index."""
-    data = {name: _take(frame[name].array, positions) for name in columns}
+    data = {name: take_values(frame[name].array, positions) for name in columns}
     return pd.DataFrame(data, index=frame.index[positions], copy=False)
 
 
-def split(
+def split_rows(
     frame: pd.DataFrame, codes: np.ndarray, columns: Sequence[str]
 ) -> dict[int, pd.DataFrame]:
-    """The rows of each code (a code per row, -1 for none), in their order: ``take`` once
-    per code."""
+    """The rows of each code (a code per row, -1 for none), in their order: ``take_rows``
+    once per code."""
     valid = np.flatnonzero(codes >= 0)
     order = valid[np.argsort(codes[valid], kind="stable")]
-    counts = np.bincount(codes[valid]) if valid.size else np.zeros(0, np.int64)
+    counts = np.bincount(codes[valid])
     ends = np.cumsum(counts)
     return {
-        int(code): take(frame, order[ends[code] - counts[code] : ends[code]], columns)
+        int(code): take_rows(frame, order[ends[code] - counts[code] : ends[code]], columns)
         for code in np.flatnonzero(counts)
     }
 
 
-def _take(array: object, positions: np.ndarray) -> object:
-    """Rows of one column's array: an Arrow-backed one chunk by chunk."""
+def take_values(array: object, positions: np.ndarray) -> object:
+    """Values of one column's array at ``positions`` (rising): an Arrow-backed one
+    chunk by chunk."""
     if not isinstance(array, pd.arrays.ArrowExtensionArray | pd.arrays.ArrowStringArray):
         return array.take(positions)  # type: ignore[attr-defined]
     chunked: pa.ChunkedArray = array.__arrow_array__()

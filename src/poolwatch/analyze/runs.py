@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from poolwatch.analyze import rows
 from poolwatch.analyze.collection import Collection, collection
 from poolwatch.analyze.limits import run_timeouts, stated_limits
 from poolwatch.analyze.progress import STUCK_PACE, open_tasks, paces
+from poolwatch.analyze.rows import split_rows, take_rows, take_values
 from poolwatch.analyze.sampled import Active, active_threads, readings
 from poolwatch.analyze.sampled import concurrency as sampled_concurrency
 from poolwatch.config import Config
@@ -238,20 +238,16 @@ def event_text(result: Ingest, rows: pd.DataFrame) -> list[str | None]:
     """The text of events' rows (rows of the events table, or of a frame with its
     index), in the rows' order; None where a line has none.
 
-    A finding cites a few rows: each is read from the Arrow chunk that holds it
-    (measured: taking them from the chunked column concatenated its chunks, 40 ms a
-    call on the overloaded 1 GB fleet).
+    A finding cites a few rows: they are read from the Arrow chunks that hold them
+    (``take_values``; measured: taking them from the chunked column concatenated its
+    chunks, 40 ms a call on the overloaded 1 GB fleet).
     """
-    column = result.events["text"]
     positions = result.events.index.get_indexer(rows.index)
-    if not hasattr(column.array, "__arrow_array__"):
-        return [None if pd.isna(v) else str(v) for v in column.iloc[positions]]
-    chunks = column.array.__arrow_array__().chunks
-    ends = np.cumsum([len(chunk) for chunk in chunks])
-    found: list[str | None] = []
-    for position in positions:
-        at = int(np.searchsorted(ends, position, side="right"))
-        found.append(chunks[at][int(position - (ends[at] - len(chunks[at])))].as_py())
+    order = np.argsort(positions, kind="stable")
+    taken = take_values(result.events["text"].array, positions[order])
+    found: list[str | None] = [None] * len(positions)
+    for at, value in zip(order, taken, strict=True):  # type: ignore[call-overload]
+        found[at] = None if pd.isna(value) else str(value)
     return found
 
 
@@ -335,13 +331,13 @@ class Kinds:
     def of_events(events: pd.DataFrame) -> Kinds:
         """The events findings cite, split by kind: every kind but ``TASK_KINDS``, in
         ``NOTABLE_COLUMNS`` (the index is the events'). Chosen by the kind's category
-        code (no string is compared) and taken chunk by chunk (``rows``)."""
+        code (no string is compared) and taken chunk by chunk (``split_rows``)."""
         kind = events["kind"]
         codes = kind.cat.codes.to_numpy().copy()  # small integers: sorted by radix
         codes[np.isin(codes, kind.cat.categories.get_indexer(pd.Index(TASK_KINDS)))] = -1
         names = kind.cat.categories
-        split = rows.split(events, codes, NOTABLE_COLUMNS)
-        empty = rows.take(events, np.zeros(0, np.int64), NOTABLE_COLUMNS)
+        split = split_rows(events, codes, NOTABLE_COLUMNS)
+        empty = take_rows(events, np.zeros(0, np.int64), NOTABLE_COLUMNS)
         return Kinds(empty, {str(names[code]): frame for code, frame in split.items()})
 
     def of(self, kind: str) -> pd.DataFrame:

@@ -444,58 +444,26 @@ def _tasks(
 
 def _with_task_events(tasks: pl.DataFrame, marks: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """Add each task's counts of the rare lines that belong to it (and tasks known only so)."""
-    marks = marks.select(*keys, "instance", "line", "prog", *_COUNTING).filter(
-        pl.col("task").is_not_null()
+    counts = (
+        marks.select(*keys, "instance", "line", "prog", *_COUNTING)
+        .filter(pl.col("task").is_not_null())
+        .group_by(keys, maintain_order=True)
+        .agg(
+            event_instance=pl.col("instance").first(),
+            event_line=pl.col("line").min(),
+            event_last=pl.col("line").max(),
+            event_prog=pl.col("prog").min(),
+            **_fallbacks(),
+            **_counts(_SAMPLE_COUNTS),
+        )
     )
-    tasks, marks, on = _one_key(tasks, marks, keys)
-    named = [pl.col(key).first() for key in keys if key not in on]
-    counts = marks.group_by(on, maintain_order=True).agg(
-        *named,
-        event_instance=pl.col("instance").first(),
-        event_line=pl.col("line").min(),
-        event_last=pl.col("line").max(),
-        event_prog=pl.col("prog").min(),
-        **_fallbacks(),
-        **_counts(_SAMPLE_COUNTS),
-    )
-    joined = tasks.join(
-        counts.drop(key for key in keys if key not in on), on=on, how="left", maintain_order="left"
-    )
+    joined = tasks.join(counts, on=keys, how="left", maintain_order="left")
     # Few tasks have events: find those with no start or done line among them only.
-    matched = joined.filter(pl.col("event_line").is_not_null()).select(on)
-    unknown = counts.join(matched, on=on, how="anti", maintain_order="left")
-    return (
-        pl.concat([joined, unknown], how="diagonal")
-        .with_columns(pl.col(*_COUNTED, *_SAMPLE_COUNTS).fill_null(0))
-        .drop(_KEY, strict=False)
+    matched = joined.filter(pl.col("event_line").is_not_null()).select(keys)
+    unknown = counts.join(matched, on=keys, how="anti", maintain_order="left")
+    return pl.concat([joined, unknown], how="diagonal").with_columns(
+        pl.col(*_COUNTED, *_SAMPLE_COUNTS).fill_null(0)
     )
-
-
-#: The column ``_one_key`` keys a run's task by.
-_KEY = "_key"
-#: A task's run and id in one number: the run's key above, the id (``grammar.TID``,
-#: eight hex digits) below.
-_RUN_TASK = pl.col("run").cast(pl.UInt64) * _RUNS + pl.when(
-    pl.col("task").str.len_bytes() <= 8
-).then(pl.col("task").str.to_integer(base=16, strict=False).cast(pl.UInt64))
-
-
-def _one_key(
-    tasks: pl.DataFrame, marks: pl.DataFrame, keys: list[str]
-) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
-    """Tasks and marks keyed by their run and task in one integer (``_RUN_TASK``) where
-    it fits: in a file assembled alone (run keys below 2**32), when every task id reads
-    as a number (measured on a 136 MB console: grouping and joining 40 % faster than by
-    a number and a string). Else as they are, keyed by ``keys``."""
-    highest = [frame.select(pl.col("run").max()).item() for frame in (tasks, marks) if frame.height]
-    if not highest or max(highest) >= _RUNS:
-        return tasks, marks, keys
-    tasks, marks = (frame.with_columns(_RUN_TASK.alias(_KEY)) for frame in (tasks, marks))
-    if any(
-        f.get_column(_KEY).null_count() > f.get_column("task").null_count() for f in (tasks, marks)
-    ):
-        return tasks.drop(_KEY), marks.drop(_KEY), keys
-    return tasks, marks, [_KEY]
 
 
 def _runs(
