@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from poolwatch import allocators
 from poolwatch.errors import PoolwatchError, UsageError, shown
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ class _Commands(click.Group):
 )
 def main() -> None:
     """Turn run_card.sh / run_batt.py fleet logs into incident reports."""
+    allocators.settle()
 
 
 def _voice(ctx: click.Context, param: click.Parameter, value: bool) -> None:

@@ -344,6 +344,10 @@ Part = pl.DataFrame | Columns
 _ONE_CHUNK_ROWS = 1_000_000
 
 
+#: The order ``to_pandas`` makes columns in, by dtype (the rest after these).
+_MAKING_ORDER = {STRING: 0, TIMESTAMP: 1, CATEGORY: 2, "kind": 2, "end": 2}
+
+
 def to_pandas(
     parts: list[Part],
     columns: tuple[Column, ...],
@@ -390,10 +394,12 @@ def to_pandas(
             series = series.astype(pandas_dtype(column))  # type: ignore[call-overload]
         return series
 
-    # Text first: its Arrow copy is made while the parts still hold their other columns,
-    # not on top of every other column already made in pandas (the overloaded 1 GB
-    # fleet's events' text is 214 MB: peak RSS 1,225 → 1,180 MiB, median of 7, measured).
-    order = sorted(columns, key=lambda column: column.dtype != STRING)
+    # The columns whose making needs the most memory for a while first, when the least
+    # is held: text (its Arrow copy; the overloaded 1 GB fleet's events' text is 214 MB),
+    # then times (copied into numpy) and categoricals (their codes remade), then numbers,
+    # handed over as they are. Measured on that fleet: text first, peak RSS 1,225 → 1,180
+    # MiB (median of 7); then times and categoricals, 1,018 → 1,005 MiB (median of 5).
+    order = sorted(columns, key=lambda column: _MAKING_ORDER.get(column.dtype, 3))
     # Two columns at a time: this runs once the scanning is over, with a core to spare.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="publish") as pool:
         made = dict(zip([c.name for c in order], pool.map(convert, order), strict=True))
