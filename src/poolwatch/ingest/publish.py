@@ -220,7 +220,7 @@ class _RunEvents:
             return self._host()
         rare = self._rare.get_column(name)
         if name not in self._tasks.columns:
-            return _spread(rare.to_arrow(), self._rare_at, self.height)
+            return _spread(tables.series_arrow(rare), self._rare_at, self.height)
         other = self._tasks.get_column(name).cast(rare.dtype)
         if isinstance(rare.dtype, pl.Categorical | pl.Enum):
             # In polars: its categories stay in the order the lines give them.

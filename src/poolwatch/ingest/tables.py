@@ -432,8 +432,19 @@ class Rows:
 def arrow_of(part: Part, name: str) -> pa.Array:
     """One column of a part, as Arrow."""
     if isinstance(part, pl.DataFrame):
-        return part.get_column(name).to_arrow()
+        return series_arrow(part.get_column(name))
     return part.arrow(name)
+
+
+def series_arrow(series: pl.Series) -> pa.Array:
+    """A polars column as Arrow. Strings are handed over as polars holds them (views)
+    and copied by Arrow, onto the heap the published tables are on, not into polars'
+    own allocator, which keeps what it frees for a while (measured on the overloaded
+    1 GB fleet: parse peak 1,002 → 978 MiB, median of 5)."""
+    if series.dtype == pl.String:
+        view = series.to_arrow(compat_level=pl.CompatLevel.newest())
+        return view.cast(pa.large_string())
+    return series.to_arrow()
 
 
 def polars_schema(columns: tuple[Column, ...]) -> dict[str, pl.DataType]:
