@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import polars as pl
+import pyarrow as pa
 
 from conftest import read
 from poolwatch.ingest import grammar, tables
@@ -220,3 +222,14 @@ def test_task_lines_give_their_fields_whatever_the_chunk_holds(tmp_path: Path) -
         assert tasks["start_line"].tolist() == [2, 4, 8]
         assert tasks["done_line"].tolist() == [3, 5, 10]
         assert read(path).files["unparsed"].tolist() == [1]
+
+
+def test_strings_leave_polars_as_the_same_text() -> None:
+    texts = ["", None, "short", "x" * 13, "é" * 40 + " Running: run_batt.py", None]
+    series = pl.Series(texts, dtype=pl.String)
+    for part in (series, series.slice(2, 3), series.filter(series.is_null())):
+        handed = tables.series_arrow(part)
+        assert handed.type == pa.large_string()
+        assert handed.to_pylist() == part.to_list()
+    numbers = pl.Series([1, None, 3], dtype=pl.Int32)
+    assert tables.series_arrow(numbers).equals(numbers.to_arrow())
