@@ -16,7 +16,6 @@ is read (``settle``); a program that imports poolwatch keeps its own.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
 
@@ -44,11 +43,8 @@ def settle() -> None:
 def fix_mmap_threshold() -> bool:
     """``mallopt(M_MMAP_THRESHOLD, 128 KiB)`` where the C library is glibc: whether it
     was set."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
     try:
-        libc = ctypes.CDLL(name)
+        libc = ctypes.CDLL(None)  # the process's own symbols: its C library's among them
         mallopt = libc.mallopt
         libc.gnu_get_libc_version  # noqa: B018 - glibc only: musl has mallopt as a stub
     except (OSError, AttributeError):
